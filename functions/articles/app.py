@@ -1,0 +1,64 @@
+"""Articles function: serves published articles through API Gateway."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from newsroom import articles
+from newsroom.config import articles_settings
+from newsroom.http import cacheable, install_error_handlers
+from newsroom.models.articles import Article, ArticleSummary
+from newsroom.models.common import (
+    CURSOR_MAX_LENGTH,
+    SLUG_MAX_LENGTH,
+    SLUG_PATTERN,
+    TAG_MAX_LENGTH,
+    TAG_PATTERN,
+    Page,
+)
+from newsroom.observability import logger, metrics, tracer
+
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app)
+
+
+@app.get(
+    "/articles",
+    middlewares=[cacheable(lambda: articles_settings().list_max_age_seconds)],
+    summary="List published articles, newest first",
+)
+@tracer.capture_method
+def handle_list_articles(
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=CURSOR_MAX_LENGTH, description="From the previous page.")
+    ] = None,
+    tag: Annotated[
+        str | None, Query(max_length=TAG_MAX_LENGTH, pattern=TAG_PATTERN, description="Only this tag.")
+    ] = None,
+) -> Page[ArticleSummary]:
+    return articles.list_published(limit=limit, cursor=cursor, tag=tag)
+
+
+@app.get(
+    "/articles/<slug>",
+    middlewares=[cacheable(lambda: articles_settings().article_max_age_seconds)],
+    summary="Get one published article",
+)
+@tracer.capture_method
+def handle_get_article(
+    slug: Annotated[str, Path(max_length=SLUG_MAX_LENGTH, pattern=SLUG_PATTERN)],
+) -> Article:
+    return articles.get_published(slug)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""newsroom: models, settings and data access shared by every Lambda function."""

@@ -1,0 +1,45 @@
+"""The `newsroom` command: import articles, run the API locally, invoke a function with an event.
+
+Each subcommand lives in its own module exposing `add_arguments(parser)` and `run(args) -> int`;
+those modules keep heavy imports (moto, the handlers) inside `run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Sequence
+
+# subcommand words -> (module, help)
+_COMMANDS = {
+    ("articles", "import"): ("newsroom.importer", "load Markdown/JSON articles into the table"),
+    ("run",): ("newsroom.local.runner", "run the whole system locally (no Docker, no AWS)"),
+    ("invoke",): ("newsroom.local.invoke", "invoke one function with an event file, locally"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsroom", description=__doc__)
+    top = parser.add_subparsers(dest="command", required=True)
+    groups = {}
+    for words, (module_name, help_text) in _COMMANDS.items():
+        subparsers = top
+        if len(words) == 2:
+            if words[0] not in groups:
+                group = top.add_parser(words[0], help=f"{words[0]} commands")
+                groups[words[0]] = group.add_subparsers(dest="subcommand", required=True)
+            subparsers = groups[words[0]]
+        sub = subparsers.add_parser(words[-1], help=help_text, description=help_text)
+        module = importlib.import_module(module_name)
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,178 @@
+"""Article items in the content table: one item per article plus one per (article, tag).
+
+Key design (see docs/data-model.md):
+
+- article: ``pk=ARTICLE#<slug>``, ``sk=ARTICLE``; when public-able it also carries
+  ``gsi1pk=PUBLISHED``, ``gsi1sk=<published_at>#<slug>``.
+- tag membership: ``pk=ARTICLE#<slug>``, ``sk=TAG#<tag>``, ``gsi1pk=TAG#<tag>``, same ``gsi1sk``,
+  carrying a copy of the summary so a tag page is one query.
+Drafts carry no ``gsi1pk`` (a sparse index), so listings never see them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from newsroom.data import dynamo
+from newsroom.data.pagination import decode_cursor, encode_cursor
+from newsroom.models.articles import ArticleSummary, StoredArticle
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+ARTICLE_SK = "ARTICLE"
+PUBLISHED_PARTITION = "PUBLISHED"
+_INDEX = "gsi1"
+_INDEX_KEY_FREE = frozenset({"pk", "sk", "gsi1sk"})
+_SUMMARY_FIELDS = ("slug", "title", "summary", "published_at", "updated_at", "tags", "image")
+
+
+def article_pk(slug: str) -> str:
+    return f"ARTICLE#{slug}"
+
+
+def tag_partition(tag: str) -> str:
+    return f"TAG#{tag}"
+
+
+@dataclass(frozen=True)
+class SummaryPage:
+    items: list[ArticleSummary]
+    next_cursor: str | None
+
+
+class ConcurrentImportError(Exception):
+    """Another writer changed the article between our read and our write."""
+
+
+def get_article(
+    slug: str, *, table: str, db: DynamoDBClient | None = None
+) -> StoredArticle | None:
+    """The stored article with this slug, draft or not, or None. One GetItem."""
+    db = db or dynamo.client()
+    with dynamo.unavailable_as_domain_error():
+        response = db.get_item(TableName=table, Key={"pk": {"S": article_pk(slug)},
+                                                      "sk": {"S": ARTICLE_SK}})
+    item = response.get("Item")
+    return None if item is None else StoredArticle.model_validate(dynamo.from_item(item))
+
+
+def list_public_summaries(
+    *,
+    table: str,
+    now: datetime,
+    limit: int,
+    cursor: str | None = None,
+    tag: str | None = None,
+    db: DynamoDBClient | None = None,
+) -> SummaryPage:
+    """Published articles (optionally with one tag), newest first. One Query per page.
+
+    Asks for one item more than the page holds, so the last page has no cursor.
+    """
+    db = db or dynamo.client()
+    partition = PUBLISHED_PARTITION if tag is None else tag_partition(tag)
+    query: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": _INDEX,
+        "KeyConditionExpression": "gsi1pk = :p AND gsi1sk < :upto",
+        "ExpressionAttributeValues": {
+            ":p": {"S": partition},
+            # '$' sorts right after '#', so everything published at or before `now` is in range.
+            ":upto": {"S": dynamo.sort_timestamp(now) + "$"},
+        },
+        "ScanIndexForward": False,
+        "Limit": limit + 1,
+    }
+    if cursor is not None:
+        start = decode_cursor(cursor, fixed={"gsi1pk": partition}, free=_INDEX_KEY_FREE)
+        query["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
+    with dynamo.unavailable_as_domain_error():
+        response = db.query(**query)
+    raw = response.get("Items", [])
+    page, more = raw[:limit], len(raw) > limit
+    next_cursor = None
+    if more:
+        last = page[-1]
+        next_cursor = encode_cursor(
+            {k: str(dynamo.from_item({k: last[k]})[k]) for k in ("pk", "sk", "gsi1pk", "gsi1sk")}
+        )
+    items = [ArticleSummary.model_validate(dynamo.from_item(item)) for item in page]
+    return SummaryPage(items=items, next_cursor=next_cursor)
+
+
+def _index_keys(article: StoredArticle, partition: str) -> dict[str, str]:
+    if article.draft or article.published_at is None:
+        return {}
+    return {
+        "gsi1pk": partition,
+        "gsi1sk": f"{dynamo.sort_timestamp(article.published_at)}#{article.slug}",
+    }
+
+
+def _summary_values(article: StoredArticle) -> dict[str, Any]:
+    values = article.model_dump(mode="json", include=set(_SUMMARY_FIELDS))
+    values["author"] = {"name": article.author.name}
+    return values
+
+
+def save_article(
+    article: StoredArticle,
+    *,
+    table: str,
+    previous: StoredArticle | None,
+    db: DynamoDBClient | None = None,
+) -> None:
+    """Create or update an article and its tag items in one transaction.
+
+    `previous` is the version read before; the write is refused if the stored version changed
+    since (so two imports cannot interleave). The comment count is never overwritten.
+    """
+    db = db or dynamo.client()
+    pk = article_pk(article.slug)
+    values = article.model_dump(mode="json", exclude={"comment_count"})
+    values |= {"type": "article"} | _index_keys(article, PUBLISHED_PARTITION)
+    names = {f"#a{i}": name for i, name in enumerate(values)}
+    placeholders = {f":a{i}": value for i, value in enumerate(values.values())}
+    sets = ", ".join(f"#a{i} = :a{i}" for i in range(len(values)))
+    removals = [] if "gsi1pk" in values else ["gsi1pk", "gsi1sk"]
+    expression = f"SET {sets}, comment_count = if_not_exists(comment_count, :zero)"
+    if removals:
+        expression += " REMOVE " + ", ".join(removals)
+    if previous is None:
+        condition = "attribute_not_exists(pk)"
+    else:
+        condition = "updated_at = :previous_updated"
+        placeholders[":previous_updated"] = previous.model_dump(mode="json")["updated_at"]
+    placeholders[":zero"] = 0
+    actions: list[TransactWriteItemTypeDef] = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"pk": {"S": pk}, "sk": {"S": ARTICLE_SK}},
+                "UpdateExpression": expression,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": dynamo.to_item(placeholders),
+            }
+        }
+    ]
+    for tag in article.tags:
+        tag_item = {"pk": pk, "sk": f"TAG#{tag}", "type": "article_tag"}
+        tag_item |= _summary_values(article) | _index_keys(article, tag_partition(tag))
+        actions.append({"Put": {"TableName": table, "Item": dynamo.to_item(tag_item)}})
+    for tag in set(previous.tags if previous else []) - set(article.tags):
+        actions.append(
+            {"Delete": {"TableName": table, "Key": {"pk": {"S": pk}, "sk": {"S": f"TAG#{tag}"}}}}
+        )
+    try:
+        db.transact_write_items(TransactItems=actions)
+    except ClientError as exc:
+        if dynamo.error_code(exc) == "TransactionCanceledException":
+            raise ConcurrentImportError(article.slug) from exc
+        raise

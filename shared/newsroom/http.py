@@ -1,0 +1,131 @@
+"""HTTP wiring shared by the API functions: the one error shape and conditional GETs.
+
+Every error leaves the API as ``{"error": {"code", "message", "details": [...]}}``
+(`newsroom.models.common.ErrorBody`); `install_error_handlers` is the one place domain errors
+become HTTP answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from newsroom.errors import NewsroomError, ServiceUnavailableError
+from newsroom.models.common import ErrorBody, ErrorDetail, ErrorInfo
+from newsroom.observability import logger
+
+_LOCATIONS = {"path", "query", "header", "body", "cookie"}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[ErrorDetail] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    """A response in the API's one error shape."""
+    body = ErrorBody(error=ErrorInfo(code=code, message=message, details=details or []))
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump_json(),
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+
+
+def _validation_detail(error: Any) -> ErrorDetail:
+    loc = [str(part) for part in error.get("loc", ())]
+    location = loc[0] if loc and loc[0] in _LOCATIONS else "body"
+    field = ".".join(loc[1:] if loc and loc[0] in _LOCATIONS else loc) or location
+    # Pydantic's message says what is wrong without echoing the input back.
+    return ErrorDetail(location=location, field=field, message=str(error.get("msg", "invalid")))
+
+
+def install_error_handlers(app: APIGatewayRestResolver) -> None:
+    """Register the handlers that turn every failure into the API's error shape."""
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(exc: RequestValidationError) -> Response[str]:
+        details = [_validation_detail(e) for e in exc.errors()]
+        fields = ", ".join(sorted({d.field for d in details}))
+        return error_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", f"Invalid {fields}.", details
+        )
+
+    @app.exception_handler(ServiceUnavailableError)
+    def _unavailable(exc: ServiceUnavailableError) -> Response[str]:
+        logger.warning("dependency unavailable", cause=repr(exc.__cause__))
+        return error_response(
+            exc.status_code, exc.code, exc.message,
+            headers={"Retry-After": str(exc.retry_after_seconds)},
+        )
+
+    @app.exception_handler(NewsroomError)
+    def _domain_error(exc: NewsroomError) -> Response[str]:
+        details = []
+        if exc.field is not None:
+            details.append(
+                ErrorDetail(location=exc.location or "body", field=exc.field, message=exc.message)
+            )
+        return error_response(exc.status_code, exc.code, exc.message, details)
+
+    @app.not_found
+    def _no_route(exc: NotFoundError) -> Response[str]:
+        return error_response(HTTPStatus.NOT_FOUND, "route_not_found", "No such resource.")
+
+    @app.exception_handler(ServiceError)
+    def _service_error(exc: ServiceError) -> Response[str]:
+        status = HTTPStatus(exc.status_code)
+        return error_response(status, status.phrase.lower().replace(" ", "_"), str(exc.msg))
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response[str]:
+        logger.exception("unhandled error")
+        return error_response(
+            HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side."
+        )
+
+
+def _etag_of(body: Any) -> str:
+    canonical = body if isinstance(body, str) else json.dumps(
+        body, sort_keys=True, separators=(",", ":"), default=str
+    )
+    return '"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+def cacheable(
+    max_age: Callable[[], int],
+) -> Callable[[APIGatewayRestResolver, NextMiddleware], Response[Any]]:
+    """Route middleware: ETag and Cache-Control on a 200 read, 304 when If-None-Match matches.
+
+    `max_age` is called per request so settings are read lazily, never at import.
+    """
+
+    def middleware(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        response = next_middleware(app)
+        if response.status_code != HTTPStatus.OK:
+            return response
+        etag = _etag_of(response.body)
+        headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age()}"}
+        if _matches(app.current_event.headers.get("If-None-Match"), etag):
+            return Response(status_code=HTTPStatus.NOT_MODIFIED, body="", headers=headers)
+        response.headers.update(headers)
+        return response
+
+    return middleware

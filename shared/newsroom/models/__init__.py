@@ -1,0 +1,1 @@
+"""Pydantic models: request input, public output and stored item shapes, kept apart."""

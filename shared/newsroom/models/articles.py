@@ -1,0 +1,156 @@
+"""Article shapes: what an author writes, what is stored and what a reader is served."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from newsroom.models.common import Slug, Tag, UtcDatetime
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+MAX_TAGS = 10
+
+
+class Image(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: AnyHttpUrl
+    caption: ShortText | None = None
+    credit: ShortText | None = None
+
+
+class AuthorPublic(BaseModel):
+    """The part of an author a reader may see."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: PersonName
+
+
+class Author(AuthorPublic):
+    """An author as written in the source: the email is for notifications only."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    email: EmailStr
+
+
+class StoredAuthor(AuthorPublic):
+    """An author as stored; the email was validated on the way in (see `Author`)."""
+
+    email: str
+
+
+def _unique_tags(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tags))
+
+
+class ArticleSource(BaseModel):
+    """An article as an author writes it (front matter plus Markdown body)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    slug: Slug
+    title: Title
+    summary: ShortText
+    author: Author
+    published_at: UtcDatetime | None = Field(
+        default=None, description="Publication time; absent for a draft."
+    )
+    updated_at: UtcDatetime | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+    image: Image | None = None
+    comments_open: bool = True
+    draft: bool = False
+    body_markdown: str = Field(min_length=1, max_length=200_000)
+
+    @field_validator("tags")
+    @classmethod
+    def _dedupe_tags(cls, tags: list[str]) -> list[str]:
+        return _unique_tags(tags)
+
+
+class StoredArticle(BaseModel):
+    """The article item as kept in the content table."""
+
+    model_config = ConfigDict(frozen=True)
+
+    slug: Slug
+    title: str
+    summary: str
+    body_html: str
+    body_markdown: str
+    author: StoredAuthor
+    published_at: UtcDatetime | None
+    updated_at: UtcDatetime
+    tags: list[Tag]
+    image: Image | None = None
+    comments_open: bool = True
+    draft: bool = False
+    comment_count: int = Field(default=0, ge=0)
+
+    def is_public(self, now: datetime) -> bool:
+        """Served to readers: not a draft and published at or before `now`."""
+        return not self.draft and self.published_at is not None and self.published_at <= now
+
+
+class ArticleSummary(BaseModel):
+    """A list item: enough to render a teaser and link to the article."""
+
+    model_config = ConfigDict(frozen=True)
+
+    slug: Slug
+    title: str
+    summary: str
+    author: AuthorPublic
+    published_at: datetime
+    updated_at: datetime
+    tags: list[Tag]
+    image: Image | None = None
+
+
+class Article(ArticleSummary):
+    """The whole public article."""
+
+    body_html: str
+    comments_open: bool
+    comment_count: int
+
+
+def to_summary(stored: StoredArticle) -> ArticleSummary:
+    """The list-item view of a public stored article."""
+    assert stored.published_at is not None, "only published articles are summarised"
+    return ArticleSummary(
+        slug=stored.slug,
+        title=stored.title,
+        summary=stored.summary,
+        author=AuthorPublic(name=stored.author.name),
+        published_at=stored.published_at,
+        updated_at=stored.updated_at,
+        tags=stored.tags,
+        image=stored.image,
+    )
+
+
+def to_public(stored: StoredArticle) -> Article:
+    """The reader's view of a public stored article: no author email, no source Markdown."""
+    summary = to_summary(stored)
+    return Article(
+        **summary.model_dump(),
+        body_html=stored.body_html,
+        comments_open=stored.comments_open,
+        comment_count=stored.comment_count,
+    )
