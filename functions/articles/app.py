@@ -1,7 +1,5 @@
 """Articles function: serves published articles through API Gateway."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -39,7 +37,8 @@ def handle_list_articles(
         str | None, Query(max_length=CURSOR_MAX_LENGTH, description="From the previous page.")
     ] = None,
     tag: Annotated[
-        str | None, Query(max_length=TAG_MAX_LENGTH, pattern=TAG_PATTERN, description="Only this tag.")
+        str | None,
+        Query(max_length=TAG_MAX_LENGTH, pattern=TAG_PATTERN, description="Only this tag."),
     ] = None,
 ) -> Page[ArticleSummary]:
     return articles.list_published(limit=limit, cursor=cursor, tag=tag)
@@ -59,6 +58,6 @@ def handle_get_article(
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -4,27 +4,39 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from newsroom.config import articles_settings
-from newsroom.data import articles as store
 from newsroom.errors import ArticleNotFoundError
-from newsroom.models.articles import Article, ArticleSummary, to_public
+from newsroom.models.articles import Article, ArticleSummary, StoredArticle, to_public
 from newsroom.models.common import Page
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+
+class ArticleReader(Protocol):
+    """What reading articles needs from storage (`newsroom.data.articles.ArticleTable`)."""
+
+    def get(self, slug: str) -> StoredArticle | None: ...
+
+    def list_public(
+        self, *, now: datetime, limit: int, cursor: str | None, tag: str | None
+    ) -> Page[ArticleSummary]: ...
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _default_reader() -> ArticleReader:
+    from newsroom.config import articles_settings
+    from newsroom.data.articles import ArticleTable
+
+    return ArticleTable(articles_settings().content_table_name)
+
+
 def get_published(
     slug: str,
     *,
+    reader: ArticleReader | None = None,
     clock: Callable[[], datetime] = utc_now,
-    db: DynamoDBClient | None = None,
 ) -> Article:
     """The public article with this slug.
 
@@ -33,7 +45,7 @@ def get_published(
     ArticleNotFoundError
         When there is no such article, it is a draft, or its publication time is still ahead.
     """
-    stored = store.get_article(slug, table=articles_settings().content_table_name, db=db)
+    stored = (reader or _default_reader()).get(slug)
     if stored is None or not stored.is_public(clock()):
         raise ArticleNotFoundError(slug)
     return to_public(stored)
@@ -44,16 +56,10 @@ def list_published(
     limit: int,
     cursor: str | None = None,
     tag: str | None = None,
+    reader: ArticleReader | None = None,
     clock: Callable[[], datetime] = utc_now,
-    db: DynamoDBClient | None = None,
 ) -> Page[ArticleSummary]:
     """One page of public articles, newest first, optionally only those with `tag`."""
-    page = store.list_public_summaries(
-        table=articles_settings().content_table_name,
-        now=clock(),
-        limit=limit,
-        cursor=cursor,
-        tag=tag,
-        db=db,
+    return (reader or _default_reader()).list_public(
+        now=clock(), limit=limit, cursor=cursor, tag=tag
     )
-    return Page[ArticleSummary](items=page.items, next_cursor=page.next_cursor)

@@ -28,4 +28,4 @@ class ArticlesSettings(_Settings):
 @cache
 def articles_settings() -> ArticlesSettings:
     """The articles function's settings, read once per container."""
-    return ArticlesSettings()  # type: ignore[call-arg]  # filled from the environment
+    return ArticlesSettings()  # fields come from the environment

@@ -29,8 +29,9 @@ class ArticleNotFoundError(NewsroomError):
     code = "article_not_found"
 
     def __init__(self, slug: str) -> None:
-        super().__init__(f"No published article has the slug '{slug}'.", field="slug",
-                         location="path")
+        super().__init__(
+            f"No published article has the slug '{slug}'.", field="slug", location="path"
+        )
 
 
 class ServiceUnavailableError(NewsroomError):

@@ -50,54 +50,68 @@ def _validation_detail(error: Any) -> ErrorDetail:
     return ErrorDetail(location=location, field=field, message=str(error.get("msg", "invalid")))
 
 
+def _invalid_request(exc: RequestValidationError) -> Response[str]:
+    details = [_validation_detail(e) for e in exc.errors()]
+    fields = ", ".join(sorted({d.field for d in details}))
+    return error_response(
+        HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", f"Invalid {fields}.", details
+    )
+
+
+def _unavailable(exc: ServiceUnavailableError) -> Response[str]:
+    logger.warning("dependency unavailable", cause=repr(exc.__cause__))
+    return error_response(
+        exc.status_code,
+        exc.code,
+        exc.message,
+        headers={"Retry-After": str(exc.retry_after_seconds)},
+    )
+
+
+def _domain_error(exc: NewsroomError) -> Response[str]:
+    details = []
+    if exc.field is not None:
+        details.append(
+            ErrorDetail(location=exc.location or "body", field=exc.field, message=exc.message)
+        )
+    return error_response(exc.status_code, exc.code, exc.message, details)
+
+
+def _no_route(exc: NotFoundError) -> Response[str]:
+    return error_response(HTTPStatus.NOT_FOUND, "route_not_found", "No such resource.")
+
+
+def _service_error(exc: ServiceError) -> Response[str]:
+    status = HTTPStatus(exc.status_code)
+    return error_response(status, status.phrase.lower().replace(" ", "_"), str(exc.msg))
+
+
+def _unexpected(exc: Exception) -> Response[str]:
+    logger.exception("unhandled error")
+    return error_response(
+        HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side."
+    )
+
+
 def install_error_handlers(app: APIGatewayRestResolver) -> None:
-    """Register the handlers that turn every failure into the API's error shape."""
+    """Register the handlers that turn every failure into the API's error shape.
 
-    @app.exception_handler(RequestValidationError)
-    def _invalid_request(exc: RequestValidationError) -> Response[str]:
-        details = [_validation_detail(e) for e in exc.errors()]
-        fields = ", ".join(sorted({d.field for d in details}))
-        return error_response(
-            HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", f"Invalid {fields}.", details
-        )
-
-    @app.exception_handler(ServiceUnavailableError)
-    def _unavailable(exc: ServiceUnavailableError) -> Response[str]:
-        logger.warning("dependency unavailable", cause=repr(exc.__cause__))
-        return error_response(
-            exc.status_code, exc.code, exc.message,
-            headers={"Retry-After": str(exc.retry_after_seconds)},
-        )
-
-    @app.exception_handler(NewsroomError)
-    def _domain_error(exc: NewsroomError) -> Response[str]:
-        details = []
-        if exc.field is not None:
-            details.append(
-                ErrorDetail(location=exc.location or "body", field=exc.field, message=exc.message)
-            )
-        return error_response(exc.status_code, exc.code, exc.message, details)
-
-    @app.not_found
-    def _no_route(exc: NotFoundError) -> Response[str]:
-        return error_response(HTTPStatus.NOT_FOUND, "route_not_found", "No such resource.")
-
-    @app.exception_handler(ServiceError)
-    def _service_error(exc: ServiceError) -> Response[str]:
-        status = HTTPStatus(exc.status_code)
-        return error_response(status, status.phrase.lower().replace(" ", "_"), str(exc.msg))
-
-    @app.exception_handler(Exception)
-    def _unexpected(exc: Exception) -> Response[str]:
-        logger.exception("unhandled error")
-        return error_response(
-            HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side."
-        )
+    Powertools picks the handler of the closest class in the exception's MRO, so the more
+    specific domain errors win over `NewsroomError` and everything else lands in `_unexpected`.
+    """
+    app.exception_handler(RequestValidationError)(_invalid_request)
+    app.exception_handler(ServiceUnavailableError)(_unavailable)
+    app.exception_handler(NewsroomError)(_domain_error)
+    app.not_found(_no_route)
+    app.exception_handler(ServiceError)(_service_error)
+    app.exception_handler(Exception)(_unexpected)
 
 
 def _etag_of(body: Any) -> str:
-    canonical = body if isinstance(body, str) else json.dumps(
-        body, sort_keys=True, separators=(",", ":"), default=str
+    canonical = (
+        body
+        if isinstance(body, str)
+        else json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     )
     return '"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
 

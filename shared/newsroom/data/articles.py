@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from newsroom.data import dynamo
 from newsroom.data.pagination import decode_cursor, encode_cursor
 from newsroom.models.articles import ArticleSummary, StoredArticle
+from newsroom.models.common import Page
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -41,23 +42,34 @@ def tag_partition(tag: str) -> str:
 
 
 @dataclass(frozen=True)
-class SummaryPage:
-    items: list[ArticleSummary]
-    next_cursor: str | None
+class ArticleTable:
+    """The article reads of one content table (satisfies `newsroom.articles.ArticleReader`)."""
+
+    table: str
+    db: DynamoDBClient | None = None
+
+    def get(self, slug: str) -> StoredArticle | None:
+        return get_article(slug, table=self.table, db=self.db)
+
+    def list_public(
+        self, *, now: datetime, limit: int, cursor: str | None, tag: str | None
+    ) -> Page[ArticleSummary]:
+        return list_public_summaries(
+            table=self.table, now=now, limit=limit, cursor=cursor, tag=tag, db=self.db
+        )
 
 
 class ConcurrentImportError(Exception):
     """Another writer changed the article between our read and our write."""
 
 
-def get_article(
-    slug: str, *, table: str, db: DynamoDBClient | None = None
-) -> StoredArticle | None:
+def get_article(slug: str, *, table: str, db: DynamoDBClient | None = None) -> StoredArticle | None:
     """The stored article with this slug, draft or not, or None. One GetItem."""
     db = db or dynamo.client()
     with dynamo.unavailable_as_domain_error():
-        response = db.get_item(TableName=table, Key={"pk": {"S": article_pk(slug)},
-                                                      "sk": {"S": ARTICLE_SK}})
+        response = db.get_item(
+            TableName=table, Key={"pk": {"S": article_pk(slug)}, "sk": {"S": ARTICLE_SK}}
+        )
     item = response.get("Item")
     return None if item is None else StoredArticle.model_validate(dynamo.from_item(item))
 
@@ -70,7 +82,7 @@ def list_public_summaries(
     cursor: str | None = None,
     tag: str | None = None,
     db: DynamoDBClient | None = None,
-) -> SummaryPage:
+) -> Page[ArticleSummary]:
     """Published articles (optionally with one tag), newest first. One Query per page.
 
     Asks for one item more than the page holds, so the last page has no cursor.
@@ -103,7 +115,7 @@ def list_public_summaries(
             {k: str(dynamo.from_item({k: last[k]})[k]) for k in ("pk", "sk", "gsi1pk", "gsi1sk")}
         )
     items = [ArticleSummary.model_validate(dynamo.from_item(item)) for item in page]
-    return SummaryPage(items=items, next_cursor=next_cursor)
+    return Page[ArticleSummary](items=items, next_cursor=next_cursor)
 
 
 def _index_keys(article: StoredArticle, partition: str) -> dict[str, str]:
@@ -137,13 +149,16 @@ def save_article(
     pk = article_pk(article.slug)
     values = article.model_dump(mode="json", exclude={"comment_count"})
     values |= {"type": "article"} | _index_keys(article, PUBLISHED_PARTITION)
-    names = {f"#a{i}": name for i, name in enumerate(values)}
-    placeholders = {f":a{i}": value for i, value in enumerate(values.values())}
-    sets = ", ".join(f"#a{i} = :a{i}" for i in range(len(values)))
-    removals = [] if "gsi1pk" in values else ["gsi1pk", "gsi1sk"]
+    present = {name: value for name, value in values.items() if value is not None}
+    # Attributes that are now absent (no image, a draft's index keys) are removed, not kept.
+    removals = sorted({*values, "gsi1pk", "gsi1sk"} - present.keys())
+    names = {f"#a{i}": name for i, name in enumerate(present)}
+    names |= {f"#r{i}": name for i, name in enumerate(removals)}
+    placeholders = {f":a{i}": value for i, value in enumerate(present.values())}
+    sets = ", ".join(f"#a{i} = :a{i}" for i in range(len(present)))
     expression = f"SET {sets}, comment_count = if_not_exists(comment_count, :zero)"
     if removals:
-        expression += " REMOVE " + ", ".join(removals)
+        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removals)))
     if previous is None:
         condition = "attribute_not_exists(pk)"
     else:

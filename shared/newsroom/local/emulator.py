@@ -17,7 +17,7 @@ REGION = "us-east-1"
 # moto accepts any credentials; these keep boto3 from looking for real ones.
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - not a secret, the emulator ignores it
+    "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
@@ -70,7 +70,9 @@ def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, reuse: bool = T
 
 
 @contextmanager
-def environment(values: dict[str, str], target: MutableMapping[str, str] = os.environ) -> Iterator[None]:
+def environment(
+    values: dict[str, str], target: MutableMapping[str, str] = os.environ
+) -> Iterator[None]:
     """Set environment variables for the duration of a block, then restore them."""
     saved = {key: target.get(key) for key in values}
     target.update(values)

@@ -94,7 +94,7 @@ class StoredArticle(BaseModel):
     body_html: str
     body_markdown: str
     author: StoredAuthor
-    published_at: UtcDatetime | None
+    published_at: UtcDatetime | None = None
     updated_at: UtcDatetime
     tags: list[Tag]
     image: Image | None = None

@@ -1,0 +1,94 @@
+"""Drive a Lambda handler with API Gateway REST (v1) events built from the files in events/."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The attributes of Lambda's context object that Powertools reads."""
+
+    function_name: str = "test-function"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+    log_group_name: str = "/aws/lambda/test-function"
+    log_stream_name: str = "2026/11/28/[$LATEST]0123456789abcdef"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def error_fields(self) -> set[str]:
+        return {detail["field"] for detail in self.body["error"]["details"]}
+
+
+@cache
+def _event_file(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EVENTS_DIR / name).read_text())
+    return loaded
+
+
+def rest_event(
+    method: str,
+    resource: str,
+    *,
+    path_params: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+    base: str = "list_articles.json",
+) -> dict[str, Any]:
+    """A v1 proxy event shaped like `base` (a file in events/) for another request."""
+    event = copy.deepcopy(_event_file(base))
+    path = resource
+    for name, value in (path_params or {}).items():
+        path = path.replace("{" + name + "}", quote(value, safe=""))
+    all_headers = {**event["headers"], **(headers or {})}
+    event.update(
+        resource=resource,
+        path=path,
+        httpMethod=method,
+        headers=all_headers,
+        multiValueHeaders={k: [v] for k, v in all_headers.items()},
+        queryStringParameters=query or None,
+        multiValueQueryStringParameters={k: [v] for k, v in query.items()} if query else None,
+        pathParameters=path_params or None,
+        body=body,
+    )
+    event["requestContext"].update(
+        resourcePath=resource,
+        httpMethod=method,
+        path="/v1" + path,
+        requestId=str(uuid.uuid4()),
+    )
+    return event
+
+
+def invoke(handler: Any, event: dict[str, Any]) -> Answer:
+    """Call the handler as Lambda would and decode its proxy result."""
+    result = handler(event, LambdaContext())
+    headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        headers.setdefault(key.lower(), ",".join(values))
+    raw = result.get("body") or ""
+    body = json.loads(raw) if raw and "json" in headers.get("content-type", "") else raw
+    return Answer(status=result["statusCode"], headers=headers, body=body)

@@ -1,0 +1,103 @@
+"""Test session wiring: the AWS emulator (moto's server over HTTP), reached through
+pytest-localstack's `RunningSession`, and tables created from template.yaml."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from newsroom.local import emulator as local_emulator
+from newsroom.local.template import create_tables, load_template
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from pytest_localstack.session import RunningSession
+
+EMULATOR_PORT = int(os.environ.get("NEWSROOM_TEST_EMULATOR_PORT", "4566"))
+# One prefix per test session, so two sessions (or a `make run`) can share an emulator.
+TABLE_PREFIX = f"test-{uuid.uuid4().hex[:8]}-"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point every boto3 client at the emulator before any handler module is imported."""
+    os.environ.update(
+        {
+            **local_emulator.FAKE_CREDENTIALS,
+            "AWS_ENDPOINT_URL": f"http://{local_emulator.DEFAULT_HOST}:{EMULATOR_PORT}",
+            "CONTENT_TABLE_NAME": TABLE_PREFIX + "ContentTable",
+            "POWERTOOLS_SERVICE_NAME": "newsroom-test",
+            "POWERTOOLS_METRICS_NAMESPACE": "NewsroomTest",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+        }
+    )
+    os.environ.pop("AWS_PROFILE", None)
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[local_emulator.Emulator]:
+    """moto's server on loopback: the one already running, or one this session starts."""
+    running = local_emulator.start(local_emulator.DEFAULT_HOST, EMULATOR_PORT)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def localstack(emulator: local_emulator.Emulator) -> Iterator[RunningSession]:
+    """pytest-localstack's session connected to the running emulator (no Docker)."""
+    from pytest_localstack.session import RunningSession
+
+    services = {"dynamodb": emulator.port, "dynamodbstreams": emulator.port}
+    with RunningSession(
+        emulator.host, services=services, region_name=local_emulator.REGION
+    ) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def dynamodb(localstack: RunningSession) -> DynamoDBClient:
+    client: DynamoDBClient = localstack.boto3.client("dynamodb")
+    return client
+
+
+@pytest.fixture(scope="session")
+def tables(dynamodb: DynamoDBClient) -> dict[str, str]:
+    """Logical id → name of every table in template.yaml, created in the emulator."""
+    return create_tables(dynamodb, load_template(), prefix=TABLE_PREFIX)
+
+
+@pytest.fixture(scope="session")
+def content_table(tables: dict[str, str]) -> str:
+    name = tables["ContentTable"]
+    assert name == os.environ["CONTENT_TABLE_NAME"]
+    return name
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short id that keeps this test's data apart from every other test's."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def dynamodb_requests(content_table: str) -> Iterator[list[str]]:
+    """The DynamoDB operations the handlers send over the wire while the test runs, in order.
+
+    Hooks botocore's `before-send` event on the layer's shared client, so retries count too.
+    """
+    from newsroom.data import dynamo
+
+    sent: list[str] = []
+
+    def record(request: object, **_: object) -> None:
+        target = getattr(request, "headers", {}).get("X-Amz-Target", b"")
+        sent.append(target.decode().rsplit(".", 1)[-1] if isinstance(target, bytes) else target)
+
+    events = dynamo.client().meta.events
+    events.register("before-send.dynamodb", record, unique_id="count-dynamodb-requests")
+    yield sent
+    events.unregister("before-send.dynamodb", unique_id="count-dynamodb-requests")
