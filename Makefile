@@ -1,0 +1,82 @@
+# newsroom: `make run` and `make test` are all a fresh machine needs; both set up the
+# virtualenv on first use. `make help` lists every target.
+
+PYTHON ?= python3
+# sam build needs python3.13 on PATH (the Lambda runtime); pyenv's is used when present.
+SAM_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13))
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format typecheck cfn-lint requirements requirements-check \
+        pytest unit integration invoke build check-arm64 test-localstack clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) ## create the virtualenv and install the project with its dev tools
+
+run: $(STAMP) ## run everything locally: emulator on :4566, API on http://127.0.0.1:3000
+	$(BIN)/newsroom run $(if $(PORT),--port $(PORT)) $(if $(EMULATOR_PORT),--emulator-port $(EMULATOR_PORT))
+
+invoke: $(STAMP) ## invoke a function with an event, e.g. FUNCTION=ArticlesFunction EVENT=events/get_article.json
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=ArticlesFunction EVENT=events/get_article.json"; exit 2; }
+	$(BIN)/newsroom invoke $(FUNCTION) $(EVENT)
+
+test: lint typecheck cfn-lint requirements-check pytest check-arm64 ## everything CI runs: lint, types, template, tests, arm64 layer
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP) ## mypy, strict on shared/ and functions/
+	$(BIN)/mypy
+
+cfn-lint: $(STAMP) ## lint template.yaml
+	$(BIN)/cfn-lint template.yaml
+
+requirements: $(STAMP) ## regenerate shared/requirements.txt (the layer's) from pyproject.toml
+	$(BIN)/python -m newsroom.local.layer_requirements
+
+requirements-check: $(STAMP) ## fail when shared/requirements.txt and pyproject.toml disagree
+	$(BIN)/python -m newsroom.local.layer_requirements --check
+
+pytest: $(STAMP) ## unit and integration tests (starts the emulator itself when none runs)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+unit: $(STAMP) ## unit tests only (no network)
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+integration: $(STAMP) ## integration tests only
+	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+$(SAM):
+	$(SAM_PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli
+
+build: $(SAM) ## sam build (python3.13 on PATH; layer built for arm64)
+	SAM_CLI_TELEMETRY=0 PATH="$(abspath $(SAM_VENV))/bin:$(dir $(SAM_PYTHON)):$$PATH" $(SAM) build
+
+check-arm64: build $(STAMP) ## sam build, then prove the layer's native extensions are aarch64
+	$(BIN)/python -m newsroom.local.check_layer .aws-sam/build/NewsroomLayer
+
+test-localstack: $(STAMP) ## integration tests against a LocalStack container (needs Docker)
+	NEWSROOM_EMULATOR=localstack $(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+clean: ## remove build output and caches (keeps the virtualenvs)
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

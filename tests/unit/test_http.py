@@ -1,0 +1,108 @@
+"""The error shape and conditional GETs, on a small resolver with hand-made events."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import pytest
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from newsroom.errors import ArticleNotFoundError, ServiceUnavailableError
+from newsroom.http import cacheable, install_error_handlers
+from newsroom.models.common import ErrorBody
+from tests.apigw import LambdaContext, rest_event
+
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app)
+
+
+@app.get("/things", middlewares=[cacheable(lambda: 42)])
+def handle_list_things(n: Annotated[int, Query(ge=1)] = 1) -> dict[str, int]:
+    return {"n": n}
+
+
+@app.get("/missing")
+def handle_get_missing() -> None:
+    raise ArticleNotFoundError("gone")
+
+
+@app.get("/busy")
+def handle_get_busy() -> None:
+    raise ServiceUnavailableError()
+
+
+@app.get("/broken")
+def handle_get_broken() -> None:
+    raise RuntimeError("bug with secret detail")
+
+
+def call(path: str, **kwargs: Any) -> dict[str, Any]:
+    result: dict[str, Any] = app.resolve(rest_event("GET", path, **kwargs), LambdaContext())
+    return result
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "status", "code"),
+    [
+        ("/things", {"n": "0"}, 422, "invalid_request"),
+        ("/missing", None, 404, "article_not_found"),
+        ("/busy", None, 503, "service_unavailable"),
+        ("/broken", None, 500, "internal_error"),
+        ("/nowhere", None, 404, "route_not_found"),
+    ],
+)
+def test_every_error_has_the_one_shape(
+    path: str, query: dict[str, str] | None, status: int, code: str
+) -> None:
+    result = call(path, query=query)
+
+    assert result["statusCode"] == status
+    body = ErrorBody.model_validate_json(result["body"])
+    assert body.error.code == code
+
+
+def test_unexpected_error_does_not_leak_its_detail() -> None:
+    result = call("/broken")
+
+    assert "secret" not in result["body"]
+
+
+def test_unavailable_dependency_asks_to_retry_later() -> None:
+    result = call("/busy")
+
+    assert result["statusCode"] == 503
+    assert result["multiValueHeaders"]["Retry-After"] == ["2"]
+
+
+def test_validation_error_names_parameter_and_location() -> None:
+    body = json.loads(call("/things", query={"n": "x"})["body"])
+
+    assert body["error"]["details"][0]["field"] == "n"
+    assert body["error"]["details"][0]["location"] == "query"
+
+
+def test_read_gets_etag_and_max_age_and_a_match_gets_304() -> None:
+    first = call("/things")
+    headers = first["multiValueHeaders"]
+    etag = headers["ETag"][0]
+
+    again = call("/things", headers={"If-None-Match": f"W/{etag}, \"other\""})
+
+    assert headers["Cache-Control"] == ["public, max-age=42"]
+    assert again["statusCode"] == 304
+    assert again["body"] == ""
+
+
+def test_different_content_gets_a_different_etag() -> None:
+    one = call("/things", query={"n": "1"})["multiValueHeaders"]["ETag"]
+    two = call("/things", query={"n": "2"})["multiValueHeaders"]["ETag"]
+
+    assert one != two
+
+
+def test_error_answers_are_not_cached() -> None:
+    result = call("/missing")
+
+    assert result["multiValueHeaders"]["Cache-Control"] == ["no-store"]
