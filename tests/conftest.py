@@ -38,23 +38,41 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("AWS_PROFILE", None)
 
 
-@pytest.fixture(scope="session")
-def emulator() -> Iterator[local_emulator.Emulator]:
-    """moto's server on loopback: the one already running, or one this session starts."""
-    running = local_emulator.start(local_emulator.DEFAULT_HOST, EMULATOR_PORT)
-    yield running
-    running.stop()
+SERVICES = ("dynamodb", "dynamodbstreams")
 
 
 @pytest.fixture(scope="session")
-def localstack(emulator: local_emulator.Emulator) -> Iterator[RunningSession]:
-    """pytest-localstack's session connected to the running emulator (no Docker)."""
+def localstack() -> Iterator[RunningSession]:
+    """pytest-localstack's session: moto's server by default, a LocalStack container on request.
+
+    moto: connects a `RunningSession` to the server on EMULATOR_PORT, starting one in this
+    process when none is listening. LocalStack (NEWSROOM_EMULATOR=localstack, needs Docker):
+    pytest-localstack's own container session.
+    """
+    if os.environ.get("NEWSROOM_EMULATOR") == "localstack":
+        yield from _localstack_container()
+        return
     from pytest_localstack.session import RunningSession
 
-    services = {"dynamodb": emulator.port, "dynamodbstreams": emulator.port}
-    with RunningSession(
-        emulator.host, services=services, region_name=local_emulator.REGION
+    running = local_emulator.start(local_emulator.DEFAULT_HOST, EMULATOR_PORT)
+    services = dict.fromkeys(SERVICES, running.port)
+    try:
+        with RunningSession(
+            running.host, services=services, region_name=local_emulator.REGION
+        ) as session:
+            yield session
+    finally:
+        running.stop()
+
+
+def _localstack_container() -> Iterator[RunningSession]:
+    import docker
+    from pytest_localstack.session import LocalstackSession
+
+    with LocalstackSession(
+        docker.from_env(), services=list(SERVICES), region_name=local_emulator.REGION
     ) as session:
+        os.environ["AWS_ENDPOINT_URL"] = session.endpoint_url("dynamodb")
         yield session
 
 
