@@ -175,6 +175,8 @@ def _validate(path: Path, fields: Mapping[str, Any]) -> ArticleSource:
 
 def _describe(error: Mapping[str, Any]) -> str:
     where = ".".join(str(part) for part in error["loc"]) or "(article)"
+    if where == "body_markdown" and error["type"] == "string_too_short":
+        return "body_markdown: the article has no body"
     message = _HINTS.get(error["type"], str(error["msg"]).removeprefix("Value error, "))
     return f"{where}: {message}"
 
