@@ -27,7 +27,8 @@ from pydantic import ValidationError
 from newsroom.data import dynamo
 from newsroom.data.articles import ConcurrentImportError, get_article, save_article
 from newsroom.errors import NewsroomError
-from newsroom.models.articles import ArticleSource, StoredArticle, StoredAuthor
+from newsroom.models.article_source import ArticleSource
+from newsroom.models.articles import StoredArticle, StoredAuthor
 from newsroom.rendering import render_article
 
 if TYPE_CHECKING:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from newsroom.models.articles import Article, ArticleSource, ArticleSummary
+from newsroom.models.article_source import ArticleSource
+from newsroom.models.articles import Article, ArticleSummary
 
 SOURCE: dict[str, Any] = {
     "slug": "harbour-news",

@@ -1,19 +1,12 @@
-"""Article shapes: what an author writes, what is stored and what a reader is served."""
+"""Article shapes: what is stored and what a reader is served (authoring input is in
+`newsroom.models.article_source`, so serving never loads the email validator)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import (
-    AnyHttpUrl,
-    BaseModel,
-    ConfigDict,
-    EmailStr,
-    Field,
-    StringConstraints,
-    field_validator,
-)
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
 from newsroom.models.common import Slug, Tag, UtcDatetime
 
@@ -40,47 +33,10 @@ class AuthorPublic(BaseModel):
     name: PersonName
 
 
-class Author(AuthorPublic):
-    """An author as written in the source: the email is for notifications only."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    email: EmailStr
-
-
 class StoredAuthor(AuthorPublic):
-    """An author as stored; the email was validated on the way in (see `Author`)."""
+    """An author as stored; the email was validated on the way in (`article_source.Author`)."""
 
     email: str
-
-
-def _unique_tags(tags: list[str]) -> list[str]:
-    return list(dict.fromkeys(tags))
-
-
-class ArticleSource(BaseModel):
-    """An article as an author writes it (front matter plus Markdown body)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    slug: Slug
-    title: Title
-    summary: ShortText
-    author: Author
-    published_at: UtcDatetime | None = Field(
-        default=None, description="Publication time; absent for a draft."
-    )
-    updated_at: UtcDatetime | None = None
-    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
-    image: Image | None = None
-    comments_open: bool = True
-    draft: bool = False
-    body_markdown: str = Field(min_length=1, max_length=200_000)
-
-    @field_validator("tags")
-    @classmethod
-    def _dedupe_tags(cls, tags: list[str]) -> list[str]:
-        return _unique_tags(tags)
 
 
 class StoredArticle(BaseModel):
