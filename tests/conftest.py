@@ -119,3 +119,12 @@ def dynamodb_requests(content_table: str) -> Iterator[list[str]]:
     events.register("before-send.dynamodb", record, unique_id="count-dynamodb-requests")
     yield sent
     events.unregister("before-send.dynamodb", unique_id="count-dynamodb-requests")
+
+
+@pytest.fixture(scope="session")
+def demo_articles(content_table: str) -> list[str]:
+    """The demo articles of content/articles, imported into the test table; their slugs."""
+    from newsroom.importer import import_paths
+    from newsroom.local.template import PROJECT_ROOT
+
+    return import_paths([PROJECT_ROOT / "content" / "articles"], table=content_table)

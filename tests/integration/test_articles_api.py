@@ -143,8 +143,11 @@ def test_list_is_newest_first_and_pages_end_with_a_null_cursor(
             break
 
     # Then they see every article once, newest first, and the last page says there is no more
-    assert pages == [[f"p0-{unique}", f"p1-{unique}"], [f"p2-{unique}", f"p3-{unique}"],
-                     [f"p4-{unique}"]]
+    assert pages == [
+        [f"p0-{unique}", f"p1-{unique}"],
+        [f"p2-{unique}", f"p3-{unique}"],
+        [f"p4-{unique}"],
+    ]
 
 
 def test_full_last_page_has_a_null_cursor(content_table: str, unique: str) -> None:
@@ -177,8 +180,16 @@ def test_list_item_is_a_summary_without_body(content_table: str, unique: str) ->
 
     item = list_articles(tag=f"s-{unique}").body["items"][0]
 
-    assert set(item) == {"slug", "title", "summary", "author", "published_at", "updated_at",
-                         "tags", "image"}
+    assert set(item) == {
+        "slug",
+        "title",
+        "summary",
+        "author",
+        "published_at",
+        "updated_at",
+        "tags",
+        "image",
+    }
 
 
 def test_list_sets_etag_and_honours_if_none_match(content_table: str, unique: str) -> None:
@@ -187,8 +198,12 @@ def test_list_sets_etag_and_honours_if_none_match(content_table: str, unique: st
 
     again = invoke(
         lambda_handler,
-        rest_event("GET", "/articles", query={"tag": f"l-{unique}"},
-                   headers={"If-None-Match": first.headers["etag"]}),
+        rest_event(
+            "GET",
+            "/articles",
+            query={"tag": f"l-{unique}"},
+            headers={"If-None-Match": first.headers["etag"]},
+        ),
     )
 
     assert first.headers["cache-control"] == "public, max-age=30"
@@ -229,13 +244,19 @@ def _b64(raw: bytes) -> str:
         pytest.param(_b64(b"[1, 2]"), id="not-an-object"),
         pytest.param(_b64(b'{"pk": "ARTICLE#x"}'), id="missing-keys"),
         pytest.param(
-            _b64(json.dumps({"pk": "ARTICLE#x", "sk": "ARTICLE", "gsi1pk": "TAG#other",
-                             "gsi1sk": "2026"}).encode()),
+            _b64(
+                json.dumps(
+                    {"pk": "ARTICLE#x", "sk": "ARTICLE", "gsi1pk": "TAG#other", "gsi1sk": "2026"}
+                ).encode()
+            ),
             id="another-listing",
         ),
         pytest.param(
-            _b64(json.dumps({"pk": 1, "sk": "ARTICLE", "gsi1pk": "PUBLISHED",
-                             "gsi1sk": "2026"}).encode()),
+            _b64(
+                json.dumps(
+                    {"pk": 1, "sk": "ARTICLE", "gsi1pk": "PUBLISHED", "gsi1sk": "2026"}
+                ).encode()
+            ),
             id="wrong-types",
         ),
         pytest.param("A" * 1025, id="too-long"),
@@ -251,8 +272,12 @@ def test_forged_or_garbled_cursor_is_400_naming_cursor(content_table: str, curso
 def test_cursor_from_one_tag_is_refused_for_another(content_table: str, unique: str) -> None:
     # Given a cursor issued for one tag's listing
     for age in range(3):
-        seed(content_table, f"c{age}-{unique}", tags=[f"one-{unique}"],
-             published_at=NOW - timedelta(hours=age))
+        seed(
+            content_table,
+            f"c{age}-{unique}",
+            tags=[f"one-{unique}"],
+            published_at=NOW - timedelta(hours=age),
+        )
     cursor = list_articles(tag=f"one-{unique}", limit="1").body["next_cursor"]
 
     # When it is replayed against another listing
