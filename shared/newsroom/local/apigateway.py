@@ -1,0 +1,414 @@
+"""API Gateway (REST API, Lambda proxy) in miniature: routes, the v1 event, the proxy result.
+
+Only the standard library: the local server imports this before any handler is loaded.
+What it mirrors from API Gateway, on purpose:
+
+- a path matches a resource of the template (``/articles/{slug}``; ``{name+}`` is greedy);
+  literal resources win over parameterised ones, as in API Gateway;
+- ``path`` and ``pathParameters`` are passed as sent (still percent-encoded), while the query
+  string is decoded; a header or query parameter given twice keeps its last value in the
+  single-value maps and every value in the ``multiValue*`` maps; empty maps are ``None``;
+- a body that is not UTF-8 arrives base64-encoded with ``isBase64Encoded`` true;
+- a proxy result that is not a valid ``{"statusCode": ...}`` answers 502.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+if TYPE_CHECKING:
+    from newsroom.local.template import FunctionSpec
+
+ACCOUNT_ID = "123456789012"
+API_ID = "local"
+STAGE = "local"
+ANY_METHOD = "ANY"
+
+_log = logging.getLogger(__name__)
+_PARAMETER = re.compile(r"\{([^{}+]+)(\+?)\}")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# What API Gateway answers when the integration's result is not a proxy result.
+_BAD_GATEWAY_BODY = {"message": "Internal server error"}
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """One HTTP request as the local server received it."""
+
+    method: str
+    target: str  # the request line's target: path and query, e.g. "/articles?limit=2"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    client_ip: str = "127.0.0.1"
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.target).path or "/"
+
+    @property
+    def query(self) -> str:
+        return urlsplit(self.target).query
+
+    def header(self, name: str) -> str | None:
+        """The last value of a header, whatever its case, or None."""
+        values = [value for key, value in self.headers if key.lower() == name.lower()]
+        return values[-1] if values else None
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """One HTTP answer; the server adds Content-Length, Date and Server."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+    @classmethod
+    def json(
+        cls, status: int, payload: Any, headers: Iterable[tuple[str, str]] = ()
+    ) -> HttpResponse:
+        return cls(
+            status=status,
+            headers=(("Content-Type", "application/json"), *headers),
+            body=json.dumps(payload, separators=(",", ":")).encode(),
+        )
+
+    def header(self, name: str) -> str | None:
+        values = [value for key, value in self.headers if key.lower() == name.lower()]
+        return values[-1] if values else None
+
+
+def gateway_error(
+    status: int, code: str, message: str, headers: Iterable[tuple[str, str]] = ()
+) -> HttpResponse:
+    """An answer the gateway gives itself, in the API's one error shape."""
+    return HttpResponse.json(
+        status,
+        {"error": {"code": code, "message": message, "details": []}},
+        headers=(("Cache-Control", "no-store"), *headers),
+    )
+
+
+@dataclass(frozen=True)
+class Route:
+    """One `Api` event of a function: a method on a resource of the template."""
+
+    method: str  # upper case, or ANY
+    resource: str  # the template path, e.g. /articles/{slug}
+    function: str  # the function's logical id
+    pattern: re.Pattern[str] = field(compare=False)
+    parameters: tuple[str, ...] = ()
+    greedy: bool = False
+
+    @classmethod
+    def of(cls, method: str, resource: str, function: str) -> Route:
+        pattern, parameters, greedy = compile_resource(resource)
+        return cls(method.upper(), resource, function, pattern, parameters, greedy)
+
+    @property
+    def specificity(self) -> tuple[int, int, int]:
+        """Sorts the most specific resource first: literal beats `{x}`, `{x}` beats `{x+}`."""
+        literal = len(_PARAMETER.sub("", self.resource))
+        return (int(self.greedy), len(self.parameters), -literal)
+
+
+def compile_resource(resource: str) -> tuple[re.Pattern[str], tuple[str, ...], bool]:
+    """A regex matching the raw paths of a resource, its parameter names, and its greediness.
+
+    ``{name}`` matches one path segment; ``{name+}`` matches one or more.
+    """
+    parts: list[str] = []
+    names: list[str] = []
+    greedy = False
+    position = 0
+    for found in _PARAMETER.finditer(resource):
+        parts.append(re.escape(resource[position : found.start()]))
+        names.append(found.group(1))
+        greedy = greedy or bool(found.group(2))
+        # Groups are numbered: a template name need not be a Python identifier.
+        parts.append("(.+)" if found.group(2) else "([^/]+)")
+        position = found.end()
+    parts.append(re.escape(resource[position:]))
+    return re.compile("".join(parts)), tuple(names), greedy
+
+
+@dataclass(frozen=True)
+class Cors:
+    """What the template's `Cors` setting makes API Gateway answer to a preflight request."""
+
+    allow_origin: str
+    allow_methods: str | None = None
+    allow_headers: str | None = None
+    max_age: str | None = None
+    allow_credentials: bool = False
+
+    def preflight(self, methods: Iterable[str]) -> HttpResponse:
+        allow_methods = self.allow_methods or ",".join(sorted({*methods, "OPTIONS"}))
+        headers = [
+            ("Access-Control-Allow-Origin", self.allow_origin),
+            ("Access-Control-Allow-Methods", allow_methods),
+        ]
+        if self.allow_headers:
+            headers.append(("Access-Control-Allow-Headers", self.allow_headers))
+        if self.max_age:
+            headers.append(("Access-Control-Max-Age", self.max_age))
+        if self.allow_credentials:
+            headers.append(("Access-Control-Allow-Credentials", "true"))
+        return HttpResponse(HTTPStatus.NO_CONTENT, tuple(headers))
+
+
+def cors_of(template: Mapping[str, Any], api: str | None = None) -> Cors | None:
+    """The `Cors` of an `AWS::Serverless::Api` (or of `Globals.Api`), resolved, or None.
+
+    With `api` None, the template's only API is used (or the implicit one's Globals).
+    """
+    resources = template.get("Resources", {})
+    apis = {k: v for k, v in resources.items() if v.get("Type") == "AWS::Serverless::Api"}
+    if api is None and len(apis) == 1:
+        api = next(iter(apis))
+    setting = apis.get(api or "", {}).get("Properties", {}).get("Cors")
+    if setting is None:
+        setting = template.get("Globals", {}).get("Api", {}).get("Cors")
+    if setting is None:
+        return None
+    if not isinstance(setting, Mapping):
+        setting = {"AllowOrigin": setting}
+
+    def value(key: str) -> str | None:
+        resolved = _resolve(template, setting.get(key))
+        # SAM wants header values in single quotes, as API Gateway mapping templates do.
+        return resolved.strip("'") if resolved is not None else None
+
+    origin = value("AllowOrigin")
+    if origin is None:
+        return None
+    return Cors(
+        allow_origin=origin,
+        allow_methods=value("AllowMethods"),
+        allow_headers=value("AllowHeaders"),
+        max_age=value("MaxAge"),
+        allow_credentials=bool(setting.get("AllowCredentials", False)),
+    )
+
+
+def _resolve(template: Mapping[str, Any], value: Any) -> str | None:
+    if isinstance(value, Mapping) and "Ref" in value:
+        parameter = template.get("Parameters", {}).get(value["Ref"], {})
+        default = parameter.get("Default")
+        return None if default is None else str(default)
+    if isinstance(value, (str, int)):
+        return str(value)
+    return None
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    route: Route
+    path_parameters: dict[str, str]
+
+
+class Router:
+    """Picks the function route for a method and path, as API Gateway would."""
+
+    def __init__(self, routes: Iterable[Route], cors: Cors | None = None) -> None:
+        self.routes = sorted(routes, key=lambda route: route.specificity)
+        self.cors = cors
+
+    @classmethod
+    def of(cls, specs: Iterable[FunctionSpec], cors: Cors | None = None) -> Router:
+        """Every `Api` route of every function."""
+        return cls(
+            (
+                Route.of(route.method, route.path, spec.name)
+                for spec in specs
+                for route in spec.routes
+            ),
+            cors,
+        )
+
+    def match(self, method: str, path: str) -> RouteMatch | HttpResponse:
+        """The route to invoke, or the answer API Gateway gives without invoking anything.
+
+        That answer is 404 when no resource has this path, 405 when the resource has no such
+        method, and the CORS preflight answer for OPTIONS when the API has `Cors`.
+        """
+        method = method.upper()
+        resource: str | None = None
+        on_resource: list[tuple[Route, re.Match[str]]] = []
+        for route in self.routes:  # most specific resource first
+            if resource is not None and route.resource != resource:
+                continue
+            found = route.pattern.fullmatch(path)
+            if found is None:
+                continue
+            resource = route.resource
+            on_resource.append((route, found))
+        if not on_resource:
+            return gateway_error(HTTPStatus.NOT_FOUND, "route_not_found", "No such resource.")
+        for route, found in on_resource:
+            if route.method in (method, ANY_METHOD):
+                return RouteMatch(route, dict(zip(route.parameters, found.groups(), strict=True)))
+        methods = sorted({route.method for route, _ in on_resource})
+        if method == "OPTIONS" and self.cors is not None:
+            return self.cors.preflight(methods)
+        return gateway_error(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            f"{method} is not allowed on {resource}.",
+            headers=[("Allow", ", ".join(methods))],
+        )
+
+
+def to_event(
+    request: HttpRequest,
+    match: RouteMatch,
+    *,
+    stage: str = STAGE,
+    now: datetime | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """The REST API (payload 1.0) proxy event API Gateway sends the function for `request`."""
+    now = now or datetime.now(UTC)
+    request_id = request_id or str(uuid.uuid4())
+    route = match.route
+    host = request.header("Host") or "localhost"
+    headers = _gateway_headers(request, host, now)
+    single_headers = {name: values[-1] for name, values in headers.items()}
+    query = _multi(parse_qsl(request.query, keep_blank_values=True))
+    body, is_base64 = _event_body(request.body)
+    user_agent = request.header("User-Agent")
+    return {
+        "resource": route.resource,
+        "path": request.path,
+        "httpMethod": request.method.upper(),
+        "headers": single_headers or None,
+        "multiValueHeaders": headers or None,
+        "queryStringParameters": {name: values[-1] for name, values in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": match.path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": API_ID,
+            "resourceId": hashlib.sha256(route.resource.encode()).hexdigest()[:6],
+            "resourcePath": route.resource,
+            "httpMethod": request.method.upper(),
+            "extendedRequestId": base64.b64encode(uuid.uuid4().bytes[:10]).decode(),
+            "requestTime": _request_time(now),
+            "path": f"/{stage}{request.path}",
+            "protocol": "HTTP/1.1",
+            "stage": stage,
+            "domainPrefix": host.split(".", 1)[0].split(":", 1)[0],
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "requestId": request_id,
+            "identity": {
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "sourceIp": request.client_ip,
+                "principalOrgId": None,
+                "accessKey": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": user_agent,
+                "user": None,
+            },
+            "domainName": host,
+        },
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def _gateway_headers(request: HttpRequest, host: str, now: datetime) -> dict[str, list[str]]:
+    """The client's headers plus those API Gateway adds on the way in."""
+    headers = _multi(request.headers)
+    present = {name.lower() for name in headers}
+    port = host.rsplit(":", 1)[1] if ":" in host else "80"
+    added = {
+        "X-Forwarded-For": request.client_ip,
+        "X-Forwarded-Port": port,
+        "X-Forwarded-Proto": "http",
+        "X-Amzn-Trace-Id": f"Root=1-{int(now.timestamp()):08x}-{uuid.uuid4().hex[:24]}",
+    }
+    for name, value in added.items():
+        if name.lower() not in present:
+            headers[name] = [value]
+    return headers
+
+
+def _multi(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for name, value in pairs:
+        grouped.setdefault(name, []).append(value)
+    return grouped
+
+
+def _event_body(raw: bytes) -> tuple[str | None, bool]:
+    if not raw:
+        return None, False
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode("ascii"), True
+
+
+def _request_time(now: datetime) -> str:
+    # API Gateway's format, with English month names whatever the locale.
+    now = now.astimezone(UTC)
+    return f"{now:%d}/{_MONTHS[now.month - 1]}/{now:%Y:%H:%M:%S} +0000"
+
+
+def from_proxy_result(result: Any) -> HttpResponse:
+    """The HTTP answer for a function's proxy result, or 502 when it is not one.
+
+    As in API Gateway, `multiValueHeaders` wins over `headers` for a name present in both.
+    """
+    if not isinstance(result, Mapping) or not _is_status(result.get("statusCode")):
+        _log.error("the function returned no valid proxy result (statusCode missing)")
+        return HttpResponse.json(HTTPStatus.BAD_GATEWAY, _BAD_GATEWAY_BODY)
+    multi: Mapping[str, Any] = result.get("multiValueHeaders") or {}
+    single: Mapping[str, Any] = result.get("headers") or {}
+    headers = [(name, str(value)) for name, values in multi.items() for value in values or ()]
+    headers += [(name, str(value)) for name, value in single.items() if name not in multi]
+    raw = result.get("body")
+    try:
+        body = _result_body(raw, bool(result.get("isBase64Encoded")))
+    except ValueError:
+        _log.error("the function's body is not valid base64 although isBase64Encoded is true")
+        return HttpResponse.json(HTTPStatus.BAD_GATEWAY, _BAD_GATEWAY_BODY)
+    return HttpResponse(int(result["statusCode"]), tuple(headers), body)
+
+
+def bad_gateway() -> HttpResponse:
+    """API Gateway's answer when the function failed (raised, timed out, ...)."""
+    return HttpResponse.json(HTTPStatus.BAD_GATEWAY, _BAD_GATEWAY_BODY)
+
+
+def _is_status(value: Any) -> bool:
+    try:
+        return 100 <= int(value) <= 599
+    except (TypeError, ValueError):
+        return False
+
+
+def _result_body(raw: Any, is_base64: bool) -> bytes:
+    if raw is None:
+        return b""
+    text = raw if isinstance(raw, str) else json.dumps(raw)
+    if is_base64:
+        return base64.b64decode(text, validate=True)
+    return text.encode("utf-8")

@@ -1,0 +1,149 @@
+"""The `newsroom invoke` command: one function, one event file, one call, no Docker.
+
+The counterpart of `sam local invoke FUNCTION -e EVENT_FILE`. An emulator already listening on
+the port is reused (its tables are created if missing); otherwise one is started for the call,
+with the tables and the demo articles, and stopped afterwards. The handler's return value is
+printed as JSON on stdout; everything the function logs goes to stderr.
+
+The module's top level stays on the standard library; moto, boto3 and the handler load in `run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import traceback
+import warnings
+from contextlib import ExitStack, redirect_stdout
+from pathlib import Path
+from typing import IO, Any
+
+from newsroom.local import emulator as local_emulator
+from newsroom.local.functions import FunctionLoadError, LambdaContext, limits_of, load_function
+from newsroom.local.runner import LocalRunError, default_content, prepare_tables
+
+
+class InvokeError(Exception):
+    """The invocation cannot happen; the message says why in one line."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the command's arguments on its subparser."""
+    parser.add_argument("function", metavar="FUNCTION", help="logical id, e.g. ArticlesFunction")
+    parser.add_argument("event", metavar="EVENT_FILE", type=Path, help="the event, as JSON")
+    parser.add_argument(
+        "--emulator-port",
+        type=int,
+        default=os.environ.get("NEWSROOM_EMULATOR_PORT", str(local_emulator.DEFAULT_PORT)),
+        help="port of the AWS emulator; one already running there is reused "
+        f"(default: $NEWSROOM_EMULATOR_PORT or {local_emulator.DEFAULT_PORT})",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Invoke once and print the result; 1 when the function or the event is unusable.
+
+    A handler that raises prints Lambda's error object ``{"errorMessage", "errorType",
+    "stackTrace"}`` instead, and the command exits 1.
+    """
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator's access log
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    stdout = sys.stdout
+    # Handlers print (Powertools' metrics, stray prints) and log to stdout, which holds the
+    # result only.
+    with redirect_stdout(sys.stderr):
+        try:
+            result = invoke(args.function, args.event, emulator_port=args.emulator_port)
+        except (InvokeError, LocalRunError) as exc:
+            print(f"newsroom invoke: {exc}", file=sys.stderr)
+            return 1
+        except Exception as exc:
+            traceback.print_exc(file=sys.stderr)
+            _print_json(_lambda_error(exc), stdout)
+            return 1
+    _print_json(result, stdout)
+    return 0
+
+
+def invoke(function: str, event_file: Path, *, emulator_port: int) -> Any:
+    """Call the function's handler once with the event; returns what the handler returns.
+
+    Raises
+    ------
+    InvokeError
+        When the function is not in the template or the event file is not JSON.
+    """
+    from newsroom.local.template import functions, load_template
+
+    template = load_template()
+    specs = functions(template)
+    spec = specs.get(function)
+    if spec is None:
+        known = ", ".join(sorted(specs)) or "none"
+        raise InvokeError(f"no function {function!r} in template.yaml (known: {known})")
+    event = _read_event(event_file)
+
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from newsroom.local.template import resolve_environment
+
+    with ExitStack() as stack:
+        try:
+            emulator = local_emulator.start(local_emulator.DEFAULT_HOST, emulator_port)
+        except (OSError, TimeoutError) as exc:
+            raise InvokeError(f"the emulator did not start on port {emulator_port}: {exc}") from exc
+        stack.callback(emulator.stop)
+        stack.enter_context(local_emulator.environment(emulator.environment()))
+        db = boto3.client(
+            "dynamodb", endpoint_url=emulator.endpoint_url, region_name=local_emulator.REGION
+        )
+        # Demo articles go into an emulator started for this call, never into a reused one.
+        content = default_content() if emulator.server is not None else None
+        try:
+            names, _ = prepare_tables(db, template, content=content)
+        except (BotoCoreError, ClientError) as exc:
+            raise InvokeError(f"the emulator at {emulator.endpoint_url} failed: {exc}") from exc
+        environment = {**resolve_environment(spec, names), "POWERTOOLS_TRACE_DISABLED": "true"}
+        stack.enter_context(local_emulator.environment(environment))
+
+        try:
+            loaded = load_function(spec)
+        except FunctionLoadError as exc:
+            raise InvokeError(str(exc)) from exc
+        stack.callback(sys.modules.pop, loaded.module_name, None)
+        _send_logs_to_stderr()
+        context = LambdaContext(spec.name, limits_of(template, spec.name))
+        return loaded.handler(event, context)
+
+
+def _read_event(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvokeError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvokeError(f"{path} is not valid JSON: {exc}") from exc
+
+
+def _send_logs_to_stderr() -> None:
+    # Logging handlers keep the stream they were made with; Powertools' Logger took stdout.
+    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        for handler in getattr(logger, "handlers", ()):
+            if isinstance(handler, logging.StreamHandler) and handler.stream is sys.__stdout__:
+                handler.setStream(sys.stderr)
+
+
+def _lambda_error(exc: Exception) -> dict[str, Any]:
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "stackTrace": traceback.format_tb(exc.__traceback__),
+    }
+
+
+def _print_json(value: Any, stream: IO[str]) -> None:
+    print(json.dumps(value, indent=2, default=str), file=stream, flush=True)

@@ -1,0 +1,366 @@
+"""The `newsroom run` command: the whole system on this machine, without Docker or AWS.
+
+It starts the embedded emulator (or reuses one already on its port), creates the template's
+tables there, loads the demo articles, and serves every API route of every function on one port
+until Ctrl-C. `LocalSystem` does the same in process for end-to-end tests.
+
+The module's top level stays on the standard library; moto, boto3 and the handlers load in `run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import warnings
+from collections.abc import Iterable
+from contextlib import ExitStack
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import TYPE_CHECKING, Any
+
+from newsroom.local import emulator as local_emulator
+from newsroom.local.functions import DEFAULT_POOL_SIZE, FunctionLoadError, FunctionPool, limits_of
+from newsroom.local.server import LocalApiServer, LocalRoute, PortInUseError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from newsroom.local.template import FunctionSpec
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 3000
+CONTENT_TABLE = "ContentTable"  # the logical id of the table the demo articles go to
+SERVICE_NAME = "newsroom-local"  # every function shares this process, so one service name
+
+log = logging.getLogger(__name__)
+
+
+class LocalRunError(Exception):
+    """The local system cannot start; the message says why in one line."""
+
+
+def default_content() -> Path:
+    from newsroom.local.template import PROJECT_ROOT
+
+    return PROJECT_ROOT / "content" / "articles"
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    """A port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def function_environment(
+    specs: dict[str, FunctionSpec], table_names: dict[str, str]
+) -> dict[str, str]:
+    """The variables every function needs, merged, with table `!Ref`s as local table names.
+
+    All functions share one process here, so tracing is off and the service name is common.
+    """
+    from newsroom.local.template import resolve_environment
+
+    merged: dict[str, str] = {}
+    for spec in specs.values():
+        for key, value in resolve_environment(spec, table_names).items():
+            if key in merged and merged[key] != value and key != "POWERTOOLS_SERVICE_NAME":
+                log.warning("functions disagree on %s; %s's value is used", key, spec.name)
+            merged[key] = value
+    merged["POWERTOOLS_TRACE_DISABLED"] = "true"
+    merged["POWERTOOLS_SERVICE_NAME"] = SERVICE_NAME
+    return merged
+
+
+def prepare_tables(
+    db: DynamoDBClient, template: dict[str, Any], *, content: Path | None
+) -> tuple[dict[str, str], list[str]]:
+    """Create the template's tables if missing, then import the articles under `content`.
+
+    Returns the table names by logical id and the slugs imported.
+
+    Raises
+    ------
+    LocalRunError
+        When the content is missing or invalid.
+    """
+    from newsroom.local.template import create_tables
+
+    names = create_tables(db, template)
+    if content is None or CONTENT_TABLE not in names:
+        return names, []
+    if not content.exists():
+        raise LocalRunError(f"no article files at {content} (pass --content PATH or --no-seed)")
+    from newsroom.importer import ArticleFileError, import_paths
+
+    try:
+        return names, import_paths([content], table=names[CONTENT_TABLE], db=db)
+    except ArticleFileError as exc:
+        raise LocalRunError(f"the demo articles cannot be loaded: {exc}") from exc
+
+
+def forget_process_caches() -> None:
+    """Drop the layer's per-process caches (DynamoDB client, settings).
+
+    On Lambda they live as long as the environment; here the endpoint and the table names
+    change under them when a local system starts or stops.
+    """
+    from newsroom import config
+    from newsroom.data import dynamo
+
+    dynamo.client.cache_clear()
+    for value in vars(config).values():
+        cache_clear = getattr(value, "cache_clear", None)
+        if callable(cache_clear):
+            cache_clear()
+
+
+class LocalSystem:
+    """Emulator, tables, demo articles and the local API, started and stopped together.
+
+    Port 0 picks a free port. The process environment points at the emulator and holds the
+    functions' variables while the system runs; `stop` restores it.
+
+    In a test::
+
+        with LocalSystem() as system:
+            urlopen(system.api_url + "/articles")
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        emulator_port: int = 0,
+        content: Path | None = None,
+        seed: bool = True,
+        pool_size: int = DEFAULT_POOL_SIZE,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.emulator_port = emulator_port
+        self.content = content
+        self.seed = seed
+        self.pool_size = pool_size
+        self.table_names: dict[str, str] = {}
+        self.seeded: list[str] = []
+        self.emulator: local_emulator.Emulator | None = None
+        self.server: LocalApiServer | None = None
+        self._stack = ExitStack()
+
+    @property
+    def api_url(self) -> str:
+        if self.server is None:
+            raise RuntimeError("the local system is not running")
+        return self.server.url
+
+    @property
+    def emulator_url(self) -> str:
+        if self.emulator is None:
+            raise RuntimeError("the local system is not running")
+        return self.emulator.endpoint_url
+
+    @property
+    def reused_emulator(self) -> bool:
+        return self.emulator is not None and self.emulator.server is None
+
+    def add_local_route(self, path: str, route: LocalRoute) -> None:
+        """Serve a local-only endpoint (for example ``/_local/outbox``) next to the API."""
+        if self.server is None:
+            raise RuntimeError("start the local system first")
+        self.server.add_local_route(path, route)
+
+    def start(self) -> LocalSystem:
+        """Start everything, or nothing: on failure what was started is stopped again.
+
+        Raises
+        ------
+        LocalRunError
+            When a port is taken, the emulator does not answer, or the content is invalid.
+        """
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from newsroom.local.apigateway import Router, cors_of
+        from newsroom.local.template import functions, load_template
+
+        template = load_template()
+        specs = functions(template)
+        router = Router.of(specs.values(), cors_of(template))
+        try:
+            # Bound first, so a taken API port fails before anything else starts.
+            server = LocalApiServer((self.host, self.port), router, pools={})
+        except PortInUseError as exc:
+            raise LocalRunError(f"{exc} (is another `newsroom run` running? use --port)") from exc
+        self.server = server
+        self._stack.callback(server.server_close)
+
+        port = self.emulator_port or free_port(local_emulator.DEFAULT_HOST)
+        try:
+            self.emulator = local_emulator.start(local_emulator.DEFAULT_HOST, port)
+        except (OSError, TimeoutError) as exc:
+            raise LocalRunError(f"the emulator did not start on port {port}: {exc}") from exc
+        self._stack.callback(self._stop_emulator)
+        self._stack.enter_context(local_emulator.environment(self.emulator.environment()))
+
+        db = boto3.client(
+            "dynamodb", endpoint_url=self.emulator.endpoint_url, region_name=local_emulator.REGION
+        )
+        content = (self.content or default_content()) if self.seed else None
+        try:
+            self.table_names, self.seeded = prepare_tables(db, template, content=content)
+        except (BotoCoreError, ClientError) as exc:
+            raise LocalRunError(
+                f"the emulator at {self.emulator.endpoint_url} did not accept the tables: {exc}"
+            ) from exc
+
+        self._stack.enter_context(
+            local_emulator.environment(function_environment(specs, self.table_names))
+        )
+        forget_process_caches()
+        self._stack.callback(forget_process_caches)
+
+        pools = {
+            name: FunctionPool(spec, limits_of(template, name), size=self.pool_size)
+            for name, spec in specs.items()
+        }
+        self._stack.callback(_close_all, pools.values())
+        try:
+            for pool in pools.values():
+                pool.warm()
+        except FunctionLoadError as exc:
+            raise LocalRunError(str(exc)) from exc
+        server.pools = pools
+        server.start()
+        self._stack.callback(server.stop)  # the first thing `stop` does
+
+    def _stop_emulator(self) -> None:
+        if self.emulator is not None:
+            self.emulator.stop()
+
+    def stop(self) -> None:
+        """Stop the server, forget the functions, restore the environment, stop the emulator."""
+        self._stack.close()
+        self.server = None
+        self.emulator = None
+
+    def __enter__(self) -> LocalSystem:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _close_all(pools: Iterable[FunctionPool]) -> None:
+    for pool in pools:
+        pool.close()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the command's arguments on its subparser."""
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address of the API (%(default)s)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=os.environ.get("NEWSROOM_PORT", str(DEFAULT_PORT)),
+        help=f"port of the API (default: $NEWSROOM_PORT or {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--emulator-port",
+        type=int,
+        default=os.environ.get("NEWSROOM_EMULATOR_PORT", str(local_emulator.DEFAULT_PORT)),
+        help="port of the AWS emulator; one already running there is reused "
+        f"(default: $NEWSROOM_EMULATOR_PORT or {local_emulator.DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--content",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help="article files or directory to load at start (default: content/articles)",
+    )
+    parser.add_argument("--no-seed", action="store_true", help="load no articles at start")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run until Ctrl-C or SIGTERM; 1 with a one-line message when the system cannot start."""
+    _configure_logging()
+    system = LocalSystem(
+        host=args.host,
+        port=args.port,
+        emulator_port=args.emulator_port,
+        content=args.content,
+        seed=not args.no_seed,
+    )
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            system.start()
+        except LocalRunError as exc:
+            print(f"newsroom run: {exc}", file=sys.stderr)
+            return 1
+        try:
+            print(_banner(system), flush=True)
+            stopping.wait()
+            print("\nstopping...", file=sys.stderr, flush=True)
+        finally:
+            system.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def _banner(system: LocalSystem) -> str:
+    api = system.api_url
+    emulator_note = "reused, already running" if system.reused_emulator else "moto, in process"
+    table = system.table_names.get(CONTENT_TABLE, "-")
+    return "\n".join(
+        [
+            "newsroom is running locally (no Docker, no AWS)",
+            f"  API        {api}",
+            f"  articles   {api}/articles",
+            f"  emulator   {system.emulator_url}  ({emulator_note}; use it as AWS_ENDPOINT_URL)",
+            f"  table      {table} ({len(system.seeded)} articles loaded)",
+            "Press Ctrl-C to stop.",
+        ]
+    )
+
+
+def _configure_logging() -> None:
+    # One line per API request on stderr; the emulator's own access log would drown it.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # Read-only requests publish no business metric; Powertools warns about each one.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    logger = logging.getLogger("newsroom.local")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False

@@ -1,0 +1,250 @@
+"""The local API: an HTTP server that plays API Gateway in front of the template's functions.
+
+Standard library only. Every `Api` route of every function is served on one port; the gateway's
+own answers (404, 405, CORS preflight, 413) never reach a function. Extra local-only endpoints,
+such as an outbox viewer, are added with `LocalApiServer.add_local_route`.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socketserver
+import threading
+import time
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+
+from newsroom.local.apigateway import (
+    STAGE,
+    Cors,
+    HttpRequest,
+    HttpResponse,
+    Router,
+    bad_gateway,
+    from_proxy_result,
+    gateway_error,
+    to_event,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from newsroom.local.functions import FunctionPool
+    from newsroom.local.template import FunctionSpec
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+
+LocalRoute = Callable[[HttpRequest], HttpResponse]
+
+log = logging.getLogger(__name__)
+
+
+class PortInUseError(OSError):
+    """The address the server should listen on is taken."""
+
+
+class PayloadTooLargeError(Exception):
+    pass
+
+
+class LocalApiServer(ThreadingHTTPServer):
+    """One thread per connection; each function's pool bounds how many run at once."""
+
+    daemon_threads = True
+    allow_reuse_address = True  # a restart right after Ctrl-C must not wait out TIME_WAIT
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        router: Router,
+        pools: Mapping[str, FunctionPool],
+        *,
+        stage: str = STAGE,
+    ) -> None:
+        self.router = router
+        self.pools = pools
+        self.stage = stage
+        self.local_routes: dict[str, LocalRoute] = {}
+        self._thread: threading.Thread | None = None
+        try:
+            super().__init__(address, _RequestHandler)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUseError(
+                    f"port {address[1]} on {address[0]} is already in use"
+                ) from exc
+            raise
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind looks the host name up (getfqdn), which can hang offline.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.server_name}:{self.server_port}"
+
+    def add_local_route(self, path: str, route: LocalRoute) -> None:
+        """Serve `path` (any method) with `route`, ahead of the template's routes.
+
+        By convention local-only paths start with ``/_local/``, which no API route uses.
+        """
+        self.local_routes[path] = route
+
+    def dispatch(self, request: HttpRequest) -> HttpResponse:
+        """The answer to one request: a local route, the gateway itself, or a function."""
+        local = self.local_routes.get(request.path)
+        if local is not None:
+            return local(request)
+        match = self.router.match(request.method, request.path)
+        if isinstance(match, HttpResponse):
+            return match
+        event = to_event(request, match, stage=self.stage)
+        try:
+            result = self.pools[match.route.function].invoke(event)
+        except Exception:
+            log.exception("%s failed", match.route.function)
+            return bad_gateway()
+        return from_proxy_result(result)
+
+    def start(self) -> LocalApiServer:
+        """Serve in a daemon thread; returns at once."""
+        self._thread = threading.Thread(
+            target=self.serve_forever, name="newsroom-local-api", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port (safe to call twice, or before `start`)."""
+        if self._thread is not None:
+            self.shutdown()
+            self._thread.join()
+            self._thread = None
+        self.server_close()
+
+
+def serve(
+    host: str,
+    port: int,
+    specs: Iterable[FunctionSpec],
+    pools: Mapping[str, FunctionPool],
+    *,
+    cors: Cors | None = None,
+    stage: str = STAGE,
+) -> LocalApiServer:
+    """Serve every route of `specs` on host:port (0 picks a free port), in a daemon thread.
+
+    Call `.stop()` on the result to shut it down.
+    """
+    router = Router.of(specs, cors)
+    return LocalApiServer((host, port), router, pools, stage=stage).start()
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: LocalApiServer
+    protocol_version = "HTTP/1.1"  # keep-alive; every answer carries Content-Length
+    timeout = 60  # an idle keep-alive connection frees its thread after this
+
+    def _handle(self) -> None:
+        started = time.perf_counter()
+        try:
+            body = self._read_body()
+        except PayloadTooLargeError:
+            response = _too_large()
+        else:
+            request = HttpRequest(
+                method=self.command,
+                target=self.path,
+                headers=tuple(self.headers.items()),
+                body=body,
+                client_ip=self.client_address[0],
+            )
+            try:
+                response = self.server.dispatch(request)
+            except Exception:
+                log.exception("%s %s failed", self.command, self.path)
+                response = bad_gateway()
+        self._send(response)
+        log.info(
+            "%s %s %d %.1fms",
+            self.command,
+            self.path,
+            response.status,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    # BaseHTTPRequestHandler dispatches on these names.
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle  # noqa: N815
+
+    def handle_expect_100(self) -> bool:
+        # Refuse an oversized upload before the client sends it.
+        if self._declared_length() > MAX_BODY_BYTES:
+            self._send(_too_large())
+            log.info("%s %s %d (body not read)", self.command, self.path, 413)
+            return False
+        return super().handle_expect_100()
+
+    def _declared_length(self) -> int:
+        try:
+            return int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            return 0
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        length = self._declared_length()
+        if length > MAX_BODY_BYTES:
+            raise PayloadTooLargeError
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _read_chunked(self) -> bytes:
+        body = bytearray()
+        while True:
+            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return bytes(body)
+            if len(body) + size > MAX_BODY_BYTES:
+                raise PayloadTooLargeError
+            body += self.rfile.read(size)
+            self.rfile.readline()  # the CRLF after each chunk
+
+    def _send(self, response: HttpResponse) -> None:
+        if response.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+            self.close_connection = True  # the unread body is still on the wire
+        self.send_response(response.status)
+        for name, value in response.headers:
+            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(name, value)
+        has_body = response.status >= 200 and response.status not in (204, 304)
+        if has_body:
+            self.send_header("Content-Length", str(len(response.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if has_body and self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        # Our own line per request replaces the access log; what is left is protocol noise
+        # (malformed requests, idle keep-alive connections timing out).
+        log.debug("%s: " + format, self.client_address[0], *args)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+def _too_large() -> HttpResponse:
+    return gateway_error(
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        "payload_too_large",
+        f"The request body is larger than {MAX_BODY_BYTES} bytes.",
+    )

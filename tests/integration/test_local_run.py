@@ -1,0 +1,280 @@
+"""`newsroom run` and `newsroom invoke` end to end: real HTTP, real handlers, the emulator.
+
+The local system gets an emulator of its own on a free port, so its unprefixed tables and demo
+articles never meet the test session's tables (or a `make run` on the default port).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsroom.local.apigateway import HttpRequest, HttpResponse, Router
+from newsroom.local.emulator import is_listening
+from newsroom.local.runner import LocalSystem, free_port
+from newsroom.local.template import functions, load_template
+from tests.apigw import EVENTS_DIR
+
+pytestmark = pytest.mark.integration
+
+NEWSROOM = Path(sys.executable).with_name("newsroom")
+EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def request(url: str, *, method: str = "GET", headers: dict[str, str] | None = None) -> Reply:
+    sent = urllib.request.Request(url, method=method, headers=headers or {})  # noqa: S310 - http to loopback
+    try:
+        with urllib.request.urlopen(sent, timeout=10) as response:  # noqa: S310
+            return Reply(
+                response.status,
+                {k.lower(): v for k, v in response.headers.items()},
+                response.read(),
+            )
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
+
+
+@pytest.fixture(scope="module")
+def system() -> Iterator[LocalSystem]:
+    with LocalSystem(port=0, emulator_port=free_port()) as running:
+        yield running
+
+
+def newsroom(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own console script
+        [str(NEWSROOM), *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+# The API
+
+
+def test_article_list_shows_the_demo_articles(system: LocalSystem) -> None:
+    reply = request(f"{system.api_url}/articles")
+
+    assert reply.status == 200
+    listed = [item["slug"] for item in reply.json()["items"]]
+    assert listed
+    assert set(listed) <= set(system.seeded)
+
+
+def test_demo_article_is_served_with_an_etag_and_revalidates_to_304(system: LocalSystem) -> None:
+    # Given a demo article on the list
+    slug = request(f"{system.api_url}/articles").json()["items"][0]["slug"]
+
+    # When it is read, then read again with its ETag
+    first = request(f"{system.api_url}/articles/{slug}")
+    again = request(
+        f"{system.api_url}/articles/{slug}", headers={"If-None-Match": first.headers["etag"]}
+    )
+
+    # Then the first read has it, the second is a bodiless 304
+    assert first.status == 200
+    assert first.json()["slug"] == slug
+    assert first.headers["etag"].startswith('"')
+    assert again.status == 304
+    assert again.body == b""
+
+
+def test_query_string_reaches_the_functions_validation(system: LocalSystem) -> None:
+    reply = request(f"{system.api_url}/articles?limit=0")
+
+    assert reply.status == 422
+    assert [d["field"] for d in reply.json()["error"]["details"]] == ["limit"]
+
+
+def test_unknown_article_is_the_functions_404(system: LocalSystem) -> None:
+    reply = request(f"{system.api_url}/articles/no-such-article-here")
+
+    assert reply.status == 404
+    assert reply.json()["error"]["code"] == "article_not_found"
+
+
+def test_unknown_route_is_the_gateways_404_in_the_error_shape(system: LocalSystem) -> None:
+    reply = request(f"{system.api_url}/no/such/route")
+
+    assert reply.status == 404
+    assert reply.headers["content-type"] == "application/json"
+    assert reply.json() == {
+        "error": {"code": "route_not_found", "message": "No such resource.", "details": []}
+    }
+
+
+def test_other_method_on_a_route_is_405(system: LocalSystem) -> None:
+    reply = request(f"{system.api_url}/articles", method="DELETE")
+
+    assert reply.status == 405
+    assert reply.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_concurrent_requests_are_all_answered_by_at_most_four_instances(
+    system: LocalSystem,
+) -> None:
+    with ThreadPoolExecutor(max_workers=12) as workers:
+        replies = list(workers.map(lambda _: request(f"{system.api_url}/articles"), range(24)))
+
+    assert [reply.status for reply in replies] == [200] * 24
+    assert system.server is not None
+    assert 1 <= system.server.pools["ArticlesFunction"].instances <= 4
+
+
+def test_local_route_is_served_next_to_the_api(system: LocalSystem) -> None:
+    def outbox(request: HttpRequest) -> HttpResponse:
+        return HttpResponse.json(200, {"messages": [], "method": request.method})
+
+    system.add_local_route("/_local/test-outbox", outbox)
+
+    reply = request(f"{system.api_url}/_local/test-outbox")
+
+    assert reply.status == 200
+    assert reply.json() == {"messages": [], "method": "GET"}
+
+
+# newsroom invoke
+
+
+def function_for(event_file: Path) -> str:
+    """The function the template routes this event to."""
+    event = json.loads(event_file.read_text())
+    match = Router.of(functions(load_template()).values()).match(event["httpMethod"], event["path"])
+    assert not isinstance(match, HttpResponse), f"no route in template.yaml for {event_file.name}"
+    return match.route.function
+
+
+def expected_status(event_file: Path) -> int:
+    return 404 if "not_found" in event_file.stem else 200
+
+
+@pytest.mark.parametrize("event_file", EVENT_FILES, ids=lambda path: Path(path).name)
+def test_invoke_answers_every_event_file(system: LocalSystem, event_file: Path) -> None:
+    # Given the emulator of a running local system (tables and demo articles in place)
+    assert system.emulator is not None
+
+    # When the event's function is invoked with it
+    done = newsroom(
+        "invoke",
+        function_for(event_file),
+        str(event_file),
+        "--emulator-port",
+        str(system.emulator.port),
+    )
+
+    # Then stdout holds only the handler's proxy result
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["statusCode"] == expected_status(event_file), result
+    json.loads(result["body"])
+
+
+def test_invoke_starts_seeds_and_stops_its_own_emulator_when_none_runs() -> None:
+    port = free_port()
+    event_file = EVENTS_DIR / "get_article.json"
+
+    done = newsroom(
+        "invoke", function_for(event_file), str(event_file), "--emulator-port", str(port)
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["statusCode"] == 200
+    assert not is_listening(HOST, port)
+
+
+def test_invoke_refuses_a_function_not_in_the_template() -> None:
+    done = newsroom(
+        "invoke", "NoSuchFunction", str(EVENT_FILES[0]), "--emulator-port", str(free_port())
+    )
+
+    assert done.returncode == 1
+    assert "no function 'NoSuchFunction' in template.yaml" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_invoke_refuses_an_event_file_that_is_not_json(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+
+    done = newsroom("invoke", "ArticlesFunction", str(broken), "--emulator-port", str(free_port()))
+
+    assert done.returncode == 1
+    assert "is not valid JSON" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# newsroom run
+
+
+def test_run_fails_in_one_line_when_the_api_port_is_taken(system: LocalSystem) -> None:
+    assert system.server is not None
+    taken = system.server.server_port
+
+    done = newsroom("run", "--port", str(taken), "--emulator-port", str(free_port()))
+
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"newsroom run: port {taken} on {HOST} is already in use "
+        "(is another `newsroom run` running? use --port)"
+    )
+
+
+def wait_until_serving(url: str, process: subprocess.Popen[str], deadline_seconds: float) -> None:
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[1]
+        try:
+            if request(url).status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer within {deadline_seconds}s")
+
+
+def test_run_stops_cleanly_on_ctrl_c_and_starts_again_on_the_same_ports() -> None:
+    api_port, emulator_port = free_port(), free_port()
+    command = [str(NEWSROOM), "run", "--port", str(api_port), "--emulator-port", str(emulator_port)]
+
+    for attempt in (1, 2):
+        # Given `newsroom run` serving the demo articles
+        process = subprocess.Popen(  # noqa: S603 - our own console script
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            wait_until_serving(f"http://{HOST}:{api_port}/articles", process, 30)
+
+            # When it gets Ctrl-C
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+        # Then it exits 0 and frees both ports, so the next run can start
+        assert process.returncode == 0, (attempt, stderr)
+        assert f"http://{HOST}:{api_port}/articles" in stdout
+        assert "Traceback" not in stderr
+        assert not is_listening(HOST, api_port)
+        assert not is_listening(HOST, emulator_port)
