@@ -29,3 +29,45 @@ class ArticlesSettings(_Settings):
 def articles_settings() -> ArticlesSettings:
     """The articles function's settings, read once per container."""
     return ArticlesSettings()  # fields come from the environment
+
+
+class CommentsSettings(_Settings):
+    """Environment of the comments function. List settings are JSON arrays in the environment.
+
+    The moderation defaults are WordPress's (Settings > Discussion).
+    """
+
+    idempotency_table_name: str = Field(min_length=3, max_length=255)
+    secret_parameter_name: str = Field(
+        min_length=1,
+        description="SSM SecureString holding the key for IP/email hashes and signed links.",
+    )
+    comment_max_links: int = Field(
+        default=2, ge=0, description="Hold a comment with this many links or more (0: off)."
+    )
+    moderation_keys: list[str] = Field(
+        default_factory=list, description="Hold a comment containing any of these."
+    )
+    disallowed_keys: list[str] = Field(
+        default_factory=list, description="Mark a comment containing any of these as spam."
+    )
+    require_previous_approval: bool = Field(
+        default=True, description="Hold comments of authors with no approved comment yet."
+    )
+    moderate_all: bool = Field(default=False, description="Hold every comment.")
+    close_comments_after_days: int | None = Field(
+        default=None, ge=1, description="Close comments on articles older than this (off)."
+    )
+    flood_interval_seconds: int = Field(
+        default=15, ge=1, description="Least time between two comments of one IP or email."
+    )
+    thread_depth: int = Field(default=5, ge=1, le=5, description="Deepest reply level.")
+    max_body_bytes: int = Field(default=65_536, ge=1024, description="Largest request body.")
+    list_max_age_seconds: int = Field(default=30, ge=0)
+    idempotency_expiry_seconds: int = Field(default=3600, ge=60)
+
+
+@cache
+def comments_settings() -> CommentsSettings:
+    """The comments function's settings, read once per container."""
+    return CommentsSettings()  # fields come from the environment

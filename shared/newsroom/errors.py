@@ -1,4 +1,4 @@
-"""Domain errors raised by logic and data access; the HTTP layer maps each to one answer."""
+"""Domain errors raised by logic and data access; `newsroom.http` maps each to one answer."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ class NewsroomError(Exception):
         self.field = field
         self.location = location
 
+    def headers(self) -> dict[str, str]:
+        """Extra response headers this error calls for."""
+        return {}
+
 
 class InvalidCursorError(NewsroomError):
     status_code = 400
@@ -22,6 +26,26 @@ class InvalidCursorError(NewsroomError):
 
     def __init__(self, message: str = "The cursor is not one this API issued.") -> None:
         super().__init__(message, field="cursor", location="query")
+
+
+class MalformedRequestError(NewsroomError):
+    """The body is not JSON, or not sent as JSON."""
+
+    status_code = 400
+    code = "malformed_request"
+
+    def __init__(self, message: str, *, field: str = "body", location: str = "body") -> None:
+        super().__init__(message, field=field, location=location)
+
+
+class PayloadTooLargeError(NewsroomError):
+    status_code = 413
+    code = "payload_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"The request body is larger than {limit} bytes.", field="body", location="body"
+        )
 
 
 class ArticleNotFoundError(NewsroomError):
@@ -34,6 +58,89 @@ class ArticleNotFoundError(NewsroomError):
         )
 
 
+class CommentNotFoundError(NewsroomError):
+    status_code = 404
+    code = "comment_not_found"
+
+    def __init__(self, comment_id: str) -> None:
+        super().__init__(
+            f"No comment '{comment_id}' on this article.", field="comment_id", location="path"
+        )
+
+
+class CommentsClosedError(NewsroomError):
+    status_code = 403
+    code = "comments_closed"
+
+    def __init__(self) -> None:
+        super().__init__("Comments are closed on this article.")
+
+
+class ParentCommentNotFoundError(NewsroomError):
+    status_code = 422
+    code = "invalid_parent"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "parent_id does not name an approved comment of this article.",
+            field="parent_id",
+            location="body",
+        )
+
+
+class DuplicateCommentError(NewsroomError):
+    status_code = 409
+    code = "duplicate_comment"
+
+    def __init__(self) -> None:
+        super().__init__("Duplicate comment detected; it looks as though you've already said that!")
+
+
+class CommentFloodError(NewsroomError):
+    status_code = 429
+    code = "comment_flood"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("You are posting comments too quickly. Slow down.")
+        self.retry_after_seconds = retry_after_seconds
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
+class StatusConflictError(NewsroomError):
+    """The comment changed status since it was read (another moderator, another link)."""
+
+    status_code = 409
+    code = "status_conflict"
+
+    def __init__(self) -> None:
+        super().__init__("The comment changed in the meantime; reload and try again.")
+
+
+class IdempotencyKeyReusedError(NewsroomError):
+    status_code = 422
+    code = "idempotency_key_reused"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was already used with a different request.",
+            field="Idempotency-Key",
+            location="header",
+        )
+
+
+class RequestInProgressError(NewsroomError):
+    status_code = 409
+    code = "request_in_progress"
+
+    def __init__(self) -> None:
+        super().__init__("A request with this Idempotency-Key is still being processed.")
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
+
 class ServiceUnavailableError(NewsroomError):
     """A dependency (DynamoDB) is throttled or down: the client may retry later."""
 
@@ -43,3 +150,6 @@ class ServiceUnavailableError(NewsroomError):
 
     def __init__(self, message: str = "The service is busy; retry shortly.") -> None:
         super().__init__(message)
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}

@@ -58,23 +58,15 @@ def _invalid_request(exc: RequestValidationError) -> Response[str]:
     )
 
 
-def _unavailable(exc: ServiceUnavailableError) -> Response[str]:
-    logger.warning("dependency unavailable", cause=repr(exc.__cause__))
-    return error_response(
-        exc.status_code,
-        exc.code,
-        exc.message,
-        headers={"Retry-After": str(exc.retry_after_seconds)},
-    )
-
-
 def _domain_error(exc: NewsroomError) -> Response[str]:
     details = []
     if exc.field is not None:
         details.append(
             ErrorDetail(location=exc.location or "body", field=exc.field, message=exc.message)
         )
-    return error_response(exc.status_code, exc.code, exc.message, details)
+    if isinstance(exc, ServiceUnavailableError):
+        logger.warning("dependency unavailable", cause=repr(exc.__cause__))
+    return error_response(exc.status_code, exc.code, exc.message, details, exc.headers())
 
 
 def _no_route(exc: NotFoundError) -> Response[str]:
@@ -100,7 +92,6 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     specific domain errors win over `NewsroomError` and everything else lands in `_unexpected`.
     """
     app.exception_handler(RequestValidationError)(_invalid_request)
-    app.exception_handler(ServiceUnavailableError)(_unavailable)
     app.exception_handler(NewsroomError)(_domain_error)
     app.not_found(_no_route)
     app.exception_handler(ServiceError)(_service_error)

@@ -1,0 +1,485 @@
+"""Comment items and their guards in the content table.
+
+- comment: ``pk=ARTICLE#<slug>``, ``sk=COMMENT#<id>``; ``gsi1pk=COMMENTS#<status>``,
+  ``gsi1sk=<created_at>#<slug>#<id>`` (moderation queues); when approved also
+  ``gsi2pk=THREAD#<slug>``, ``gsi2sk=<path>`` (the public, threaded listing).
+- duplicate guard: ``pk=GUARD#DUP#<key>``; flood guards: ``pk=GUARD#FLOOD#<kind>#<hash>``
+  with ``expires_at`` (TTL); commenter: ``pk=COMMENTER#<key>`` with ``approved_count``.
+
+Accepting a comment is one `BatchGetItem` (article, commenter, parent) and one
+`TransactWriteItems` that re-checks the article and parent, takes the guards, writes the
+comment and counts it, all or nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from newsroom.data import dynamo
+from newsroom.data.articles import ARTICLE_SK, article_pk
+from newsroom.data.pagination import decode_cursor, encode_cursor
+from newsroom.errors import (
+    CommentFloodError,
+    CommentsClosedError,
+    DuplicateCommentError,
+    ParentCommentNotFoundError,
+    ServiceUnavailableError,
+    StatusConflictError,
+)
+from newsroom.models.articles import StoredArticle
+from newsroom.models.comments import CommentStatus, Moderation, StoredComment
+from newsroom.models.common import Page
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+COMMENT_PREFIX = "COMMENT#"
+PROFILE_SK = "PROFILE"
+GUARD_SK = "GUARD"
+_THREAD_INDEX_FREE = frozenset({"pk", "sk", "gsi2sk"})
+_STATUS_INDEX_FREE = frozenset({"pk", "sk", "gsi1sk"})
+# An article accepts comments while it exists, is published (indexed) and is open.
+_CONFLICT_ATTEMPTS = 5
+_ARTICLE_OPEN = "attribute_exists(pk) AND attribute_exists(gsi1pk) AND comments_open = :true"
+
+
+def comment_key(slug: str, comment_id: str) -> dict[str, Any]:
+    return {"pk": {"S": article_pk(slug)}, "sk": {"S": COMMENT_PREFIX + comment_id}}
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def thread_partition(slug: str) -> str:
+    return f"THREAD#{slug}"
+
+
+def status_partition(status: str) -> str:
+    return f"COMMENTS#{status}"
+
+
+@dataclass(frozen=True)
+class SubmissionContext:
+    """What deciding on a new comment needs to know, read in one request."""
+
+    article: StoredArticle | None
+    previously_approved: bool
+    parent: StoredComment | None
+
+
+@dataclass(frozen=True)
+class FloodGuard:
+    """One "not again within N seconds" record (per IP, per email)."""
+
+    kind: str
+    key: str
+
+
+def _index_values(comment: StoredComment) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "gsi1pk": status_partition(comment.status),
+        "gsi1sk": f"{dynamo.sort_timestamp(comment.created_at)}#{comment.slug}#{comment.id}",
+    }
+    if comment.status == "approved":
+        values |= {"gsi2pk": thread_partition(comment.slug), "gsi2sk": comment.path}
+    return values
+
+
+def _comment_item(comment: StoredComment) -> dict[str, Any]:
+    return {
+        "pk": article_pk(comment.slug),
+        "sk": COMMENT_PREFIX + comment.id,
+        "type": "comment",
+        **comment.model_dump(mode="json"),
+        **_index_values(comment),
+    }
+
+
+def _stored_comment(item: dict[str, Any]) -> StoredComment:
+    return StoredComment.model_validate(dynamo.from_item(item))
+
+
+class CommentTable:
+    """Comment reads and writes on one content table."""
+
+    def __init__(self, table: str, db: DynamoDBClient | None = None) -> None:
+        self.table = table
+        self._db = db
+
+    @property
+    def db(self) -> DynamoDBClient:
+        return self._db or dynamo.client()
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def load_context(
+        self, slug: str, *, commenter: str, parent_id: str | None
+    ) -> SubmissionContext:
+        """The article, whether the commenter had a comment approved, and the parent comment.
+
+        One `BatchGetItem` (repeated only for keys DynamoDB leaves unprocessed under load).
+        """
+        keys = [_key(article_pk(slug), ARTICLE_SK), _key(f"COMMENTER#{commenter}", PROFILE_SK)]
+        if parent_id is not None:
+            keys.append(comment_key(slug, parent_id))
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        while request:
+            with dynamo.unavailable_as_domain_error():
+                response = self.db.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self.table, []):
+                found[(item["pk"]["S"], item["sk"]["S"])] = dict(item)
+            request = dict(response.get("UnprocessedKeys") or {})
+        article = found.get((article_pk(slug), ARTICLE_SK))
+        profile = found.get((f"COMMENTER#{commenter}", PROFILE_SK))
+        parent = found.get((article_pk(slug), COMMENT_PREFIX + parent_id)) if parent_id else None
+        return SubmissionContext(
+            article=None
+            if article is None
+            else StoredArticle.model_validate(dynamo.from_item(article)),
+            previously_approved=bool(
+                profile and int(profile.get("approved_count", {}).get("N", "0")) > 0
+            ),
+            parent=None if parent is None else _stored_comment(parent),
+        )
+
+    def get(self, slug: str, comment_id: str) -> StoredComment | None:
+        with dynamo.unavailable_as_domain_error():
+            response = self.db.get_item(
+                TableName=self.table, Key=comment_key(slug, comment_id), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return None if item is None else _stored_comment(dict(item))
+
+    def list_thread(self, slug: str, *, limit: int, cursor: str | None) -> Page[StoredComment]:
+        """Approved comments of an article in thread order (each reply after its parent,
+        siblings oldest first). One Query per page."""
+        return self._page(
+            index="gsi2",
+            partition_attribute="gsi2pk",
+            partition=thread_partition(slug),
+            free=_THREAD_INDEX_FREE,
+            limit=limit,
+            cursor=cursor,
+            newest_first=False,
+        )
+
+    def list_by_status(
+        self, status: CommentStatus, *, limit: int, cursor: str | None
+    ) -> Page[StoredComment]:
+        """Comments of every article with one status, oldest first (a moderation queue)."""
+        return self._page(
+            index="gsi1",
+            partition_attribute="gsi1pk",
+            partition=status_partition(status),
+            free=_STATUS_INDEX_FREE,
+            limit=limit,
+            cursor=cursor,
+            newest_first=False,
+        )
+
+    def _page(
+        self,
+        *,
+        index: str,
+        partition_attribute: str,
+        partition: str,
+        free: frozenset[str],
+        limit: int,
+        cursor: str | None,
+        newest_first: bool,
+    ) -> Page[StoredComment]:
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": index,
+            "KeyConditionExpression": f"{partition_attribute} = :p",
+            "ExpressionAttributeValues": {":p": {"S": partition}},
+            "ScanIndexForward": not newest_first,
+            "Limit": limit + 1,
+        }
+        if cursor is not None:
+            start = decode_cursor(cursor, fixed={partition_attribute: partition}, free=free)
+            query["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
+        with dynamo.unavailable_as_domain_error():
+            response = self.db.query(**query)
+        raw = response.get("Items", [])
+        page = raw[:limit]
+        next_cursor = None
+        if len(raw) > limit:
+            last = page[-1]
+            names = (*free, partition_attribute)
+            next_cursor = encode_cursor({name: last[name]["S"] for name in names})
+        return Page[StoredComment](
+            items=[_stored_comment(dict(item)) for item in page], next_cursor=next_cursor
+        )
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def insert(
+        self,
+        comment: StoredComment,
+        *,
+        flood_guards: Sequence[FloodGuard],
+        flood_interval: timedelta,
+    ) -> None:
+        """Write a new comment with its guards, in one transaction.
+
+        Raises
+        ------
+        CommentsClosedError
+            The article was unpublished or closed since it was read.
+        ParentCommentNotFoundError
+            The parent is no longer approved.
+        DuplicateCommentError, CommentFloodError
+            A guard is already taken.
+        """
+        now = comment.created_at
+        actions: list[TransactWriteItemTypeDef] = []
+        roles: list[str] = []
+        article_key = _key(article_pk(comment.slug), ARTICLE_SK)
+        if comment.status == "approved":
+            actions.append(self._count(article_key, +1, condition=_ARTICLE_OPEN))
+        else:
+            actions.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self.table,
+                        "Key": article_key,
+                        "ConditionExpression": _ARTICLE_OPEN,
+                        "ExpressionAttributeValues": {":true": {"BOOL": True}},
+                    }
+                }
+            )
+        roles.append("article")
+        if comment.parent_id is not None:
+            actions.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self.table,
+                        "Key": comment_key(comment.slug, comment.parent_id),
+                        "ConditionExpression": "#status = :approved",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": {":approved": {"S": "approved"}},
+                    }
+                }
+            )
+            roles.append("parent")
+        actions.append(
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": dynamo.to_item(
+                        {
+                            "pk": f"GUARD#DUP#{comment.duplicate_key}",
+                            "sk": GUARD_SK,
+                            "type": "duplicate_guard",
+                            "comment_pk": article_pk(comment.slug),
+                            "comment_sk": COMMENT_PREFIX + comment.id,
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        )
+        roles.append("duplicate")
+        now_ms = int(now.timestamp() * 1000)
+        cutoff_ms = now_ms - int(flood_interval.total_seconds() * 1000)
+        for guard in flood_guards:
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": _key(f"GUARD#FLOOD#{guard.kind}#{guard.key}", GUARD_SK),
+                        "UpdateExpression": "SET last_at_ms = :now, expires_at = :expires, "
+                        "#type = :type",
+                        "ConditionExpression": "attribute_not_exists(pk) OR last_at_ms <= :cutoff",
+                        "ExpressionAttributeNames": {"#type": "type"},
+                        "ExpressionAttributeValues": dynamo.to_item(
+                            {
+                                ":now": now_ms,
+                                ":cutoff": cutoff_ms,
+                                ":expires": int((now + 2 * flood_interval).timestamp()) + 60,
+                                ":type": "flood_guard",
+                            }
+                        ),
+                    }
+                }
+            )
+            roles.append("flood")
+        actions.append(
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": dynamo.to_item(_comment_item(comment)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        )
+        roles.append("comment")
+        if comment.status == "approved":
+            actions.append(self._profile(comment.commenter, +1))
+            roles.append("profile")
+        failed = self._transact(actions, roles)
+        if failed == "article":
+            raise CommentsClosedError()  # the caller checked existence just before
+        if failed == "parent":
+            raise ParentCommentNotFoundError()
+        if failed == "duplicate":
+            raise DuplicateCommentError()
+        if failed == "flood":
+            raise CommentFloodError(int(flood_interval.total_seconds()))
+        if failed is not None:  # an id collision: vanishingly rare, safe to report as busy
+            raise ServiceUnavailableError()
+
+    def change_status(
+        self,
+        comment: StoredComment,
+        status: CommentStatus,
+        *,
+        moderation: Moderation,
+    ) -> StoredComment:
+        """Move a comment from the status it was read with to `status`, keeping the article's
+        count and the commenter's approval record right. Conditional on the status read, so
+        two moderators (or a link clicked twice) cannot both apply.
+
+        Raises
+        ------
+        StatusConflictError
+            When the comment's status changed since it was read, or it was deleted.
+        """
+        changed = comment.model_copy(update={"status": status, "moderation": moderation})
+        values = _index_values(changed)
+        sets = {"#status": status, "moderation": moderation.model_dump(mode="json"), **values}
+        names = {"#status": "status"}
+        placeholders: dict[str, Any] = {":old": comment.status}
+        assignments = []
+        for i, (name, value) in enumerate(sets.items()):
+            attribute = name if name.startswith("#") else f"#s{i}"
+            if not name.startswith("#"):
+                names[attribute] = name
+            placeholders[f":s{i}"] = value
+            assignments.append(f"{attribute} = :s{i}")
+        expression = "SET " + ", ".join(assignments)
+        if "gsi2pk" not in values:
+            expression += " REMOVE gsi2pk, gsi2sk"
+        actions: list[TransactWriteItemTypeDef] = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": comment_key(comment.slug, comment.id),
+                    "UpdateExpression": expression,
+                    "ConditionExpression": "#status = :old",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": dynamo.to_item(placeholders),
+                }
+            }
+        ]
+        actions += self._approval_effects(comment, was=comment.status, becomes=status)
+        if self._transact(actions, ["comment"] + ["effect"] * (len(actions) - 1)):
+            raise StatusConflictError()
+        return changed
+
+    def delete(self, comment: StoredComment) -> None:
+        """Delete a comment for good, with its duplicate guard and its share of the counts.
+
+        Raises
+        ------
+        StatusConflictError
+            When the comment's status changed since it was read, or it is already gone.
+        """
+        actions: list[TransactWriteItemTypeDef] = [
+            {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": comment_key(comment.slug, comment.id),
+                    "ConditionExpression": "#status = :old",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":old": {"S": comment.status}},
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": _key(f"GUARD#DUP#{comment.duplicate_key}", GUARD_SK),
+                }
+            },
+        ]
+        actions += self._approval_effects(comment, was=comment.status, becomes="trash")
+        if self._transact(actions, ["comment"] + ["effect"] * (len(actions) - 1)):
+            raise StatusConflictError()
+
+    def _approval_effects(
+        self, comment: StoredComment, *, was: CommentStatus, becomes: CommentStatus
+    ) -> list[TransactWriteItemTypeDef]:
+        """Count updates when a comment enters or leaves the approved state."""
+        if (was == "approved") == (becomes == "approved"):
+            return []
+        delta = +1 if becomes == "approved" else -1
+        article_key = _key(article_pk(comment.slug), ARTICLE_SK)
+        return [
+            self._count(article_key, delta, condition="attribute_exists(pk)"),
+            self._profile(comment.commenter, delta),
+        ]
+
+    def _count(
+        self, key: dict[str, Any], delta: int, *, condition: str
+    ) -> TransactWriteItemTypeDef:
+        values: dict[str, Any] = {":delta": {"N": str(delta)}}
+        if ":true" in condition:
+            values[":true"] = {"BOOL": True}
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": key,
+                "UpdateExpression": "ADD comment_count :delta",
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _profile(self, commenter: str, delta: int) -> TransactWriteItemTypeDef:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": _key(f"COMMENTER#{commenter}", PROFILE_SK),
+                "UpdateExpression": "ADD approved_count :delta SET #type = :type",
+                "ExpressionAttributeNames": {"#type": "type"},
+                "ExpressionAttributeValues": {
+                    ":delta": {"N": str(delta)},
+                    ":type": {"S": "commenter"},
+                },
+            }
+        }
+
+    def _transact(self, actions: list[TransactWriteItemTypeDef], roles: list[str]) -> str | None:
+        """Run the transaction; the role of the first failed condition, or None on success.
+
+        Concurrent transactions on one item (the article's counter) cancel each other with
+        `TransactionConflict`; those are retried with jittered backoff, then reported as 503.
+        """
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                with dynamo.unavailable_as_domain_error():
+                    self.db.transact_write_items(TransactItems=actions)
+            except ClientError as exc:
+                if dynamo.error_code(exc) != "TransactionCanceledException":
+                    raise
+                reasons = exc.response.get("CancellationReasons", [])
+                for role, reason in zip(roles, reasons, strict=False):
+                    if reason.get("Code") == "ConditionalCheckFailed":
+                        return role
+                if not any(r.get("Code") == "TransactionConflict" for r in reasons):
+                    raise
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter
+            else:
+                return None
+        raise ServiceUnavailableError("Too many simultaneous changes; retry shortly.")

@@ -1,0 +1,209 @@
+"""Comment shapes: the reader's form, what is stored, what readers and moderators are served."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from functools import partial
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    StringConstraints,
+)
+
+from newsroom.models.common import Slug, UtcDatetime
+
+# WordPress's column sizes (wp_comments): name 245, email 100, URL 200, text 65,525.
+NAME_MAX = 245
+EMAIL_MAX = 100
+URL_MAX = 200
+BODY_MAX = 65_525
+MAX_DEPTH = 5
+
+COMMENT_ID_PATTERN = r"^c[0-9a-f]{20}$"
+CommentId = Annotated[str, Field(pattern=COMMENT_ID_PATTERN, examples=["c0193a4c2d8e1f2a3b4c5d"])]
+CommentStatus = Literal["approved", "pending", "spam", "trash"]
+ModerationAction = Literal["approve", "spam", "trash"]
+ACTION_STATUS: dict[str, CommentStatus] = {
+    "approve": "approved",
+    "spam": "spam",
+    "trash": "trash",
+}
+
+
+def _cleaned(keep: str) -> BeforeValidator:
+    """Remove control and format characters (except `keep`), unify newlines, then trim."""
+
+    def clean(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        value = re.sub(r"\r\n?", "\n", value)
+        return "".join(
+            ch for ch in value if ch in keep or unicodedata.category(ch) not in _INVISIBLE
+        ).strip()
+
+    return BeforeValidator(clean)
+
+
+# Cc: control characters (NUL, BEL, ESC, ...); Cf: format characters (RTL overrides, zero
+# widths) that can disguise text; Cs: lone surrogates. Private-use characters stay.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs"})
+
+
+def _empty_is_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _at_most(limit: int, value: object) -> object:
+    if isinstance(value, str) and len(value) > limit:
+        raise ValueError(f"must be at most {limit} characters")
+    return value
+
+
+def _http_only(url: HttpUrl | None) -> HttpUrl | None:
+    if url is not None and url.scheme not in ("http", "https"):
+        raise ValueError("must be an http or https address")
+    return url
+
+
+# Control characters (and format characters such as RTL overrides) are removed before the
+# length rule, which counts what is left after trimming.
+AuthorName = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX), _cleaned("")]
+AuthorEmail = Annotated[EmailStr, BeforeValidator(partial(_at_most, EMAIL_MAX)), _cleaned("")]
+AuthorUrl = Annotated[
+    HttpUrl | None,
+    AfterValidator(_http_only),
+    BeforeValidator(partial(_at_most, URL_MAX)),
+    BeforeValidator(_empty_is_none),
+]
+CommentText = Annotated[str, StringConstraints(min_length=1, max_length=BODY_MAX), _cleaned("\n\t")]
+
+
+class CommentIn(BaseModel):
+    """The "Leave a Reply" form, as JSON."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    author_name: AuthorName
+    author_email: AuthorEmail = Field(description="Never published.")
+    author_url: AuthorUrl = None
+    body: CommentText
+    parent_id: CommentId | None = None
+    notify_replies: bool = Field(
+        default=False, description="Email me when someone replies to this comment."
+    )
+    phone: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Honeypot: the form hides this field from people; leave it empty.",
+    )
+
+
+class CommentAccepted(BaseModel):
+    """The answer to a post: spam is answered exactly like a held comment."""
+
+    id: CommentId
+    status: Literal["approved", "pending"]
+
+
+class PublicComment(BaseModel):
+    """A comment as any reader sees it: nothing here identifies the commenter beyond the name
+    and website they chose to show."""
+
+    id: CommentId
+    parent_id: CommentId | None
+    depth: int = Field(ge=1, le=MAX_DEPTH)
+    author_name: str
+    author_url: str | None
+    avatar: str = Field(description="An identicon seed: a keyed hash, not the email's MD5.")
+    body_html: str
+    created_at: datetime
+
+
+class Moderation(BaseModel):
+    """Why the policy (or a moderator) decided a comment's status."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    keyword: str | None = None
+    explanation: str
+    by: str = "policy"
+    at: UtcDatetime | None = None
+
+
+class StoredComment(BaseModel):
+    """The comment item as kept in the content table."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: CommentId
+    slug: Slug
+    parent_id: CommentId | None = None
+    depth: int = Field(ge=1, le=MAX_DEPTH)
+    path: str
+    author_name: str
+    author_email: str
+    author_url: str | None = None
+    body_markdown: str
+    body_html: str
+    created_at: UtcDatetime
+    status: CommentStatus
+    moderation: Moderation
+    notify_replies: bool = False
+    ip_hash: str
+    avatar: str
+    commenter: str
+    duplicate_key: str
+
+    def to_public(self) -> PublicComment:
+        return PublicComment(
+            id=self.id,
+            parent_id=self.parent_id,
+            depth=self.depth,
+            author_name=self.author_name,
+            author_url=self.author_url,
+            avatar=self.avatar,
+            body_html=self.body_html,
+            created_at=self.created_at,
+        )
+
+
+class AdminComment(PublicComment):
+    """A comment as a moderator sees it: with the email, the raw text and the reason."""
+
+    slug: Slug
+    status: CommentStatus
+    author_email: str
+    body_markdown: str
+    moderation: Moderation
+    notify_replies: bool
+
+    @classmethod
+    def of(cls, stored: StoredComment) -> AdminComment:
+        return cls(
+            **stored.to_public().model_dump(),
+            slug=stored.slug,
+            status=stored.status,
+            author_email=stored.author_email,
+            body_markdown=stored.body_markdown,
+            moderation=stored.moderation,
+            notify_replies=stored.notify_replies,
+        )
+
+
+class StatusChange(BaseModel):
+    """The answer to a moderation action."""
+
+    id: CommentId
+    slug: Slug
+    status: CommentStatus
+    previous_status: CommentStatus

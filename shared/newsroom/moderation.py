@@ -1,0 +1,120 @@
+"""The moderation policy: approve, hold or mark as spam, with WordPress's rules and order."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+Status = Literal["approved", "pending", "spam"]
+
+# A link is anything a reader could follow: a scheme URL or a bare www. address.
+_LINK = re.compile(r"(?i)(?:\b(?:https?|ftp)://|\bmailto:|\bwww\.)")
+
+
+@dataclass(frozen=True)
+class ModerationPolicy:
+    """The moderator's settings (defaults are WordPress's).
+
+    Attributes
+    ----------
+    max_links
+        Hold a comment with this many links or more; 0 turns the rule off.
+    moderation_keys
+        Hold a comment when one of these appears in its name, email, URL, text, IP or user agent.
+    disallowed_keys
+        Mark a comment as spam when one of these appears in the same places.
+    require_previous_approval
+        Hold a comment unless its author (same name and email) had one approved before.
+    moderate_all
+        Hold every comment.
+    """
+
+    max_links: int = 2
+    moderation_keys: tuple[str, ...] = ()
+    disallowed_keys: tuple[str, ...] = ()
+    require_previous_approval: bool = True
+    moderate_all: bool = False
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What the policy reads of a comment and its sender."""
+
+    author_name: str
+    author_email: str
+    author_url: str | None
+    body: str
+    ip: str
+    user_agent: str = ""
+    honeypot: str | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The decision and why, kept with the comment for the moderator."""
+
+    status: Status
+    rule: str
+    keyword: str | None = None
+
+    @property
+    def explanation(self) -> str:
+        return _EXPLANATIONS[self.rule].format(keyword=self.keyword)
+
+
+_EXPLANATIONS = {
+    "honeypot": "A form field that people never see was filled in.",
+    "disallowed_keyword": "It contains the disallowed word '{keyword}'.",
+    "moderate_all": "Every comment is held for moderation.",
+    "too_many_links": "It contains too many links.",
+    "moderation_keyword": "It contains the moderation word '{keyword}'.",
+    "first_comment": "The author has no previously approved comment.",
+    "previously_approved": "The author has a previously approved comment.",
+    "auto_approved": "Comments are approved without moderation.",
+}
+
+
+def count_links(text: str) -> int:
+    return len(_LINK.findall(text))
+
+
+def matching_key(keys: Iterable[str], submission: Submission) -> str | None:
+    """The first key found (case-insensitively, anywhere, even inside a word) in the fields
+    WordPress checks: name, email, URL, text, IP and user agent."""
+    haystacks = [
+        submission.author_name,
+        submission.author_email,
+        submission.author_url or "",
+        submission.body,
+        submission.ip,
+        submission.user_agent,
+    ]
+    lowered = [h.casefold() for h in haystacks]
+    for key in keys:
+        needle = key.strip().casefold()
+        if needle and any(needle in h for h in lowered):
+            return key.strip()
+    return None
+
+
+def judge(
+    submission: Submission, policy: ModerationPolicy, *, previously_approved: bool
+) -> Verdict:
+    """Decide a new comment's status, in WordPress's order: spam checks, then the hold rules."""
+    if submission.honeypot:
+        return Verdict("spam", "honeypot")
+    if (key := matching_key(policy.disallowed_keys, submission)) is not None:
+        return Verdict("spam", "disallowed_keyword", key)
+    if policy.moderate_all:
+        return Verdict("pending", "moderate_all")
+    if policy.max_links and count_links(submission.body) >= policy.max_links:
+        return Verdict("pending", "too_many_links")
+    if (key := matching_key(policy.moderation_keys, submission)) is not None:
+        return Verdict("pending", "moderation_keyword", key)
+    if policy.require_previous_approval:
+        if not previously_approved:
+            return Verdict("pending", "first_comment")
+        return Verdict("approved", "previously_approved")
+    return Verdict("approved", "auto_approved")
