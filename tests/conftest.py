@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from newsroom.local import emulator as local_emulator
-from newsroom.local.template import create_tables, load_template
+from newsroom.local.template import load_template, provision
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -29,6 +29,8 @@ def pytest_configure(config: pytest.Config) -> None:
             **local_emulator.FAKE_CREDENTIALS,
             "AWS_ENDPOINT_URL": f"http://{local_emulator.DEFAULT_HOST}:{EMULATOR_PORT}",
             "CONTENT_TABLE_NAME": TABLE_PREFIX + "ContentTable",
+            "IDEMPOTENCY_TABLE_NAME": TABLE_PREFIX + "IdempotencyTable",
+            "SECRET_PARAMETER_NAME": "/newsroom/secret",
             "POWERTOOLS_SERVICE_NAME": "newsroom-test",
             "POWERTOOLS_METRICS_NAMESPACE": "NewsroomTest",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -38,7 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("AWS_PROFILE", None)
 
 
-SERVICES = ("dynamodb", "dynamodbstreams")
+SERVICES = ("dynamodb", "dynamodbstreams", "ssm")
 
 
 @pytest.fixture(scope="session")
@@ -84,8 +86,9 @@ def dynamodb(localstack: RunningSession) -> DynamoDBClient:
 
 @pytest.fixture(scope="session")
 def tables(dynamodb: DynamoDBClient) -> dict[str, str]:
-    """Logical id → name of every table in template.yaml, created in the emulator."""
-    return create_tables(dynamodb, load_template(), prefix=TABLE_PREFIX)
+    """Logical id → local name of every table and parameter in template.yaml, created in the
+    emulator (tables under this session's prefix)."""
+    return provision(dynamodb, load_template(), prefix=TABLE_PREFIX)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ become HTTP answers.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Callable
@@ -18,7 +19,12 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError, Servic
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from newsroom.errors import NewsroomError, ServiceUnavailableError
+from newsroom.errors import (
+    MalformedRequestError,
+    NewsroomError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
+)
 from newsroom.models.common import ErrorBody, ErrorDetail, ErrorInfo
 from newsroom.observability import logger
 
@@ -96,6 +102,76 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     app.not_found(_no_route)
     app.exception_handler(ServiceError)(_service_error)
     app.exception_handler(Exception)(_unexpected)
+
+
+def precheck_json_body(event: dict[str, Any], *, max_bytes: int) -> dict[str, Any] | None:
+    """Refuse a request body before routing: too large (413), not declared as JSON or not a
+    JSON object (400). Returns an API Gateway proxy response, or None to go on.
+
+    Runs before the resolver because Powertools validates the body before any middleware,
+    and an oversized body must be refused as such, not as an invalid field.
+    """
+    raw = event.get("body")
+    if raw is None or event.get("httpMethod") not in ("POST", "PUT", "PATCH"):
+        return None
+    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
+    error: NewsroomError | None = None
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if len(body) > max_bytes:
+        error = PayloadTooLargeError(max_bytes)
+    elif media_type != "application/json":
+        error = MalformedRequestError(
+            "Send the body as JSON with Content-Type: application/json.",
+            field="Content-Type",
+            location="header",
+        )
+    else:
+        try:
+            parsed = json.loads(body.decode("utf-8"), object_pairs_hook=_refuse_duplicate_keys)
+        except (UnicodeDecodeError, ValueError) as exc:
+            error = MalformedRequestError(f"The body is not valid JSON: {_reason(exc)}")
+        else:
+            if not isinstance(parsed, dict):
+                error = MalformedRequestError("The body must be a JSON object.")
+    if error is None:
+        return None
+    response = _domain_error(error)
+    return {
+        "statusCode": response.status_code,
+        "multiValueHeaders": {
+            "Content-Type": [content_types.APPLICATION_JSON],
+            **{k: [str(v)] for k, v in response.headers.items()},
+        },
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    duplicated = {key for key in keys if keys.count(key) > 1}
+    if duplicated:
+        raise _DuplicateKeyError(f"duplicate key {sorted(duplicated)[0]!r}")
+    return dict(pairs)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not UTF-8"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    return str(exc)
+
+
+def request_sender(app: APIGatewayRestResolver) -> tuple[str, str]:
+    """(source IP, user agent) as API Gateway saw them; X-Forwarded-For is not trusted."""
+    identity = app.current_event.request_context.identity
+    return identity.source_ip or "", identity.user_agent or ""
 
 
 def _etag_of(body: Any) -> str:

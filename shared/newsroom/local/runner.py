@@ -81,18 +81,20 @@ def function_environment(
 def prepare_tables(
     db: DynamoDBClient, template: dict[str, Any], *, content: Path | None
 ) -> tuple[dict[str, str], list[str]]:
-    """Create the template's tables if missing, then import the articles under `content`.
+    """Create the template's tables and secrets if missing, then import the articles under
+    `content`.
 
-    Returns the table names by logical id and the slugs imported.
+    Returns what each `!Ref` stands for locally (table names, parameter values) and the slugs
+    imported.
 
     Raises
     ------
     LocalRunError
         When the content is missing or invalid.
     """
-    from newsroom.local.template import create_tables
+    from newsroom.local.template import provision
 
-    names = create_tables(db, template)
+    names = provision(db, template)
     if content is None or CONTENT_TABLE not in names:
         return names, []
     if not content.exists():

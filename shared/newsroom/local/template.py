@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -149,6 +150,40 @@ def table_create_kwargs(spec: dict[str, Any], table_name: str) -> dict[str, Any]
     if props.get("SSESpecification", {}).get("SSEEnabled"):
         kwargs["SSESpecification"] = {"Enabled": True}
     return kwargs
+
+
+def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
+    """Template parameter name → its default value (what a local run uses for `!Ref`)."""
+    return {
+        name: str(spec["Default"])
+        for name, spec in template.get("Parameters", {}).items()
+        if "Default" in spec
+    }
+
+
+def provision(db: DynamoDBClient, template: dict[str, Any], *, prefix: str = "") -> dict[str, str]:
+    """Create what the functions need in the emulator: the template's tables and the SSM
+    SecureStrings named in its `NewsroomLocal` metadata (with a random value, if missing).
+
+    Returns what every `!Ref` a function's environment uses stands for locally: table names
+    and parameter values.
+    """
+    import boto3
+
+    names = parameter_defaults(template) | create_tables(db, template, prefix=prefix)
+    ssm = boto3.client("ssm", endpoint_url=db.meta.endpoint_url, region_name=db.meta.region_name)
+    local = template.get("Metadata", {}).get("NewsroomLocal", {})
+    for parameter in local.get("SecureStringParameters", []):
+        try:
+            ssm.get_parameter(Name=names[parameter])
+        except ssm.exceptions.ParameterNotFound:
+            ssm.put_parameter(
+                Name=names[parameter],
+                Type="SecureString",
+                Value=secrets.token_urlsafe(48),
+                Description="created by the newsroom local run",
+            )
+    return names
 
 
 def create_tables(

@@ -1,0 +1,135 @@
+"""Comments function: accepts reader comments, lists approved ones, and the moderation API."""
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from newsroom import comments
+from newsroom.config import comments_settings
+from newsroom.http import cacheable, install_error_handlers, precheck_json_body, request_sender
+from newsroom.idempotency import IDEMPOTENCY_KEY_PATTERN, run_once
+from newsroom.models.comments import (
+    COMMENT_ID_PATTERN,
+    AdminComment,
+    CommentAccepted,
+    CommentIn,
+    CommentStatus,
+    ModerationAction,
+    PublicComment,
+    StatusChange,
+)
+from newsroom.models.common import CURSOR_MAX_LENGTH, SLUG_MAX_LENGTH, SLUG_PATTERN, Page
+from newsroom.observability import logger, metrics, tracer
+
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app)
+
+SlugParam = Annotated[str, Path(max_length=SLUG_MAX_LENGTH, pattern=SLUG_PATTERN)]
+CommentIdParam = Annotated[str, Path(pattern=COMMENT_ID_PATTERN)]
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
+Cursor = Annotated[
+    str | None, Query(max_length=CURSOR_MAX_LENGTH, description="From the previous page.")
+]
+
+
+@app.post("/articles/<slug>/comments", summary="Post a comment", responses={201: {}})
+@tracer.capture_method
+def handle_post_comment(
+    slug: SlugParam,
+    comment: Annotated[CommentIn, Body()],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            pattern=IDEMPOTENCY_KEY_PATTERN,
+            description="Retries with the same key return the first answer.",
+        ),
+    ] = None,
+) -> Response[CommentAccepted]:
+    ip, user_agent = request_sender(app)
+    sender = comments.Sender(ip=ip, user_agent=user_agent)
+
+    def accept() -> CommentAccepted:
+        return comments.submit(slug, comment, sender)
+
+    if idempotency_key is None:
+        accepted = accept()
+    else:
+        settings = comments_settings()
+        accepted = run_once(
+            idempotency_key,
+            {"slug": slug, "comment": comment.model_dump(mode="json")},
+            accept,
+            output=CommentAccepted,
+            table_name=settings.idempotency_table_name,
+            expiry_seconds=settings.idempotency_expiry_seconds,
+        )
+    metrics.add_metric(name=f"Comments{accepted.status.title()}", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=HTTPStatus.CREATED,
+        body=accepted,
+        headers={"Location": f"/articles/{slug}/comments/{accepted.id}"},
+    )
+
+
+@app.get(
+    "/articles/<slug>/comments",
+    middlewares=[cacheable(lambda: comments_settings().list_max_age_seconds)],
+    summary="List approved comments, threaded, oldest first",
+)
+@tracer.capture_method
+def handle_list_comments(
+    slug: SlugParam, limit: Limit = 50, cursor: Cursor = None
+) -> Page[PublicComment]:
+    return comments.list_public(slug, limit=limit, cursor=cursor)
+
+
+@app.get(
+    "/articles/<slug>/comments/<comment_id>",
+    middlewares=[cacheable(lambda: comments_settings().list_max_age_seconds)],
+    summary="Get one approved comment",
+)
+@tracer.capture_method
+def handle_get_comment(slug: SlugParam, comment_id: CommentIdParam) -> PublicComment:
+    return comments.get_public(slug, comment_id)
+
+
+@app.get("/admin/comments", summary="Moderation queue: comments with one status")
+@tracer.capture_method
+def handle_list_moderation_queue(
+    status: Annotated[CommentStatus, Query()] = "pending",
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[AdminComment]:
+    return comments.list_for_moderation(status, limit=limit, cursor=cursor)
+
+
+@app.post("/admin/comments/<slug>/<comment_id>/<action>", summary="Approve, spam or trash")
+@tracer.capture_method
+def handle_post_moderation(
+    slug: SlugParam,
+    comment_id: CommentIdParam,
+    action: Annotated[ModerationAction, Path()],
+) -> StatusChange:
+    moderator = app.current_event.request_context.identity.user_arn or "admin"
+    return comments.moderate(slug, comment_id, action, by=moderator)
+
+
+@app.delete("/admin/comments/<slug>/<comment_id>", summary="Delete a comment for good")
+@tracer.capture_method
+def handle_delete_comment(slug: SlugParam, comment_id: CommentIdParam) -> Response[None]:
+    comments.delete(slug, comment_id)
+    return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    refused = precheck_json_body(event, max_bytes=comments_settings().max_body_bytes)
+    return refused or app.resolve(event, context)

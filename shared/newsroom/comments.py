@@ -1,0 +1,322 @@
+"""Reader comments: accepting a post, listing the approved ones, and moderating them."""
+
+from __future__ import annotations
+
+import secrets as random_tokens
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from newsroom.errors import (
+    ArticleNotFoundError,
+    CommentNotFoundError,
+    CommentsClosedError,
+    ParentCommentNotFoundError,
+    StatusConflictError,
+)
+from newsroom.models.comments import (
+    ACTION_STATUS,
+    AdminComment,
+    CommentAccepted,
+    CommentIn,
+    CommentStatus,
+    Moderation,
+    ModerationAction,
+    PublicComment,
+    StatusChange,
+    StoredComment,
+)
+from newsroom.models.common import Page
+from newsroom.moderation import ModerationPolicy, Submission, judge
+from newsroom.privacy import avatar_key, commenter_key, duplicate_key, email_hash, ip_hash
+
+if TYPE_CHECKING:
+    from newsroom.config import CommentsSettings
+    from newsroom.data.comments import FloodGuard, SubmissionContext
+
+
+class CommentStore(Protocol):
+    """What comments need from storage (`newsroom.data.comments.CommentTable`)."""
+
+    def load_context(
+        self, slug: str, *, commenter: str, parent_id: str | None
+    ) -> SubmissionContext: ...
+
+    def insert(
+        self,
+        comment: StoredComment,
+        *,
+        flood_guards: list[FloodGuard],
+        flood_interval: timedelta,
+    ) -> None: ...
+
+    def get(self, slug: str, comment_id: str) -> StoredComment | None: ...
+
+    def list_thread(self, slug: str, *, limit: int, cursor: str | None) -> Page[StoredComment]: ...
+
+    def list_by_status(
+        self, status: CommentStatus, *, limit: int, cursor: str | None
+    ) -> Page[StoredComment]: ...
+
+    def change_status(
+        self, comment: StoredComment, status: CommentStatus, *, moderation: Moderation
+    ) -> StoredComment: ...
+
+    def delete(self, comment: StoredComment) -> None: ...
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sent a request, as API Gateway saw it (never taken from spoofable headers)."""
+
+    ip: str
+    user_agent: str = ""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_comment_id(now: datetime) -> str:
+    """A comment id that sorts by creation time: milliseconds in hex, then 32 random bits."""
+    return f"c{int(now.timestamp() * 1000):012x}{random_tokens.token_hex(4)}"
+
+
+@dataclass(frozen=True)
+class CommentRules:
+    """The collaborators and settings the comment logic runs with."""
+
+    store: CommentStore
+    secret: Callable[[], bytes]
+    policy: ModerationPolicy = field(default_factory=ModerationPolicy)
+    flood_interval: timedelta = timedelta(seconds=15)
+    thread_depth: int = 5
+    close_after: timedelta | None = None
+    clock: Callable[[], datetime] = utc_now
+
+    @classmethod
+    def from_settings(cls, settings: CommentsSettings) -> CommentRules:
+        from newsroom.data.comments import CommentTable
+        from newsroom.secrets import project_secret
+
+        return cls(
+            store=CommentTable(settings.content_table_name),
+            secret=lambda: project_secret(settings.secret_parameter_name),
+            policy=ModerationPolicy(
+                max_links=settings.comment_max_links,
+                moderation_keys=tuple(settings.moderation_keys),
+                disallowed_keys=tuple(settings.disallowed_keys),
+                require_previous_approval=settings.require_previous_approval,
+                moderate_all=settings.moderate_all,
+            ),
+            flood_interval=timedelta(seconds=settings.flood_interval_seconds),
+            thread_depth=settings.thread_depth,
+            close_after=(
+                timedelta(days=settings.close_comments_after_days)
+                if settings.close_comments_after_days
+                else None
+            ),
+        )
+
+
+def default_rules() -> CommentRules:
+    from newsroom.config import comments_settings
+
+    return CommentRules.from_settings(comments_settings())
+
+
+def submit(
+    slug: str, form: CommentIn, sender: Sender, *, rules: CommentRules | None = None
+) -> CommentAccepted:
+    """Accept a reader's comment: check the article and the parent, judge it, store it once.
+
+    Raises
+    ------
+    ArticleNotFoundError
+        No public article has this slug.
+    CommentsClosedError
+        Comments are closed on it (by the author, or by age).
+    ParentCommentNotFoundError
+        `parent_id` is not an approved comment of this article.
+    DuplicateCommentError, CommentFloodError
+        The same comment again, or a second one too soon.
+    """
+    from newsroom.data.comments import FloodGuard
+    from newsroom.rendering import render_comment
+
+    rules = rules or default_rules()
+    now = rules.clock()
+    secret = rules.secret()
+    email = str(form.author_email)
+    commenter = commenter_key(secret, form.author_name, email)
+    context = rules.store.load_context(slug, commenter=commenter, parent_id=form.parent_id)
+    article = context.article
+    if article is None or not article.is_public(now):
+        raise ArticleNotFoundError(slug)
+    if not article.comments_open or (
+        rules.close_after is not None
+        and article.published_at is not None
+        and article.published_at + rules.close_after < now
+    ):
+        raise CommentsClosedError()
+    comment_id = new_comment_id(now)
+    parent_id, depth, path = _place_in_thread(
+        comment_id, form.parent_id, context.parent, rules.thread_depth
+    )
+    verdict = judge(
+        Submission(
+            author_name=form.author_name,
+            author_email=email,
+            author_url=str(form.author_url) if form.author_url else None,
+            body=form.body,
+            ip=sender.ip,
+            user_agent=sender.user_agent,
+            honeypot=form.phone,
+        ),
+        rules.policy,
+        previously_approved=context.previously_approved,
+    )
+    comment = StoredComment(
+        id=comment_id,
+        slug=slug,
+        parent_id=parent_id,
+        depth=depth,
+        path=path,
+        author_name=form.author_name,
+        author_email=email,
+        author_url=str(form.author_url) if form.author_url else None,
+        body_markdown=form.body,
+        body_html=render_comment(form.body),
+        created_at=now,
+        status=verdict.status,
+        moderation=Moderation(
+            rule=verdict.rule, keyword=verdict.keyword, explanation=verdict.explanation, at=now
+        ),
+        notify_replies=form.notify_replies,
+        ip_hash=ip_hash(secret, sender.ip),
+        avatar=avatar_key(secret, email),
+        commenter=commenter,
+        duplicate_key=duplicate_key(secret, slug, email, form.body),
+    )
+    rules.store.insert(
+        comment,
+        flood_guards=[
+            FloodGuard("ip", comment.ip_hash),
+            FloodGuard("email", email_hash(secret, email)),
+        ],
+        flood_interval=rules.flood_interval,
+    )
+    # Never tell a spammer: spam is answered exactly like a held comment.
+    return CommentAccepted(
+        id=comment.id, status="approved" if comment.status == "approved" else "pending"
+    )
+
+
+def _place_in_thread(
+    comment_id: str, requested_parent: str | None, parent: StoredComment | None, max_depth: int
+) -> tuple[str | None, int, str]:
+    """(parent id, depth, thread path) of a new comment.
+
+    A reply to a comment at the deepest level becomes its sibling, as WordPress does.
+    """
+    if requested_parent is None:
+        return None, 1, comment_id
+    if parent is None or parent.status != "approved":
+        raise ParentCommentNotFoundError()
+    if parent.depth < max_depth:
+        return parent.id, parent.depth + 1, f"{parent.path}/{comment_id}"
+    siblings_path = parent.path.rsplit("/", 1)[0] if "/" in parent.path else ""
+    path = f"{siblings_path}/{comment_id}" if siblings_path else comment_id
+    return parent.parent_id, parent.depth, path
+
+
+def list_public(
+    slug: str, *, limit: int, cursor: str | None = None, rules: CommentRules | None = None
+) -> Page[PublicComment]:
+    """Approved comments of an article, in thread order."""
+    page = (rules or default_rules()).store.list_thread(slug, limit=limit, cursor=cursor)
+    return Page[PublicComment](
+        items=[c.to_public() for c in page.items], next_cursor=page.next_cursor
+    )
+
+
+def get_public(slug: str, comment_id: str, *, rules: CommentRules | None = None) -> PublicComment:
+    """One approved comment.
+
+    Raises
+    ------
+    CommentNotFoundError
+        No such comment, or it is not approved.
+    """
+    comment = (rules or default_rules()).store.get(slug, comment_id)
+    if comment is None or comment.status != "approved":
+        raise CommentNotFoundError(comment_id)
+    return comment.to_public()
+
+
+def list_for_moderation(
+    status: CommentStatus,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    rules: CommentRules | None = None,
+) -> Page[AdminComment]:
+    """Comments with one status across all articles, oldest first, as a moderator sees them."""
+    page = (rules or default_rules()).store.list_by_status(status, limit=limit, cursor=cursor)
+    return Page[AdminComment](
+        items=[AdminComment.of(c) for c in page.items], next_cursor=page.next_cursor
+    )
+
+
+def moderate(
+    slug: str,
+    comment_id: str,
+    action: ModerationAction,
+    *,
+    by: str,
+    expected_status: CommentStatus | None = None,
+    rules: CommentRules | None = None,
+) -> StatusChange:
+    """Approve, mark as spam or trash a comment. Applying the status it already has is a no-op.
+
+    Raises
+    ------
+    CommentNotFoundError
+        No such comment on this article.
+    StatusConflictError
+        Its status changed meanwhile (or is not `expected_status`).
+    """
+    rules = rules or default_rules()
+    comment = rules.store.get(slug, comment_id)
+    if comment is None:
+        raise CommentNotFoundError(comment_id)
+    status = ACTION_STATUS[action]
+    if expected_status is not None and comment.status != expected_status:
+        raise StatusConflictError()
+    if comment.status == status:
+        return StatusChange(id=comment.id, slug=slug, status=status, previous_status=status)
+    now = rules.clock()
+    rules.store.change_status(
+        comment,
+        status,
+        moderation=Moderation(
+            rule=f"moderator_{action}", explanation=f"Set to {status} by {by}.", by=by, at=now
+        ),
+    )
+    return StatusChange(id=comment.id, slug=slug, status=status, previous_status=comment.status)
+
+
+def delete(slug: str, comment_id: str, *, rules: CommentRules | None = None) -> None:
+    """Delete a comment for good (and release its duplicate guard).
+
+    Raises
+    ------
+    CommentNotFoundError
+        No such comment on this article.
+    """
+    rules = rules or default_rules()
+    comment = rules.store.get(slug, comment_id)
+    if comment is None:
+        raise CommentNotFoundError(comment_id)
+    rules.store.delete(comment)

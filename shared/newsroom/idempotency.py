@@ -1,0 +1,95 @@
+"""Idempotency-Key support: a retried POST returns the first answer and stores nothing new.
+
+Backed by Powertools idempotency with its DynamoDB persistence layer (the IdempotencyTable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any, TypeVar, cast
+
+from pydantic import BaseModel
+
+from newsroom.errors import (
+    IdempotencyKeyReusedError,
+    RequestInProgressError,
+    ServiceUnavailableError,
+)
+
+T = TypeVar("T", bound=BaseModel)
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # visible ASCII, as HTTP header tokens
+
+
+@cache
+def _once(
+    table_name: str, expiry_seconds: int, output: type[BaseModel]
+) -> Callable[..., BaseModel]:
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+    from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import (
+        PydanticSerializer,
+    )
+
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        # The same key with another request is a client bug, not a retry.
+        payload_validation_jmespath="request",
+        expires_after_seconds=expiry_seconds,
+        raise_on_no_idempotency_key=True,
+    )
+
+    def run(call: dict[str, Any], compute: Callable[[], BaseModel]) -> BaseModel:
+        return compute()
+
+    decorate = idempotent_function(
+        data_keyword_argument="call",
+        config=config,
+        persistence_store=DynamoDBPersistenceLayer(table_name=table_name),
+        output_serializer=PydanticSerializer(model=output),
+    )
+    return cast("Callable[..., BaseModel]", decorate(run))
+
+
+def run_once(
+    key: str,
+    request: dict[str, Any],
+    compute: Callable[[], T],
+    *,
+    output: type[T],
+    table_name: str,
+    expiry_seconds: int,
+) -> T:
+    """`compute()`, unless a call with this key already succeeded: then its stored result.
+
+    Parameters
+    ----------
+    key
+        The client's Idempotency-Key.
+    request
+        What identifies the request (JSON-able); a key reused with another request is refused.
+
+    Raises
+    ------
+    IdempotencyKeyReusedError, RequestInProgressError, ServiceUnavailableError
+    """
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+
+    once = _once(table_name, expiry_seconds, output)
+    try:
+        result = once(call={"key": key, "request": request}, compute=compute)
+    except IdempotencyValidationError as exc:
+        raise IdempotencyKeyReusedError() from exc
+    except IdempotencyAlreadyInProgressError as exc:
+        raise RequestInProgressError() from exc
+    except IdempotencyPersistenceLayerError as exc:
+        raise ServiceUnavailableError() from exc
+    assert isinstance(result, output)
+    return result
