@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
+import random
 import uuid
 from dataclasses import dataclass
 from functools import cache
@@ -12,6 +14,16 @@ from typing import Any
 from urllib.parse import quote
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
+# What each event file asks for, and so the status its function must answer (default 200).
+# "*_not_found" events name an article or comment that does not exist.
+EVENT_STATUS = {"post_comment.json": 201}
+
+
+def expected_status(event_file: Path) -> int:
+    """The status the function must answer to an unchanged event file, on the demo content."""
+    if "not_found" in event_file.stem:
+        return 404
+    return EVENT_STATUS.get(event_file.name, 200)
 
 
 @dataclass(frozen=True)
@@ -55,9 +67,14 @@ def rest_event(
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     body: str | None = None,
+    source_ip: str | None = None,
     base: str = "list_articles.json",
 ) -> dict[str, Any]:
-    """A v1 proxy event shaped like `base` (a file in events/) for another request."""
+    """A v1 proxy event shaped like `base` (a file in events/) for another request.
+
+    Each event comes from its own random source IP unless `source_ip` is given, so flood
+    control only links the requests a test means to link.
+    """
     event = copy.deepcopy(_event_file(base))
     path = resource
     for name, value in (path_params or {}).items():
@@ -80,7 +97,13 @@ def rest_event(
         path="/v1" + path,
         requestId=str(uuid.uuid4()),
     )
+    event["requestContext"]["identity"]["sourceIp"] = source_ip or random_ip()
     return event
+
+
+def random_ip() -> str:
+    """An address from 198.18.0.0/15, the range set aside for tests (RFC 2544)."""
+    return str(ipaddress.IPv4Address("198.18.0.0") + random.randrange(2**17))
 
 
 def invoke(handler: Any, event: dict[str, Any]) -> Answer:
@@ -90,5 +113,6 @@ def invoke(handler: Any, event: dict[str, Any]) -> Answer:
     for key, values in (result.get("multiValueHeaders") or {}).items():
         headers.setdefault(key.lower(), ",".join(values))
     raw = result.get("body") or ""
+    assert isinstance(raw, str), f"API Gateway needs a string body, got {type(raw).__name__}"
     body = json.loads(raw) if raw and "json" in headers.get("content-type", "") else raw
     return Answer(status=result["statusCode"], headers=headers, body=body)

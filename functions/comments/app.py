@@ -3,7 +3,7 @@
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -68,10 +68,12 @@ def handle_post_comment(
             output=CommentAccepted,
             table_name=settings.idempotency_table_name,
             expiry_seconds=settings.idempotency_expiry_seconds,
+            lambda_context=app.lambda_context,
         )
     metrics.add_metric(name=f"Comments{accepted.status.title()}", unit=MetricUnit.Count, value=1)
     return Response(
         status_code=HTTPStatus.CREATED,
+        content_type=content_types.APPLICATION_JSON,
         body=accepted,
         headers={"Location": f"/articles/{slug}/comments/{accepted.id}"},
     )

@@ -24,7 +24,7 @@ IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # visible ASCII, as HTTP head
 @cache
 def _once(
     table_name: str, expiry_seconds: int, output: type[BaseModel]
-) -> Callable[..., BaseModel]:
+) -> tuple[Callable[..., BaseModel], Any]:
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
@@ -51,7 +51,7 @@ def _once(
         persistence_store=DynamoDBPersistenceLayer(table_name=table_name),
         output_serializer=PydanticSerializer(model=output),
     )
-    return cast("Callable[..., BaseModel]", decorate(run))
+    return cast("Callable[..., BaseModel]", decorate(run)), config
 
 
 def run_once(
@@ -62,6 +62,7 @@ def run_once(
     output: type[T],
     table_name: str,
     expiry_seconds: int,
+    lambda_context: Any = None,
 ) -> T:
     """`compute()`, unless a call with this key already succeeded: then its stored result.
 
@@ -71,6 +72,8 @@ def run_once(
         The client's Idempotency-Key.
     request
         What identifies the request (JSON-able); a key reused with another request is refused.
+    lambda_context
+        The invocation's context, so an interrupted call does not hold its key until expiry.
 
     Raises
     ------
@@ -82,7 +85,9 @@ def run_once(
         IdempotencyValidationError,
     )
 
-    once = _once(table_name, expiry_seconds, output)
+    once, config = _once(table_name, expiry_seconds, output)
+    # Lets Powertools expire an in-progress record when this invocation times out.
+    config.register_lambda_context(lambda_context)
     try:
         result = once(call={"key": key, "request": request}, compute=compute)
     except IdempotencyValidationError as exc:

@@ -10,13 +10,11 @@ from typing import Any
 import pytest
 
 from newsroom.local.template import PROJECT_ROOT, functions, load_template
-from tests.apigw import EVENTS_DIR, invoke
+from tests.apigw import EVENTS_DIR, expected_status, invoke
 
 pytestmark = pytest.mark.integration
 
 EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
-# What each event asks for, and so what its function must answer.
-EXPECTED_STATUS = {"get_article_not_found.json": 404}
 
 
 def handler_for(event: dict[str, Any]) -> Any:
@@ -55,4 +53,4 @@ def test_event_file_is_answered_by_its_function(path: Path, demo_articles: list[
     answer = invoke(handler_for(event), event)
 
     # Then it answers as the event expects
-    assert answer.status == EXPECTED_STATUS.get(path.name, 200), answer.body
+    assert answer.status == expected_status(path), answer.body
