@@ -110,11 +110,12 @@ class Route:
     pattern: re.Pattern[str] = field(compare=False)
     parameters: tuple[str, ...] = ()
     greedy: bool = False
+    authorizer: str | None = None  # "AWS_IAM" when API Gateway must see a SigV4 signature
 
     @classmethod
-    def of(cls, method: str, resource: str, function: str) -> Route:
+    def of(cls, method: str, resource: str, function: str, authorizer: str | None = None) -> Route:
         pattern, parameters, greedy = compile_resource(resource)
-        return cls(method.upper(), resource, function, pattern, parameters, greedy)
+        return cls(method.upper(), resource, function, pattern, parameters, greedy, authorizer)
 
     @property
     def specificity(self) -> tuple[int, int, int]:
@@ -230,7 +231,7 @@ class Router:
         """Every `Api` route of every function."""
         return cls(
             (
-                Route.of(route.method, route.path, spec.name)
+                Route.of(route.method, route.path, spec.name, route.auth)
                 for spec in specs
                 for route in spec.routes
             ),
@@ -277,8 +278,13 @@ def to_event(
     stage: str = STAGE,
     now: datetime | None = None,
     request_id: str | None = None,
+    caller_key: str | None = None,
+    caller_arn: str | None = None,
 ) -> dict[str, Any]:
-    """The REST API (payload 1.0) proxy event API Gateway sends the function for `request`."""
+    """The REST API (payload 1.0) proxy event API Gateway sends the function for `request`.
+
+    `caller_key` and `caller_arn` identify the signer of an AWS_IAM-authorized request.
+    """
     now = now or datetime.now(UTC)
     request_id = request_id or str(uuid.uuid4())
     route = match.route
@@ -314,17 +320,17 @@ def to_event(
             "requestId": request_id,
             "identity": {
                 "cognitoIdentityPoolId": None,
-                "accountId": None,
+                "accountId": ACCOUNT_ID if caller_key else None,
                 "cognitoIdentityId": None,
-                "caller": None,
+                "caller": caller_key,
                 "sourceIp": request.client_ip,
                 "principalOrgId": None,
-                "accessKey": None,
+                "accessKey": caller_key,
                 "cognitoAuthenticationType": None,
                 "cognitoAuthenticationProvider": None,
-                "userArn": None,
+                "userArn": caller_arn,
                 "userAgent": user_agent,
-                "user": None,
+                "user": caller_key,
             },
             "domainName": host,
         },

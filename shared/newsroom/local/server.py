@@ -28,6 +28,7 @@ from newsroom.local.apigateway import (
     gateway_error,
     to_event,
 )
+from newsroom.local.iam import Caller, authorize
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -104,7 +105,19 @@ class LocalApiServer(ThreadingHTTPServer):
         match = self.router.match(request.method, request.path)
         if isinstance(match, HttpResponse):
             return match
-        event = to_event(request, match, stage=self.stage)
+        caller: Caller | None = None
+        if match.route.authorizer == "AWS_IAM":
+            authorized = authorize(request)
+            if isinstance(authorized, HttpResponse):
+                return authorized
+            caller = authorized
+        event = to_event(
+            request,
+            match,
+            stage=self.stage,
+            caller_key=caller.access_key if caller else None,
+            caller_arn=caller.user_arn if caller else None,
+        )
         try:
             result = self.pools[match.route.function].invoke(event)
         except Exception:
