@@ -113,21 +113,47 @@ def test_unknown_article_is_the_functions_404(system: LocalSystem) -> None:
     assert reply.json()["error"]["code"] == "article_not_found"
 
 
-def test_unknown_route_is_the_gateways_404_in_the_error_shape(system: LocalSystem) -> None:
+def test_unknown_route_is_the_gateways_403_in_the_error_shape(system: LocalSystem) -> None:
     reply = request(f"{system.api_url}/no/such/route")
 
-    assert reply.status == 404
+    assert reply.status == 403
     assert reply.headers["content-type"] == "application/json"
     assert reply.json() == {
-        "error": {"code": "route_not_found", "message": "No such resource.", "details": []}
+        "error": {
+            "code": "missing_authentication_token",
+            "message": "Missing Authentication Token",
+            "details": [],
+        }
     }
 
 
-def test_other_method_on_a_route_is_405(system: LocalSystem) -> None:
+def test_other_method_on_a_route_is_the_gateways_403(system: LocalSystem) -> None:
     reply = request(f"{system.api_url}/articles", method="DELETE")
 
-    assert reply.status == 405
-    assert reply.json()["error"]["code"] == "method_not_allowed"
+    assert reply.status == 403
+    assert reply.json()["error"]["code"] == "missing_authentication_token"
+
+
+def test_admin_route_refuses_an_unsigned_request(system: LocalSystem) -> None:
+    reply = request(f"{system.api_url}/admin/comments")
+
+    assert reply.status == 403
+    assert reply.json()["error"]["code"] == "missing_authentication_token"
+
+
+def test_admin_route_serves_a_request_signed_with_sigv4(system: LocalSystem) -> None:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url = f"{system.api_url}/admin/comments?status=pending"
+    signed = AWSRequest(method="GET", url=url)
+    SigV4Auth(Credentials("AKIDLOCAL", "testing"), "execute-api", "us-east-1").add_auth(signed)
+
+    reply = request(url, headers=dict(signed.headers.items()))
+
+    assert reply.status == 200
+    assert "items" in reply.json()
 
 
 def test_concurrent_requests_are_all_answered_by_at_most_four_instances(

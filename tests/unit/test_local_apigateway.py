@@ -82,7 +82,7 @@ def test_literal_resource_wins_over_a_parameter_in_the_same_place() -> None:
 def test_parameter_matches_exactly_one_path_segment() -> None:
     answer = answered("GET", "/articles/a/b")
 
-    assert answer.status == 404
+    assert answer.status == 403
 
 
 def test_greedy_parameter_takes_every_remaining_segment() -> None:
@@ -93,25 +93,31 @@ def test_greedy_parameter_takes_every_remaining_segment() -> None:
 
 
 def test_greedy_parameter_needs_at_least_one_segment() -> None:
-    assert answered("GET", "/files/").status == 404
+    assert answered("GET", "/files/").status == 403
 
 
-def test_unknown_path_answers_404_in_the_error_shape() -> None:
+MISSING_TOKEN = {
+    "error": {
+        "code": "missing_authentication_token",
+        "message": "Missing Authentication Token",
+        "details": [],
+    }
+}
+
+
+def test_unknown_path_answers_403_missing_token_in_the_error_shape_as_api_gateway() -> None:
     answer = answered("GET", "/nowhere")
 
-    assert answer.status == 404
+    assert answer.status == 403
     assert answer.header("Content-Type") == "application/json"
-    assert json.loads(answer.body) == {
-        "error": {"code": "route_not_found", "message": "No such resource.", "details": []}
-    }
+    assert json.loads(answer.body) == MISSING_TOKEN
 
 
-def test_known_path_with_another_method_answers_405_not_404() -> None:
+def test_known_path_with_another_method_answers_403_missing_token_as_api_gateway() -> None:
     answer = answered("POST", "/articles")
 
-    assert answer.status == 405
-    assert json.loads(answer.body)["error"]["code"] == "method_not_allowed"
-    assert answer.header("Allow") == "GET"
+    assert answer.status == 403
+    assert json.loads(answer.body) == MISSING_TOKEN
 
 
 def test_method_is_matched_whatever_its_case() -> None:
@@ -131,14 +137,14 @@ def test_preflight_on_a_known_path_answers_with_the_templates_cors() -> None:
     assert answer.header("Access-Control-Max-Age") == cors["MaxAge"].strip("'")
 
 
-def test_preflight_without_cors_is_a_method_not_allowed() -> None:
-    assert answered("OPTIONS", "/articles").status == 405
+def test_preflight_without_cors_is_an_unknown_method() -> None:
+    assert answered("OPTIONS", "/articles").status == 403
 
 
-def test_preflight_on_an_unknown_path_is_404() -> None:
+def test_preflight_on_an_unknown_path_is_an_unknown_route() -> None:
     router = Router(ROUTER.routes, Cors(allow_origin="*"))
 
-    assert answered("OPTIONS", "/nowhere", router).status == 404
+    assert answered("OPTIONS", "/nowhere", router).status == 403
 
 
 def test_cors_without_allow_methods_offers_the_paths_methods() -> None:

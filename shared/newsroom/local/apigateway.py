@@ -100,6 +100,13 @@ def gateway_error(
     )
 
 
+def missing_authentication_token() -> HttpResponse:
+    """API Gateway's answer to an unknown route or an unsigned request to an AWS_IAM route."""
+    return gateway_error(
+        HTTPStatus.FORBIDDEN, "missing_authentication_token", "Missing Authentication Token"
+    )
+
+
 @dataclass(frozen=True)
 class Route:
     """One `Api` event of a function: a method on a resource of the template."""
@@ -241,8 +248,10 @@ class Router:
     def match(self, method: str, path: str) -> RouteMatch | HttpResponse:
         """The route to invoke, or the answer API Gateway gives without invoking anything.
 
-        That answer is 404 when no resource has this path, 405 when the resource has no such
-        method, and the CORS preflight answer for OPTIONS when the API has `Cors`.
+        API Gateway answers a path or method it does not know with 403 "Missing Authentication
+        Token" (it does not reveal which paths exist), in the API's error shape as the template's
+        GatewayResponses set it; OPTIONS on a known path is the CORS preflight when the API has
+        `Cors`.
         """
         method = method.upper()
         resource: str | None = None
@@ -256,19 +265,14 @@ class Router:
             resource = route.resource
             on_resource.append((route, found))
         if not on_resource:
-            return gateway_error(HTTPStatus.NOT_FOUND, "route_not_found", "No such resource.")
+            return missing_authentication_token()
         for route, found in on_resource:
             if route.method in (method, ANY_METHOD):
                 return RouteMatch(route, dict(zip(route.parameters, found.groups(), strict=True)))
         methods = sorted({route.method for route, _ in on_resource})
         if method == "OPTIONS" and self.cors is not None:
             return self.cors.preflight(methods)
-        return gateway_error(
-            HTTPStatus.METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            f"{method} is not allowed on {resource}.",
-            headers=[("Allow", ", ".join(methods))],
-        )
+        return missing_authentication_token()
 
 
 def to_event(

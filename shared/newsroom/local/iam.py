@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import urlunsplit
 
-from newsroom.local.apigateway import ACCOUNT_ID, HttpRequest, HttpResponse, gateway_error
+from newsroom.local.apigateway import (
+    ACCOUNT_ID,
+    HttpRequest,
+    HttpResponse,
+    gateway_error,
+    missing_authentication_token,
+)
 from newsroom.local.emulator import FAKE_CREDENTIALS
 
 _AUTHORIZATION = re.compile(
@@ -37,9 +43,7 @@ def authorize(request: HttpRequest) -> Caller | HttpResponse:
     """The signer of a SigV4 request, or API Gateway's 403 answer."""
     header = request.header("Authorization")
     if not header:
-        return gateway_error(
-            HTTPStatus.FORBIDDEN, "missing_authentication_token", "Missing Authentication Token"
-        )
+        return missing_authentication_token()
     found = _AUTHORIZATION.fullmatch(header.strip())
     if found is None:
         return gateway_error(

@@ -1,8 +1,9 @@
 """The local API: an HTTP server that plays API Gateway in front of the template's functions.
 
 Standard library only. Every `Api` route of every function is served on one port; the gateway's
-own answers (404, 405, CORS preflight, 413) never reach a function. Extra local-only endpoints,
-such as an outbox viewer, are added with `LocalApiServer.add_local_route`.
+own answers (unknown route, missing signature, CORS preflight, 413) never reach a function.
+Extra local-only endpoints, such as an outbox viewer, are added with
+`LocalApiServer.add_local_route`.
 """
 
 from __future__ import annotations
