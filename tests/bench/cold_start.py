@@ -1,0 +1,94 @@
+"""Cold-start benchmark: each function's import time and memory, as ratios to a floor.
+
+The floor is the smallest function Powertools allows with the same tools: a REST resolver with
+Logger, Tracer and Metrics and nothing else. A ratio says what our own code and models add on a
+cold start. Run with `make bench`; it prints the figures and fails when a ratio passes its
+target. Median of several fresh interpreters, so one slow start does not decide.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNS = 7
+TARGETS = {"time": 1.4, "memory": 1.2}  # at most this many times the floor
+
+FLOOR = """
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+app = APIGatewayRestResolver(enable_validation=True)
+logger, tracer, metrics = Logger(), Tracer(), Metrics()
+@app.get("/ping")
+def ping() -> dict:
+    return {}
+"""
+FUNCTIONS = {
+    "ArticlesFunction": "import functions.articles.app",
+    "CommentsFunction": "import functions.comments.app",
+}
+PROBE = """
+import json, resource, sys, time
+started = time.perf_counter()
+exec(compile(sys.argv[1], "<function>", "exec"))
+elapsed = time.perf_counter() - started
+print(json.dumps({"seconds": elapsed,
+                  "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def measure(code: str) -> tuple[float, float]:
+    """Median import seconds and peak RSS (KiB) over fresh interpreters."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "shared"), str(ROOT)]),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "CONTENT_TABLE_NAME": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "bench",
+        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+    }
+    seconds, memory = [], []
+    for _ in range(RUNS):
+        done = subprocess.run(  # noqa: S603 - our own interpreter
+            [sys.executable, "-c", PROBE, code],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            cwd=ROOT,
+        )
+        result = json.loads(done.stdout.splitlines()[-1])
+        seconds.append(result["seconds"])
+        memory.append(result["max_rss_kb"])
+    return statistics.median(seconds), statistics.median(memory)
+
+
+def main() -> int:
+    floor_seconds, floor_memory = measure(FLOOR)
+    print(
+        f"{'floor (bare Powertools handler)':34} {floor_seconds * 1000:7.1f} ms "
+        f"{floor_memory / 1024:6.1f} MiB"
+    )
+    failed = False
+    for name, code in FUNCTIONS.items():
+        seconds, memory = measure(code)
+        time_ratio, memory_ratio = seconds / floor_seconds, memory / floor_memory
+        over = time_ratio > TARGETS["time"] or memory_ratio > TARGETS["memory"]
+        failed |= over
+        print(
+            f"{name:34} {seconds * 1000:7.1f} ms {memory / 1024:6.1f} MiB   "
+            f"time x{time_ratio:.2f} (target <= {TARGETS['time']})   "
+            f"memory x{memory_ratio:.2f} (target <= {TARGETS['memory']})"
+            + ("   OVER TARGET" if over else "")
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""Cold start: a function imports only what its routes use; heavy modules wait for a request."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from newsroom.local.template import PROJECT_ROOT
+
+# Never needed to serve: development tools, authoring, the emulator.
+NEVER = ("moto", "newsroom.local", "newsroom.importer", "yaml", "pytest")
+# Needed only by some routes, so imported on first use there.
+ON_DEMAND = (
+    "markdown_it",  # rendering a posted comment
+    "nh3",
+    "aws_lambda_powertools.utilities.idempotency",  # a POST with an Idempotency-Key
+    "aws_lambda_powertools.utilities.parameters",  # the secret, for hashing
+)
+
+
+def modules_after_import(module: str) -> set[str]:
+    """The modules loaded by importing `module` in a fresh interpreter, as a cold start does."""
+    code = f"import json, sys; import {module}; print(json.dumps(sorted(sys.modules)))"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT / "shared"), str(PROJECT_ROOT)]),
+    }
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def loaded(modules: set[str], prefix: str) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for name in modules)
+
+
+@pytest.mark.parametrize("function", ["functions.articles.app", "functions.comments.app"])
+def test_function_loads_no_development_or_authoring_module(function: str) -> None:
+    modules = modules_after_import(function)
+
+    assert [name for name in NEVER if loaded(modules, name)] == []
+
+
+@pytest.mark.parametrize("function", ["functions.articles.app", "functions.comments.app"])
+def test_route_specific_modules_wait_for_their_route(function: str) -> None:
+    modules = modules_after_import(function)
+
+    assert [name for name in ON_DEMAND if loaded(modules, name)] == []
+
+
+def test_articles_function_does_not_load_the_email_validator() -> None:
+    assert not loaded(modules_after_import("functions.articles.app"), "email_validator")
