@@ -15,14 +15,19 @@ from urllib.parse import quote
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 # What each event file asks for, and so the status its function must answer (default 200).
-# "*_not_found" events name an article or comment that does not exist.
 EVENT_STATUS = {"post_comment.json": 201}
 
 
 def expected_status(event_file: Path) -> int:
-    """The status the function must answer to an unchanged event file, on the demo content."""
+    """The status the function must answer to an unchanged event file, on the demo content.
+
+    "*_not_found" events name an article or comment that does not exist; "*_invalid" events
+    carry a link token that was not signed with the emulator's secret.
+    """
     if "not_found" in event_file.stem:
         return 404
+    if "invalid" in event_file.stem:
+        return 400
     return EVENT_STATUS.get(event_file.name, 200)
 
 

@@ -31,6 +31,9 @@ def pytest_configure(config: pytest.Config) -> None:
             "CONTENT_TABLE_NAME": TABLE_PREFIX + "ContentTable",
             "IDEMPOTENCY_TABLE_NAME": TABLE_PREFIX + "IdempotencyTable",
             "SECRET_PARAMETER_NAME": "/newsroom/secret",
+            "SENDER_EMAIL": "newsroom@example.com",
+            "MODERATOR_EMAILS": '["moderator@example.com"]',
+            "PUBLIC_BASE_URL": "http://127.0.0.1:3000",
             "POWERTOOLS_SERVICE_NAME": "newsroom-test",
             "POWERTOOLS_METRICS_NAMESPACE": "NewsroomTest",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -40,7 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("AWS_PROFILE", None)
 
 
-SERVICES = ("dynamodb", "dynamodbstreams", "ssm")
+SERVICES = ("dynamodb", "dynamodbstreams", "ssm", "ses", "sqs")
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import comments
+from newsroom import comments, links
 from newsroom.config import comments_settings
-from newsroom.http import cacheable, install_error_handlers, precheck_json_body, request_sender
+from newsroom.http import (
+    cacheable,
+    install_error_handlers,
+    page_or_json,
+    pages_for_people,
+    precheck_json_body,
+    request_sender,
+)
 from newsroom.idempotency import IDEMPOTENCY_KEY_PATTERN, run_once
 from newsroom.models.comments import (
     COMMENT_ID_PATTERN,
@@ -27,11 +34,14 @@ from newsroom.models.common import CURSOR_MAX_LENGTH, SLUG_MAX_LENGTH, SLUG_PATT
 from newsroom.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
+# Routes whose body is JSON; the link pages take form posts (RFC 8058 one-click unsubscribe).
+JSON_BODY_RESOURCES = frozenset({"/articles/{slug}/comments"})
 install_error_handlers(app)
 
 SlugParam = Annotated[str, Path(max_length=SLUG_MAX_LENGTH, pattern=SLUG_PATTERN)]
 CommentIdParam = Annotated[str, Path(pattern=COMMENT_ID_PATTERN)]
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
+LinkToken = Annotated[str, Path(min_length=10, max_length=2048, description="From the email.")]
 Cursor = Annotated[
     str | None, Query(max_length=CURSOR_MAX_LENGTH, description="From the previous page.")
 ]
@@ -129,9 +139,25 @@ def handle_delete_comment(slug: SlugParam, comment_id: CommentIdParam) -> Respon
     return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
 
 
+@app.get("/links/<token>", middlewares=[pages_for_people], summary="What an email link would do")
+@tracer.capture_method
+def handle_get_link(token: LinkToken) -> Response[links.LinkPage]:
+    page = links.open_link(token)
+    return page_or_json(app, page, title=page.title, message=page.message, button=page.button)
+
+
+@app.post("/links/<token>", middlewares=[pages_for_people], summary="Do what an email link says")
+@tracer.capture_method
+def handle_post_link(token: LinkToken) -> Response[links.LinkPage]:
+    page = links.follow_link(token)
+    return page_or_json(app, page, title=page.title, message=page.message)
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    refused = precheck_json_body(event, max_bytes=comments_settings().max_body_bytes)
+    refused = precheck_json_body(
+        event, max_bytes=comments_settings().max_body_bytes, resources=JSON_BODY_RESOURCES
+    )
     return refused or app.resolve(event, context)

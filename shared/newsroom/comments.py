@@ -33,7 +33,7 @@ from newsroom.privacy import avatar_key, commenter_key, duplicate_key, email_has
 
 if TYPE_CHECKING:
     from newsroom.config import CommentsSettings
-    from newsroom.data.comments import FloodGuard, SubmissionContext
+    from newsroom.data.comments import FloodGuard, SpentToken, SubmissionContext
 
 
 class CommentStore(Protocol):
@@ -60,7 +60,12 @@ class CommentStore(Protocol):
     ) -> Page[StoredComment]: ...
 
     def change_status(
-        self, comment: StoredComment, status: CommentStatus, *, moderation: Moderation
+        self,
+        comment: StoredComment,
+        status: CommentStatus,
+        *,
+        moderation: Moderation,
+        spend_token: SpentToken | None = None,
     ) -> StoredComment: ...
 
     def delete(self, comment: StoredComment) -> None: ...
@@ -276,9 +281,18 @@ def moderate(
     *,
     by: str,
     expected_status: CommentStatus | None = None,
+    spend_token: SpentToken | None = None,
     rules: CommentRules | None = None,
 ) -> StatusChange:
     """Approve, mark as spam or trash a comment. Applying the status it already has is a no-op.
+
+    Parameters
+    ----------
+    expected_status
+        Act only if the comment still has this status (a moderation link acts on a held
+        comment; if another moderator got there first, it says so).
+    spend_token
+        A signed link's one-time id, spent in the same write.
 
     Raises
     ------
@@ -286,6 +300,8 @@ def moderate(
         No such comment on this article.
     StatusConflictError
         Its status changed meanwhile (or is not `expected_status`).
+    LinkUsedError
+        The link was used already.
     """
     rules = rules or default_rules()
     comment = rules.store.get(slug, comment_id)
@@ -303,6 +319,7 @@ def moderate(
         moderation=Moderation(
             rule=f"moderator_{action}", explanation=f"Set to {status} by {by}.", by=by, at=now
         ),
+        spend_token=spend_token,
     )
     return StatusChange(id=comment.id, slug=slug, status=status, previous_status=comment.status)
 

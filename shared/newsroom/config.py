@@ -14,6 +14,13 @@ class _Settings(BaseSettings):
     content_table_name: str = Field(min_length=3, max_length=255)
 
 
+class _LinkLifetimes(BaseSettings):
+    """How long the signed links in emails work (the same in every function)."""
+
+    moderation_link_days: int = Field(default=7, ge=1, le=90)
+    unsubscribe_link_days: int = Field(default=90, ge=1, le=3650)
+
+
 class ArticlesSettings(_Settings):
     """Environment of the articles function."""
 
@@ -31,7 +38,7 @@ def articles_settings() -> ArticlesSettings:
     return ArticlesSettings()  # fields come from the environment
 
 
-class CommentsSettings(_Settings):
+class CommentsSettings(_Settings, _LinkLifetimes):
     """Environment of the comments function. List settings are JSON arrays in the environment.
 
     The moderation defaults are WordPress's (Settings > Discussion).
@@ -71,3 +78,29 @@ class CommentsSettings(_Settings):
 def comments_settings() -> CommentsSettings:
     """The comments function's settings, read once per container."""
     return CommentsSettings()  # fields come from the environment
+
+
+class NotificationsSettings(_Settings, _LinkLifetimes):
+    """Environment of the notifications function (stream consumer and link pages)."""
+
+    secret_parameter_name: str = Field(min_length=1)
+    sender_email: str = Field(min_length=3, description="The SES identity emails come from.")
+    moderator_emails: list[str] = Field(
+        default_factory=list, description="JSON array: who gets moderation requests."
+    )
+    public_base_url: str = Field(
+        min_length=1, description="Base URL of the API for links in emails, no trailing slash."
+    )
+    article_url_template: str = Field(
+        default="{base}/articles/{slug}",
+        description="Where readers read an article; {base} and {slug} are filled in.",
+    )
+    lease_seconds: int = Field(
+        default=90, ge=10, description="How long a claimed email stays claimed if we crash."
+    )
+
+
+@cache
+def notifications_settings() -> NotificationsSettings:
+    """The notifications function's settings, read once per container."""
+    return NotificationsSettings()  # fields come from the environment

@@ -141,6 +141,34 @@ class RequestInProgressError(NewsroomError):
         return {"Retry-After": "1"}
 
 
+class LinkInvalidError(NewsroomError):
+    status_code = 400
+    code = "link_invalid"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This link is not valid: it was changed or cut short. Use the link from the email.",
+            field="token",
+            location="path",
+        )
+
+
+class LinkExpiredError(NewsroomError):
+    status_code = 410
+    code = "link_expired"
+
+    def __init__(self) -> None:
+        super().__init__("This link has expired.", field="token", location="path")
+
+
+class LinkUsedError(NewsroomError):
+    status_code = 410
+    code = "link_used"
+
+    def __init__(self, why: str = "it was used already") -> None:
+        super().__init__(f"This link can no longer be used: {why}.", field="token", location="path")
+
+
 class ServiceUnavailableError(NewsroomError):
     """A dependency (DynamoDB) is throttled or down: the client may retry later."""
 

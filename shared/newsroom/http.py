@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 
 from newsroom.errors import (
     MalformedRequestError,
@@ -104,16 +105,24 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     app.exception_handler(Exception)(_unexpected)
 
 
-def precheck_json_body(event: dict[str, Any], *, max_bytes: int) -> dict[str, Any] | None:
-    """Refuse a request body before routing: too large (413), not declared as JSON or not a
-    JSON object (400). Returns an API Gateway proxy response, or None to go on.
+def precheck_json_body(
+    event: dict[str, Any], *, max_bytes: int, resources: frozenset[str]
+) -> dict[str, Any] | None:
+    """Refuse the body of a request to one of the JSON `resources` before routing: too large
+    (413), not declared as JSON or not a JSON object (400). Returns an API Gateway proxy
+    response, or None to go on.
 
     Runs before the resolver because Powertools validates the body before any middleware,
     and an oversized body must be refused as such, not as an invalid field.
     """
     raw = event.get("body")
-    if raw is None or event.get("httpMethod") not in ("POST", "PUT", "PATCH"):
+    if event.get("resource") not in resources or event.get("httpMethod") not in (
+        "POST",
+        "PUT",
+        "PATCH",
+    ):
         return None
+    raw = raw or ""
     body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
     error: NewsroomError | None = None
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
@@ -210,3 +219,60 @@ def cacheable(
         return response
 
     return middleware
+
+
+def wants_json(app: APIGatewayRestResolver) -> bool:
+    """True when the client asked for JSON (`Accept: application/json`), not a page."""
+    return "application/json" in (app.current_event.headers.get("Accept") or "").lower()
+
+
+def html_response(
+    status: int, title: str, message: str, *, button: str | None = None, action_url: str = ""
+) -> Response[str]:
+    from newsroom.pages import page
+
+    return Response(
+        status_code=status,
+        content_type="text/html; charset=utf-8",
+        body=page(title, message, button=button, action_url=action_url),
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+            "form-action 'self'; frame-ancestors 'none'",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+
+
+def pages_for_people(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Route middleware: a domain error becomes an HTML page unless the client asked for JSON."""
+    try:
+        return next_middleware(app)
+    except NewsroomError as exc:
+        if wants_json(app):
+            raise
+        response = html_response(exc.status_code, "This link cannot be used", exc.message)
+        response.headers.update(exc.headers())
+        return response
+
+
+def page_or_json(
+    app: APIGatewayRestResolver,
+    model: BaseModel,
+    *,
+    title: str,
+    message: str,
+    button: str | None = None,
+) -> Response[Any]:
+    """The model as JSON when the client asked for it, else as a page for a person; a page's
+    button POSTs back to the same URL."""
+    if wants_json(app):
+        return Response(
+            status_code=HTTPStatus.OK,
+            content_type=content_types.APPLICATION_JSON,
+            body=model.model_dump_json(),
+            headers={"Cache-Control": "no-store"},
+        )
+    return html_response(
+        HTTPStatus.OK, title, message, button=button, action_url=app.current_event.path
+    )

@@ -30,7 +30,10 @@ from tests.apigw import EVENTS_DIR, expected_status
 pytestmark = pytest.mark.integration
 
 NEWSROOM = Path(sys.executable).with_name("newsroom")
-EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
+# The API events; stream events are fed to the notifications function by tests/integration.
+EVENT_FILES = sorted(
+    path for path in EVENTS_DIR.glob("*.json") if "Records" not in json.loads(path.read_text())
+)
 HOST = "127.0.0.1"
 
 
@@ -208,7 +211,8 @@ def test_invoke_answers_every_event_file(system: LocalSystem, event_file: Path) 
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["statusCode"] == expected_status(event_file), result
-    if result["statusCode"] != 204:
+    content_type = (result.get("multiValueHeaders") or {}).get("Content-Type", [""])[0]
+    if content_type == "application/json":
         json.loads(result["body"])
 
 

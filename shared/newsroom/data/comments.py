@@ -29,6 +29,7 @@ from newsroom.errors import (
     CommentFloodError,
     CommentsClosedError,
     DuplicateCommentError,
+    LinkUsedError,
     ParentCommentNotFoundError,
     ServiceUnavailableError,
     StatusConflictError,
@@ -74,6 +75,14 @@ class SubmissionContext:
     article: StoredArticle | None
     previously_approved: bool
     parent: StoredComment | None
+
+
+@dataclass(frozen=True)
+class SpentToken:
+    """A signed link's one-time id, kept until the link would have expired anyway."""
+
+    jti: str
+    expires_at: int  # epoch seconds (TTL)
 
 
 @dataclass(frozen=True)
@@ -346,15 +355,21 @@ class CommentTable:
         status: CommentStatus,
         *,
         moderation: Moderation,
+        spend_token: SpentToken | None = None,
     ) -> StoredComment:
         """Move a comment from the status it was read with to `status`, keeping the article's
         count and the commenter's approval record right. Conditional on the status read, so
         two moderators (or a link clicked twice) cannot both apply.
 
+        `spend_token` records a signed link's one-time id in the same transaction, so a link
+        acts once at most.
+
         Raises
         ------
         StatusConflictError
             When the comment's status changed since it was read, or it was deleted.
+        LinkUsedError
+            When the link's token was spent already.
         """
         changed = comment.model_copy(update={"status": status, "moderation": moderation})
         values = _index_values(changed)
@@ -383,8 +398,30 @@ class CommentTable:
                 }
             }
         ]
+        roles = ["comment"]
+        if spend_token is not None:
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": dynamo.to_item(
+                            {
+                                "pk": f"TOKEN#{spend_token.jti}",
+                                "sk": GUARD_SK,
+                                "type": "spent_token",
+                                "expires_at": spend_token.expires_at,
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+            roles.append("token")
         actions += self._approval_effects(comment, was=comment.status, becomes=status)
-        if self._transact(actions, ["comment"] + ["effect"] * (len(actions) - 1)):
+        failed = self._transact(actions, roles + ["effect"] * (len(actions) - len(roles)))
+        if failed == "token":
+            raise LinkUsedError()
+        if failed is not None:
             raise StatusConflictError()
         return changed
 

@@ -1,0 +1,39 @@
+"""Notifications function: sends the emails that follow comments, from the table's stream."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from newsroom import notifications
+from newsroom.models.stream import CommentChangeRecord
+from newsroom.observability import logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, model=CommentChangeRecord)
+
+
+@tracer.capture_method
+def handle_comment_change(record: CommentChangeRecord) -> None:
+    report = notifications.handle_change(record.dynamodb.OldImage, record.dynamodb.NewImage)
+    metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=report.sent)
+    if report.rejected:
+        metrics.add_metric(name="EmailsRejected", unit=MetricUnit.Count, value=report.rejected)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return dict(
+        process_partial_response(
+            event=event,
+            record_handler=handle_comment_change,
+            processor=processor,
+            context=context,
+        )
+    )

@@ -1,0 +1,150 @@
+"""The sent-email ledger and the reads the notifications need, in the content table.
+
+Ledger item: ``pk=SENT#<comment id>#<kind>#<recipient hash>``, ``sk=SENT``, with ``state``
+(``sending`` while claimed, then ``sent`` or ``failed``), ``lease_until_ms`` and ``expires_at``.
+Claiming is a conditional write, so a redelivered stream record finds the email already sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from newsroom.data import dynamo
+from newsroom.data.articles import ARTICLE_SK, article_pk
+from newsroom.data.comments import COMMENT_PREFIX, comment_key
+from newsroom.models.articles import StoredArticle
+from newsroom.models.comments import StoredComment
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+LEDGER_SK = "SENT"
+LEDGER_RETENTION = timedelta(days=30)
+
+
+class ClaimHeldError(Exception):
+    """Another attempt is sending this email right now (or crashed within its lease)."""
+
+
+@dataclass(frozen=True)
+class NotificationContext:
+    article: StoredArticle | None
+    parent: StoredComment | None
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class NotificationTable:
+    """Ledger writes and context reads on one content table."""
+
+    def __init__(self, table: str, db: DynamoDBClient | None = None) -> None:
+        self.table = table
+        self._db = db
+
+    @property
+    def db(self) -> DynamoDBClient:
+        return self._db or dynamo.client()
+
+    def load_context(self, slug: str, parent_id: str | None) -> NotificationContext:
+        """The article and the parent comment, in one `BatchGetItem`."""
+        keys = [{"pk": {"S": article_pk(slug)}, "sk": {"S": ARTICLE_SK}}]
+        if parent_id:
+            keys.append(comment_key(slug, parent_id))
+        found: dict[str, dict[str, Any]] = {}
+        request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        while request:
+            response = self.db.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self.table, []):
+                found[item["sk"]["S"]] = dynamo.from_item(item)
+            request = dict(response.get("UnprocessedKeys") or {})
+        article = found.get(ARTICLE_SK)
+        parent = found.get(COMMENT_PREFIX + parent_id) if parent_id else None
+        return NotificationContext(
+            article=StoredArticle.model_validate(article) if article else None,
+            parent=StoredComment.model_validate(parent) if parent else None,
+        )
+
+    def claim(self, key: str, *, now: datetime, lease: timedelta) -> bool:
+        """Take the right to send the email `key`: True if ours to send, False if it was
+        already sent (or given up on).
+
+        Raises
+        ------
+        ClaimHeldError
+            When another attempt holds an unexpired claim.
+        """
+        try:
+            self.db.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": key}, "sk": {"S": LEDGER_SK}},
+                UpdateExpression="SET #state = :sending, lease_until_ms = :lease, "
+                "expires_at = :expires, #type = :type",
+                ConditionExpression="attribute_not_exists(pk) OR "
+                "(#state = :sending AND lease_until_ms < :now)",
+                ExpressionAttributeNames={"#state": "state", "#type": "type"},
+                ExpressionAttributeValues=dynamo.to_item(
+                    {
+                        ":sending": "sending",
+                        ":lease": _ms(now + lease),
+                        ":now": _ms(now),
+                        ":expires": int((now + LEDGER_RETENTION).timestamp()),
+                        ":type": "sent_email",
+                    }
+                ),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if dynamo.error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            held: Any = exc.response.get("Item", {})
+            state = held.get("state", {}).get("S")
+            if state == "sending":
+                raise ClaimHeldError(key) from exc
+            return False
+        return True
+
+    def settle(self, key: str, state: str, *, detail: str = "") -> None:
+        """Record how a claimed email ended: ``sent`` or ``failed`` (never retried)."""
+        self.db.update_item(
+            TableName=self.table,
+            Key={"pk": {"S": key}, "sk": {"S": LEDGER_SK}},
+            UpdateExpression="SET #state = :state, detail = :detail REMOVE lease_until_ms",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":state": {"S": state}, ":detail": {"S": detail}},
+        )
+
+    def release(self, key: str) -> None:
+        """Give a claim back after a failure worth retrying, so the retry may claim it."""
+        try:
+            self.db.delete_item(
+                TableName=self.table,
+                Key={"pk": {"S": key}, "sk": {"S": LEDGER_SK}},
+                ConditionExpression="#state = :sending",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={":sending": {"S": "sending"}},
+            )
+        except ClientError as exc:
+            if dynamo.error_code(exc) != "ConditionalCheckFailedException":
+                raise
+
+    def stop_reply_notices(self, slug: str, comment_id: str) -> bool:
+        """Turn off "notify me of replies" on a comment; False if there is no such comment."""
+        try:
+            self.db.update_item(
+                TableName=self.table,
+                Key=comment_key(slug, comment_id),
+                UpdateExpression="SET notify_replies = :false",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":false": {"BOOL": False}},
+            )
+        except ClientError as exc:
+            if dynamo.error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -1,0 +1,155 @@
+"""The emails that follow comments: composed as text and HTML, escaped, built as MIME."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85\x0b\x0c]+")
+
+
+def header_safe(text: str, limit: int = 200) -> str:
+    """One line, no CR/LF (no header injection), trimmed to `limit` characters."""
+    flat = _LINE_BREAKS.sub(" ", text)
+    flat = "".join(ch for ch in flat if ch >= " " or ch == "\t").strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def to_mime(self, sender: str, *, now: datetime | None = None) -> bytes:
+        """The whole message, as SES's Raw content wants it."""
+        message = EmailMessage()
+        message["From"] = sender
+        message["To"] = self.to
+        message["Subject"] = header_safe(self.subject)
+        message["Date"] = format_datetime(now or datetime.now(UTC))
+        message["Message-ID"] = make_msgid(domain=Address(addr_spec=sender).domain)
+        for name, value in self.headers.items():
+            message[name] = header_safe(value, limit=2000)
+        message.set_content(self.text)
+        message.add_alternative(self.html, subtype="html")
+        return message.as_bytes()
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _page(title: str, paragraphs: list[str], footer: str = "") -> str:
+    body = "\n".join(paragraphs)
+    foot = f'<hr><p style="color:#666;font-size:small">{footer}</p>' if footer else ""
+    return (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        f"<title>{_e(title)}</title></head>"
+        f'<body style="font-family:sans-serif;max-width:40em">{body}{foot}</body></html>'
+    )
+
+
+@dataclass(frozen=True)
+class CommentView:
+    """What an email says about a comment (all of it from a reader: escaped in HTML)."""
+
+    article_title: str
+    article_url: str
+    author_name: str
+    author_url: str | None
+    text: str
+    reason: str | None = None
+
+
+def moderation_request(
+    to: str, comment: CommentView, *, approve: str, spam: str, trash: str, expires_days: int
+) -> Email:
+    subject = f'Please moderate: "{header_safe(comment.article_title, 120)}"'
+    website = comment.author_url or "(none)"
+    text = (
+        f'A new comment on "{comment.article_title}" is waiting for your approval.\n'
+        f"{comment.article_url}\n\n"
+        f"Author: {comment.author_name}\nWebsite: {website}\n"
+        f"Why held: {comment.reason or '-'}\n\nComment:\n{comment.text}\n\n"
+        f"Approve it: {approve}\nMark it as spam: {spam}\nTrash it: {trash}\n\n"
+        f"Each link opens a page with a button and works once, for {expires_days} days.\n"
+    )
+    html_body = _page(
+        subject,
+        [
+            f'<p>A new comment on <a href="{_e(comment.article_url)}">'
+            f"{_e(comment.article_title)}</a> is waiting for your approval.</p>",
+            f"<p><b>Author:</b> {_e(comment.author_name)}<br>"
+            f"<b>Website:</b> {_e(website)}<br><b>Why held:</b> {_e(comment.reason or '-')}</p>",
+            f'<blockquote style="white-space:pre-wrap">{_e(comment.text)}</blockquote>',
+            f'<p><a href="{_e(approve)}">Approve</a> · <a href="{_e(spam)}">Spam</a> · '
+            f'<a href="{_e(trash)}">Trash</a></p>',
+        ],
+        f"Each link opens a page with a button and works once, for {expires_days} days.",
+    )
+    return Email(to=to, subject=subject, text=text, html=html_body)
+
+
+def new_comment(to: str, comment: CommentView) -> Email:
+    subject = f'New comment on "{header_safe(comment.article_title, 120)}"'
+    text = (
+        f'{comment.author_name} commented on "{comment.article_title}":\n\n{comment.text}\n\n'
+        f"Read it: {comment.article_url}\n"
+    )
+    html_body = _page(
+        subject,
+        [
+            f"<p><b>{_e(comment.author_name)}</b> commented on "
+            f'<a href="{_e(comment.article_url)}">{_e(comment.article_title)}</a>:</p>',
+            f'<blockquote style="white-space:pre-wrap">{_e(comment.text)}</blockquote>',
+        ],
+    )
+    return Email(to=to, subject=subject, text=text, html=html_body)
+
+
+def reply_notice(to: str, comment: CommentView, *, unsubscribe: str) -> Email:
+    subject = f'New reply to your comment on "{header_safe(comment.article_title, 120)}"'
+    text = (
+        f'{comment.author_name} replied to your comment on "{comment.article_title}":\n\n'
+        f"{comment.text}\n\nRead it: {comment.article_url}\n\n"
+        f"Stop emails about replies to this comment: {unsubscribe}\n"
+    )
+    html_body = _page(
+        subject,
+        [
+            f"<p><b>{_e(comment.author_name)}</b> replied to your comment on "
+            f'<a href="{_e(comment.article_url)}">{_e(comment.article_title)}</a>:</p>',
+            f'<blockquote style="white-space:pre-wrap">{_e(comment.text)}</blockquote>',
+        ],
+        f'<a href="{_e(unsubscribe)}">Stop emails about replies to this comment</a>',
+    )
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    return Email(to=to, subject=subject, text=text, html=html_body, headers=headers)
+
+
+def comment_live(to: str, comment: CommentView) -> Email:
+    subject = f'Your comment on "{header_safe(comment.article_title, 120)}" is live'
+    text = (
+        f'Your comment on "{comment.article_title}" was approved and is now public:\n\n'
+        f"{comment.text}\n\n{comment.article_url}\n"
+    )
+    html_body = _page(
+        subject,
+        [
+            f'<p>Your comment on <a href="{_e(comment.article_url)}">'
+            f"{_e(comment.article_title)}</a> was approved and is now public:</p>",
+            f'<blockquote style="white-space:pre-wrap">{_e(comment.text)}</blockquote>',
+        ],
+    )
+    return Email(to=to, subject=subject, text=text, html=html_body)

@@ -1,0 +1,207 @@
+"""Signed links in emails: making them, and what opening (GET) or following (POST) one does.
+
+Mail scanners open links, so opening only describes what would happen; a person's POST acts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from pydantic import BaseModel, Field
+
+from newsroom.errors import (
+    CommentNotFoundError,
+    LinkExpiredError,
+    LinkInvalidError,
+    LinkUsedError,
+    StatusConflictError,
+)
+from newsroom.tokens import (
+    LinkAction,
+    LinkClaim,
+    TokenExpiredError,
+    TokenInvalidError,
+    sign,
+    verify,
+)
+
+_DESCRIPTIONS = {
+    "approve": ("Approve this comment", "Approve", "The comment was approved and is now public."),
+    "spam": ("Mark this comment as spam", "Mark as spam", "The comment was marked as spam."),
+    "trash": ("Move this comment to the trash", "Trash", "The comment was moved to the trash."),
+    "unsubscribe": (
+        "Stop emails about replies to this comment",
+        "Unsubscribe",
+        "You will get no more emails about replies to this comment.",
+    ),
+}
+
+if TYPE_CHECKING:
+    from newsroom.comments import CommentRules
+    from newsroom.data.notifications import NotificationTable
+
+
+@dataclass(frozen=True)
+class TokenLinks:
+    """Makes the URLs in emails (satisfies `newsroom.notifications.Links`)."""
+
+    base_url: str
+    secret: bytes
+    article_url_template: str = "{base}/articles/{slug}"
+
+    def article(self, slug: str) -> str:
+        return self.article_url_template.format(base=self.base_url.rstrip("/"), slug=slug)
+
+    def act(self, slug: str, comment_id: str, action: LinkAction) -> str:
+        token = sign(self.secret, slug=slug, comment_id=comment_id, action=action)
+        return f"{self.base_url.rstrip('/')}/links/{quote(token, safe='')}"
+
+
+class LinkPage(BaseModel):
+    """What a person sees when opening or following a link (JSON for programs)."""
+
+    title: str
+    message: str
+    button: str | None = Field(
+        default=None, description="The confirmation button, on a page that has not acted yet."
+    )
+    action: str | None = None
+    done: bool = False
+
+
+def read_claim(secret: bytes, token: str, *, action_days: int, unsubscribe_days: int) -> LinkClaim:
+    """The claim of a genuine, unexpired token.
+
+    Raises
+    ------
+    LinkInvalidError, LinkExpiredError
+    """
+    longest = max(action_days, unsubscribe_days)
+    try:
+        claim = verify(secret, token, max_age_seconds=longest * 86_400)
+    except TokenExpiredError as exc:
+        raise LinkExpiredError() from exc
+    except TokenInvalidError as exc:
+        raise LinkInvalidError() from exc
+    days = unsubscribe_days if claim.action == "unsubscribe" else action_days
+    # Moderation links live shorter than unsubscribe links: check the token's own age.
+    try:
+        verify(secret, token, max_age_seconds=days * 86_400)
+    except TokenExpiredError as exc:
+        raise LinkExpiredError() from exc
+    return claim
+
+
+def preview(claim: LinkClaim, *, current_status: str | None) -> LinkPage:
+    """The page for opening a link: what the button will do. Changes nothing."""
+    title, button, _ = _DESCRIPTIONS[claim.action]
+    if current_status is None:
+        raise CommentNotFoundError(claim.comment_id)
+    if claim.action != "unsubscribe" and current_status != "pending":
+        return LinkPage(
+            title=title,
+            message=f"This comment is no longer waiting for moderation: it is {current_status}.",
+        )
+    return LinkPage(title=title, message=f"{title}?", button=button, action=claim.action)
+
+
+def outcome(claim: LinkClaim) -> LinkPage:
+    title, _, done = _DESCRIPTIONS[claim.action]
+    return LinkPage(title=title, message=done, action=claim.action, done=True)
+
+
+def spent_until(days: int, now: datetime | None = None) -> int:
+    """When a spent token's record may go: after the token would have expired anyway."""
+    return int(((now or datetime.now(UTC)) + timedelta(days=days + 1)).timestamp())
+
+
+@dataclass(frozen=True)
+class LinkRules:
+    """What following links needs: the secret, the lifetimes and the stores."""
+
+    secret: Callable[[], bytes]
+    action_days: int
+    unsubscribe_days: int
+    comments: CommentRules
+    notifications: NotificationTable
+
+    @classmethod
+    def from_settings(cls) -> LinkRules:
+        from newsroom.comments import CommentRules
+        from newsroom.config import comments_settings
+        from newsroom.data.comments import CommentTable
+        from newsroom.data.notifications import NotificationTable
+        from newsroom.secrets import project_secret
+
+        settings = comments_settings()
+
+        def secret() -> bytes:
+            return project_secret(settings.secret_parameter_name)
+
+        return cls(
+            secret=secret,
+            action_days=settings.moderation_link_days,
+            unsubscribe_days=settings.unsubscribe_link_days,
+            comments=CommentRules(store=CommentTable(settings.content_table_name), secret=secret),
+            notifications=NotificationTable(settings.content_table_name),
+        )
+
+
+def _claim(token: str, rules: LinkRules) -> LinkClaim:
+    return read_claim(
+        rules.secret(),
+        token,
+        action_days=rules.action_days,
+        unsubscribe_days=rules.unsubscribe_days,
+    )
+
+
+def open_link(token: str, *, rules: LinkRules | None = None) -> LinkPage:
+    """What following the link would do. Reads only: mail scanners open links.
+
+    Raises
+    ------
+    LinkInvalidError, LinkExpiredError, CommentNotFoundError
+    """
+    rules = rules or LinkRules.from_settings()
+    claim = _claim(token, rules)
+    comment = rules.comments.store.get(claim.slug, claim.comment_id)
+    return preview(claim, current_status=comment.status if comment else None)
+
+
+def follow_link(token: str, *, rules: LinkRules | None = None) -> LinkPage:
+    """Do what the link says, once.
+
+    Raises
+    ------
+    LinkInvalidError, LinkExpiredError, LinkUsedError, CommentNotFoundError
+    """
+    from newsroom.comments import moderate
+    from newsroom.data.comments import SpentToken
+
+    rules = rules or LinkRules.from_settings()
+    claim = _claim(token, rules)
+    if claim.action == "unsubscribe":
+        if not rules.notifications.stop_reply_notices(claim.slug, claim.comment_id):
+            raise CommentNotFoundError(claim.comment_id)
+        return outcome(claim)
+    try:
+        moderate(
+            claim.slug,
+            claim.comment_id,
+            claim.action,
+            by="moderation link",
+            expected_status="pending",
+            spend_token=SpentToken(claim.jti, spent_until(rules.action_days)),
+            rules=rules.comments,
+        )
+    except StatusConflictError as exc:
+        comment = rules.comments.store.get(claim.slug, claim.comment_id)
+        if comment is None:
+            raise CommentNotFoundError(claim.comment_id) from exc
+        raise LinkUsedError(f"the comment is already {comment.status}") from exc
+    return outcome(claim)

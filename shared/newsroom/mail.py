@@ -1,0 +1,75 @@
+"""Sending email through SES (v2 API), with failures sorted into "retry" and "give up"."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from newsroom.emails import Email
+
+if TYPE_CHECKING:
+    from mypy_boto3_sesv2 import SESV2Client
+
+# Worth another try later: throttling, quotas that refill, SES-side failures.
+_TRANSIENT = frozenset(
+    {
+        "TooManyRequestsException",
+        "LimitExceededException",
+        "ThrottlingException",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "SendingPausedException",
+    }
+)
+
+
+class TransientMailError(Exception):
+    """Sending failed for now; the same email may go through later."""
+
+
+class PermanentMailError(Exception):
+    """SES refused this email for good (a rejected address, an unverified sender)."""
+
+
+class Mailer(Protocol):
+    def send(self, email: Email, *, sender: str) -> str: ...
+
+
+@cache
+def _client() -> SESV2Client:
+    import boto3
+
+    return boto3.client("sesv2")
+
+
+class SesMailer:
+    """Sends one email as SES Raw content (text and HTML parts, our own headers)."""
+
+    def __init__(self, client: SESV2Client | None = None) -> None:
+        self._client = client
+
+    def send(self, email: Email, *, sender: str) -> str:
+        """Send `email`; SES's message id.
+
+        Raises
+        ------
+        TransientMailError, PermanentMailError
+        """
+        client = self._client or _client()
+        try:
+            response = client.send_email(
+                FromEmailAddress=sender,
+                Destination={"ToAddresses": [email.to]},
+                Content={"Raw": {"Data": email.to_mime(sender)}},
+            )
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in _TRANSIENT:
+                raise TransientMailError(code) from exc
+            raise PermanentMailError(code or "rejected") from exc
+        except BotoCoreError as exc:
+            raise TransientMailError(type(exc).__name__) from exc
+        return str(response.get("MessageId", ""))

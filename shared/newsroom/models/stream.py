@@ -1,0 +1,24 @@
+"""DynamoDB stream records of comment items, parsed with the layer's own comment model."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.parser.models import (
+    DynamoDBStreamChangedRecordModel,
+    DynamoDBStreamRecordModel,
+)
+
+from newsroom.models.comments import StoredComment
+
+
+class CommentImages(DynamoDBStreamChangedRecordModel):
+    """The comment before (absent on insert) and after the change."""
+
+    NewImage: StoredComment | None = None
+    OldImage: StoredComment | None = None
+
+
+class CommentChangeRecord(DynamoDBStreamRecordModel):
+    """One stream record the template's FilterCriteria let through: a comment inserted or
+    modified (comments are only modified when their status changes)."""
+
+    dynamodb: CommentImages

@@ -1,0 +1,261 @@
+"""Who gets which email when a comment arrives or changes status, and sending each once.
+
+`plan` is pure: from the comment before and after, its article and parent, it lists the emails
+due. `deliver` sends them through a ledger that makes each (comment, kind, recipient) go out at
+most once however often the stream delivers the record, and at least once unless SES refuses it
+for good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from newsroom.emails import (
+    CommentView,
+    Email,
+    comment_live,
+    moderation_request,
+    new_comment,
+    reply_notice,
+)
+from newsroom.mail import Mailer, PermanentMailError, TransientMailError
+from newsroom.observability import logger
+from newsroom.privacy import keyed_hash, normalise_email
+from newsroom.tokens import LinkAction
+
+if TYPE_CHECKING:
+    from newsroom.data.notifications import NotificationContext, NotificationTable
+    from newsroom.models.comments import StoredComment
+
+Kind = Literal["moderation", "new_comment", "reply", "comment_live"]
+
+
+@dataclass(frozen=True)
+class Notification:
+    kind: Kind
+    comment_id: str
+    email: Email
+
+
+class Links(Protocol):
+    """Makes the URLs an email carries (signed where they act)."""
+
+    def article(self, slug: str) -> str: ...
+
+    def act(self, slug: str, comment_id: str, action: LinkAction) -> str: ...
+
+
+def _same_person(a: str, b: str) -> bool:
+    return normalise_email(a) == normalise_email(b)
+
+
+def plan(
+    old: StoredComment | None,
+    new: StoredComment,
+    context: NotificationContext,
+    *,
+    moderators: list[str],
+    links: Links,
+    moderation_link_days: int,
+) -> list[Notification]:
+    """The emails a comment's arrival or status change calls for.
+
+    - held on arrival: every moderator, with approve / spam / trash links;
+    - becomes public (at once or later): the article's author, unless they wrote it; the
+      parent comment's author if they asked for replies (and did not write this one); and,
+      if it had been held, its own author if they asked to be told;
+    - spam, trash, or no status change: nothing.
+    """
+    article = context.article
+    if article is None or (old is not None and old.status == new.status):
+        return []
+    view = CommentView(
+        article_title=article.title,
+        article_url=links.article(new.slug),
+        author_name=new.author_name,
+        author_url=new.author_url,
+        text=new.body_markdown,
+        reason=new.moderation.explanation,
+    )
+    due: list[Notification] = []
+    if old is None and new.status == "pending":
+        for moderator in dict.fromkeys(moderators):
+            email = moderation_request(
+                moderator,
+                view,
+                approve=links.act(new.slug, new.id, "approve"),
+                spam=links.act(new.slug, new.id, "spam"),
+                trash=links.act(new.slug, new.id, "trash"),
+                expires_days=moderation_link_days,
+            )
+            due.append(Notification("moderation", new.id, email))
+    if new.status != "approved":
+        return due
+    if not _same_person(article.author.email, new.author_email):
+        due.append(Notification("new_comment", new.id, new_comment(article.author.email, view)))
+    parent = context.parent
+    if (
+        parent is not None
+        and parent.notify_replies
+        and parent.status == "approved"
+        and not _same_person(parent.author_email, new.author_email)
+    ):
+        unsubscribe = links.act(parent.slug, parent.id, "unsubscribe")
+        email = reply_notice(parent.author_email, view, unsubscribe=unsubscribe)
+        due.append(Notification("reply", new.id, email))
+    if old is not None and old.status == "pending" and new.notify_replies:
+        due.append(Notification("comment_live", new.id, comment_live(new.author_email, view)))
+    return due
+
+
+class Ledger(Protocol):
+    """`newsroom.data.notifications.NotificationTable`'s sent-email ledger."""
+
+    def claim(self, key: str, *, now: datetime, lease: timedelta) -> bool: ...
+
+    def settle(self, key: str, state: str, *, detail: str = "") -> None: ...
+
+    def release(self, key: str) -> None: ...
+
+
+def ledger_key(secret: bytes, notification: Notification) -> str:
+    """(comment, kind, recipient), the recipient as a keyed hash: the ledger holds no email."""
+    recipient = keyed_hash(secret, "recipient", normalise_email(notification.email.to))
+    return f"SENT#{notification.comment_id}#{notification.kind}#{recipient[:32]}"
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    sent: int = 0
+    skipped: int = 0
+    rejected: int = 0
+
+
+def deliver(
+    notifications: list[Notification],
+    *,
+    ledger: Ledger,
+    mailer: Mailer,
+    sender: str,
+    secret: bytes,
+    lease: timedelta,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> DeliveryReport:
+    """Send each notification unless the ledger says it went out already.
+
+    Every email is tried; a permanent refusal is recorded and not retried.
+
+    Raises
+    ------
+    TransientMailError
+        After trying them all, when at least one failed in a way worth retrying (its claim
+        was released, so the retry sends it and skips the others).
+    """
+    from newsroom.data.notifications import ClaimHeldError
+
+    sent = skipped = rejected = 0
+    retry: list[str] = []
+    for notification in notifications:
+        key = ledger_key(secret, notification)
+        try:
+            if not ledger.claim(key, now=clock(), lease=lease):
+                skipped += 1
+                continue
+        except ClaimHeldError:
+            retry.append(notification.kind)
+            continue
+        try:
+            message_id = mailer.send(notification.email, sender=sender)
+        except TransientMailError as exc:
+            ledger.release(key)
+            logger.warning("email not sent; will retry", kind=notification.kind, cause=str(exc))
+            retry.append(notification.kind)
+            continue
+        except PermanentMailError as exc:
+            ledger.settle(key, "failed", detail=str(exc))
+            logger.error("email refused for good", kind=notification.kind, cause=str(exc))
+            rejected += 1
+            continue
+        except BaseException:
+            ledger.release(key)
+            raise
+        ledger.settle(key, "sent", detail=message_id)
+        sent += 1
+    if retry:
+        raise TransientMailError(f"{len(retry)} email(s) to retry: {', '.join(retry)}")
+    return DeliveryReport(sent=sent, skipped=skipped, rejected=rejected)
+
+
+@dataclass(frozen=True)
+class NotificationServices:
+    """The collaborators and settings notifications run with."""
+
+    table: NotificationTable
+    mailer: Mailer
+    secret: Callable[[], bytes]
+    links: Callable[[bytes], Links]
+    sender: str
+    moderators: list[str]
+    moderation_link_days: int
+    lease: timedelta
+
+    @classmethod
+    def from_settings(cls) -> NotificationServices:
+        from newsroom.config import notifications_settings
+        from newsroom.data.notifications import NotificationTable
+        from newsroom.links import TokenLinks
+        from newsroom.mail import SesMailer
+        from newsroom.secrets import project_secret
+
+        settings = notifications_settings()
+        return cls(
+            table=NotificationTable(settings.content_table_name),
+            mailer=SesMailer(),
+            secret=lambda: project_secret(settings.secret_parameter_name),
+            links=lambda secret: TokenLinks(
+                settings.public_base_url, secret, settings.article_url_template
+            ),
+            sender=settings.sender_email,
+            moderators=settings.moderator_emails,
+            moderation_link_days=settings.moderation_link_days,
+            lease=timedelta(seconds=settings.lease_seconds),
+        )
+
+
+def handle_change(
+    old: StoredComment | None,
+    new: StoredComment | None,
+    *,
+    services: NotificationServices | None = None,
+) -> DeliveryReport:
+    """Send what a comment's arrival or status change calls for, each email once.
+
+    Raises
+    ------
+    TransientMailError
+        When some email should be retried (the stream record is then reported as failed).
+    """
+    if new is None:  # a deletion: nothing to tell anyone
+        return DeliveryReport()
+    services = services or NotificationServices.from_settings()
+    context = services.table.load_context(new.slug, new.parent_id)
+    secret = services.secret()
+    due = plan(
+        old,
+        new,
+        context,
+        moderators=services.moderators,
+        links=services.links(secret),
+        moderation_link_days=services.moderation_link_days,
+    )
+    return deliver(
+        due,
+        ledger=services.table,
+        mailer=services.mailer,
+        sender=services.sender,
+        secret=secret,
+        lease=services.lease,
+    )

@@ -1,0 +1,72 @@
+"""Signed link tokens: bound to a comment and an action, expiring, each with a one-time id.
+
+A token only says "whoever holds this may do this action to this comment until then"; making it
+single-use is the caller's job, with a conditional write on the token's `jti`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+LinkAction = Literal["approve", "spam", "trash", "unsubscribe"]
+_SALT = "newsroom.link.v1"
+
+
+class TokenInvalidError(Exception):
+    """The token was not signed with our secret, was altered, or is malformed."""
+
+
+class TokenExpiredError(Exception):
+    """The token is genuine but older than its lifetime."""
+
+
+@dataclass(frozen=True)
+class LinkClaim:
+    """What a link lets its holder do."""
+
+    slug: str
+    comment_id: str
+    action: LinkAction
+    jti: str
+
+
+def _serializer(secret: bytes) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=_SALT)
+
+
+def sign(secret: bytes, *, slug: str, comment_id: str, action: LinkAction) -> str:
+    """A URL-safe token for one action on one comment, with a fresh one-time id."""
+    payload = {"s": slug, "c": comment_id, "a": action, "j": secrets.token_hex(16)}
+    return str(_serializer(secret).dumps(payload))
+
+
+def verify(secret: bytes, token: str, *, max_age_seconds: int) -> LinkClaim:
+    """The claim a token makes, if it is ours, unaltered and young enough.
+
+    Raises
+    ------
+    TokenExpiredError
+        Genuine but expired.
+    TokenInvalidError
+        Anything else wrong with it.
+    """
+    try:
+        payload = _serializer(secret).loads(token, max_age=max_age_seconds)
+    except SignatureExpired as exc:
+        raise TokenExpiredError() from exc
+    except BadSignature as exc:
+        raise TokenInvalidError() from exc
+    if not isinstance(payload, dict) or set(payload) != {"s", "c", "a", "j"}:
+        raise TokenInvalidError()
+    if payload["a"] not in ("approve", "spam", "trash", "unsubscribe"):
+        raise TokenInvalidError()
+    return LinkClaim(
+        slug=str(payload["s"]),
+        comment_id=str(payload["c"]),
+        action=payload["a"],
+        jti=str(payload["j"]),
+    )
