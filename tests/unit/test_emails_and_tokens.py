@@ -1,0 +1,103 @@
+"""Emails escape what readers wrote and cannot carry injected headers; tokens resist tampering."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+
+from newsroom.emails import CommentView, header_safe, moderation_request, reply_notice
+from newsroom.tokens import TokenExpiredError, TokenInvalidError, sign, verify
+
+SECRET = b"s" * 32
+HOSTILE = CommentView(
+    article_title="Evil\r\nBcc: victim@example.org",
+    article_url="https://news.example/a",
+    author_name='<script>alert(1)</script>"',
+    author_url="javascript:alert(1)",
+    text="<img src=x onerror=alert(1)>",
+    reason="first <b>comment</b>",
+)
+
+
+def test_subject_cannot_carry_a_header_injection() -> None:
+    assert header_safe("Hi\r\nBcc: x@example.org\u2028Cc: y") == "Hi Bcc: x@example.org Cc: y"
+
+
+def test_email_from_hostile_comment_has_escaped_html_and_one_line_subject() -> None:
+    message = moderation_request(
+        "mod@example.org",
+        HOSTILE,
+        approve="https://a",
+        spam="https://s",
+        trash="https://t",
+        expires_days=7,
+    )
+
+    parsed = email.message_from_bytes(message.to_mime("n@example.com"), policy=policy.default)
+
+    assert parsed["Bcc"] is None
+    assert "\n" not in parsed["Subject"]
+    html_part = parsed.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "<script>" not in html_part
+    assert "<img" not in html_part
+    assert "&lt;script&gt;" in html_part
+    assert 'href="javascript:' not in html_part
+
+
+def test_email_has_text_and_html_parts() -> None:
+    message = reply_notice("pat@example.org", HOSTILE, unsubscribe="https://u")
+
+    parsed = email.message_from_bytes(message.to_mime("n@example.com"), policy=policy.default)
+
+    assert parsed.get_body(("plain",)) is not None
+    assert parsed.get_body(("html",)) is not None
+    assert parsed["List-Unsubscribe"] == "<https://u>"
+
+
+def test_token_round_trips_its_claim() -> None:
+    token = sign(SECRET, slug="story", comment_id="c1", action="approve")
+
+    claim = verify(SECRET, token, max_age_seconds=60)
+
+    assert (claim.slug, claim.comment_id, claim.action) == ("story", "c1", "approve")
+
+
+def test_each_token_has_its_own_one_time_id() -> None:
+    one = verify(SECRET, sign(SECRET, slug="s", comment_id="c", action="spam"), max_age_seconds=9)
+    two = verify(SECRET, sign(SECRET, slug="s", comment_id="c", action="spam"), max_age_seconds=9)
+
+    assert one.jti != two.jti
+
+
+@pytest.mark.parametrize("change", [lambda t: t[:-2] + "xx", lambda t: "A" + t[1:], str.upper])
+def test_tampered_token_is_refused(change: object) -> None:
+    token = sign(SECRET, slug="story", comment_id="c1", action="approve")
+
+    with pytest.raises(TokenInvalidError):
+        verify(SECRET, change(token), max_age_seconds=60)  # type: ignore[operator]
+
+
+def test_token_signed_with_another_secret_is_refused() -> None:
+    token = sign(b"o" * 32, slug="story", comment_id="c1", action="approve")
+
+    with pytest.raises(TokenInvalidError):
+        verify(SECRET, token, max_age_seconds=60)
+
+
+def test_expired_token_is_refused() -> None:
+    token = sign(SECRET, slug="story", comment_id="c1", action="approve")
+
+    with pytest.raises(TokenExpiredError):
+        verify(SECRET, token, max_age_seconds=-1)
+
+
+def test_token_with_another_action_inside_is_refused() -> None:
+    forged = URLSafeTimedSerializer(SECRET, salt="newsroom.link.v1").dumps(
+        {"s": "story", "c": "c1", "a": "delete", "j": "x"}
+    )
+
+    with pytest.raises(TokenInvalidError):
+        verify(SECRET, forged, max_age_seconds=60)
