@@ -1,8 +1,9 @@
 """The `newsroom run` command: the whole system on this machine, without Docker or AWS.
 
 It starts the embedded emulator (or reuses one already on its port), creates the template's
-tables there, loads the demo articles, and serves every API route of every function on one port
-until Ctrl-C. `LocalSystem` does the same in process for end-to-end tests.
+tables there, loads the demo articles, serves every API route of every function on one port,
+feeds each DynamoDB stream event of the template to its function, and shows the emails sent
+at /_local/outbox, until Ctrl-C. `LocalSystem` does the same in process for end-to-end tests.
 
 The module's top level stays on the standard library; moto, boto3 and the handlers load in `run`.
 """
@@ -16,20 +17,32 @@ import signal
 import socket
 import sys
 import threading
+import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from newsroom.local import emulator as local_emulator
-from newsroom.local.functions import DEFAULT_POOL_SIZE, FunctionLoadError, FunctionPool, limits_of
+from newsroom.local.functions import (
+    DEFAULT_POOL_SIZE,
+    FunctionLoadError,
+    FunctionPool,
+    Handler,
+    LoadedFunction,
+    limits_of,
+    load_function,
+    new_log_stream_name,
+)
 from newsroom.local.server import LocalApiServer, LocalRoute, PortInUseError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from newsroom.local.outbox import Outbox
+    from newsroom.local.streams import StreamPoller
     from newsroom.local.template import FunctionSpec
 
 DEFAULT_HOST = "127.0.0.1"
@@ -59,23 +72,48 @@ def free_port(host: str = DEFAULT_HOST) -> int:
 
 
 def function_environment(
-    specs: dict[str, FunctionSpec], table_names: dict[str, str]
+    specs: dict[str, FunctionSpec],
+    table_names: dict[str, str],
+    *,
+    api_url: str | None = None,
+    apis: Iterable[str] = (),
 ) -> dict[str, str]:
     """The variables every function needs, merged, with table `!Ref`s as local table names.
 
+    A variable whose value names one of the template's `apis` (its invoke URL, say, for links
+    in emails) is `api_url` here: the local API stands in for the deployed one.
     All functions share one process here, so tracing is off and the service name is common.
     """
     from newsroom.local.template import resolve_environment
 
     merged: dict[str, str] = {}
     for spec in specs.values():
-        for key, value in resolve_environment(spec, table_names).items():
+        defaults = {
+            key: api_url
+            for key, value in spec.environment.items()
+            if api_url is not None and any(_names_resource(value, api) for api in apis)
+        }
+        for key, value in resolve_environment(spec, table_names, defaults).items():
             if key in merged and merged[key] != value and key != "POWERTOOLS_SERVICE_NAME":
                 log.warning("functions disagree on %s; %s's value is used", key, spec.name)
             merged[key] = value
     merged["POWERTOOLS_TRACE_DISABLED"] = "true"
     merged["POWERTOOLS_SERVICE_NAME"] = SERVICE_NAME
     return merged
+
+
+def _names_resource(value: Any, logical_id: str) -> bool:
+    """Whether a template value refers to a resource (`!Ref`, `!GetAtt` or `${...}` in `!Sub`)."""
+    if isinstance(value, dict):
+        if value.get("Ref") == logical_id:
+            return True
+        attribute = value.get("Fn::GetAtt")
+        if isinstance(attribute, list) and attribute[:1] == [logical_id]:
+            return True
+        return any(_names_resource(item, logical_id) for item in value.values())
+    if isinstance(value, list):
+        return any(_names_resource(item, logical_id) for item in value)
+    return isinstance(value, str) and f"${{{logical_id}}}" in value
 
 
 def prepare_tables(
@@ -108,19 +146,24 @@ def prepare_tables(
 
 
 def forget_process_caches() -> None:
-    """Drop the layer's per-process caches (DynamoDB client, settings).
+    """Drop the layer's per-process caches (AWS clients, settings).
 
     On Lambda they live as long as the environment; here the endpoint and the table names
-    change under them when a local system starts or stops.
+    change under them when a local system starts or stops. Every cached function of every
+    loaded layer module is cleared (the SES client as much as the DynamoDB one).
     """
-    from newsroom import config
-    from newsroom.data import dynamo
-
-    dynamo.client.cache_clear()
-    for value in vars(config).values():
-        cache_clear = getattr(value, "cache_clear", None)
-        if callable(cache_clear):
-            cache_clear()
+    modules = [
+        module
+        for name, module in list(sys.modules.items())
+        if module is not None
+        and name.startswith("newsroom.")
+        and not name.startswith("newsroom.local")
+    ]
+    for module in modules:
+        for value in list(vars(module).values()):
+            cache_clear = getattr(value, "cache_clear", None)
+            if callable(cache_clear) and getattr(value, "__module__", None) == module.__name__:
+                cache_clear()
 
 
 class LocalSystem:
@@ -129,10 +172,13 @@ class LocalSystem:
     Port 0 picks a free port. The process environment points at the emulator and holds the
     functions' variables while the system runs; `stop` restores it.
 
+    `handlers` (logical id → handler) stand in for functions' own, for tests of the plumbing.
+
     In a test::
 
         with LocalSystem() as system:
             urlopen(system.api_url + "/articles")
+            system.wait_for_streams()  # the stream events of what that wrote, delivered
     """
 
     def __init__(
@@ -144,6 +190,7 @@ class LocalSystem:
         content: Path | None = None,
         seed: bool = True,
         pool_size: int = DEFAULT_POOL_SIZE,
+        handlers: Mapping[str, Handler] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -151,10 +198,13 @@ class LocalSystem:
         self.content = content
         self.seed = seed
         self.pool_size = pool_size
+        self.handlers = dict(handlers or {})
         self.table_names: dict[str, str] = {}
         self.seeded: list[str] = []
         self.emulator: local_emulator.Emulator | None = None
         self.server: LocalApiServer | None = None
+        self.stream_pollers: list[StreamPoller] = []
+        self.outbox: Outbox | None = None
         self._stack = ExitStack()
 
     @property
@@ -179,6 +229,19 @@ class LocalSystem:
             raise RuntimeError("start the local system first")
         self.server.add_local_route(path, route)
 
+    def wait_for_streams(self, timeout: float = 10.0) -> None:
+        """Wait until every stream record written so far has been delivered to its function
+        (or given up on).
+
+        Raises
+        ------
+        TimeoutError
+            When a poller is still busy at the deadline.
+        """
+        deadline = time.monotonic() + timeout
+        for poller in self.stream_pollers:
+            poller.wait_idle(max(0.0, deadline - time.monotonic()))
+
     def start(self) -> LocalSystem:
         """Start everything, or nothing: on failure what was started is stopped again.
 
@@ -199,7 +262,9 @@ class LocalSystem:
         from botocore.exceptions import BotoCoreError, ClientError
 
         from newsroom.local.apigateway import Router, cors_of
-        from newsroom.local.template import functions, load_template
+        from newsroom.local.outbox import Outbox
+        from newsroom.local.streams import StreamConfigError, pollers_for
+        from newsroom.local.template import functions, load_template, resources
 
         template = load_template()
         specs = functions(template)
@@ -232,13 +297,25 @@ class LocalSystem:
             ) from exc
 
         self._stack.enter_context(
-            local_emulator.environment(function_environment(specs, self.table_names))
+            local_emulator.environment(
+                function_environment(
+                    specs,
+                    self.table_names,
+                    api_url=server.url,
+                    apis=resources(template, "AWS::Serverless::Api"),
+                )
+            )
         )
         forget_process_caches()
         self._stack.callback(forget_process_caches)
 
         pools = {
-            name: FunctionPool(spec, limits_of(template, name), size=self.pool_size)
+            name: FunctionPool(
+                spec,
+                limits_of(template, name),
+                size=self.pool_size,
+                loader=_stand_in(self.handlers[name]) if name in self.handlers else load_function,
+            )
             for name, spec in specs.items()
         }
         self._stack.callback(_close_all, pools.values())
@@ -248,18 +325,45 @@ class LocalSystem:
         except FunctionLoadError as exc:
             raise LocalRunError(str(exc)) from exc
         server.pools = pools
+        if self.reused_emulator:
+            self.outbox = Outbox.unavailable(
+                f"The emulator at {self.emulator.endpoint_url} was already running, in another "
+                "process, so its emails cannot be read here; stop it and run again."
+            )
+        else:
+            self.outbox = Outbox.in_process(region=local_emulator.REGION)
+        for path in self.outbox.paths():
+            server.add_local_route(path, self.outbox.route)
         server.start()
-        self._stack.callback(server.stop)  # the first thing `stop` does
+        self._stack.callback(server.stop)
+
+        try:
+            pollers = pollers_for(
+                template,
+                self.table_names,
+                {name: pool.invoke for name, pool in pools.items()},
+                endpoint_url=self.emulator.endpoint_url,
+                region=local_emulator.REGION,
+            )
+            for poller in pollers:
+                poller.start()
+                self._stack.callback(poller.stop)  # pollers stop first, before the server
+                self.stream_pollers.append(poller)
+        except (StreamConfigError, BotoCoreError, ClientError) as exc:
+            raise LocalRunError(f"the stream events cannot be set up: {exc}") from exc
 
     def _stop_emulator(self) -> None:
         if self.emulator is not None:
             self.emulator.stop()
 
     def stop(self) -> None:
-        """Stop the server, forget the functions, restore the environment, stop the emulator."""
+        """Stop the stream pollers and the server, forget the functions, restore the
+        environment, stop the emulator."""
         self._stack.close()
         self.server = None
         self.emulator = None
+        self.stream_pollers = []
+        self.outbox = None
 
     def __enter__(self) -> LocalSystem:
         return self.start()
@@ -276,6 +380,13 @@ class LocalSystem:
 def _close_all(pools: Iterable[FunctionPool]) -> None:
     for pool in pools:
         pool.close()
+
+
+def _stand_in(handler: Handler) -> Callable[[FunctionSpec], LoadedFunction]:
+    def load(spec: FunctionSpec) -> LoadedFunction:
+        return LoadedFunction(f"stand-in for {spec.name}", handler, new_log_stream_name())
+
+    return load
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -342,13 +453,24 @@ def _banner(system: LocalSystem) -> str:
     api = system.api_url
     emulator_note = "reused, already running" if system.reused_emulator else "moto, in process"
     table = system.table_names.get(CONTENT_TABLE, "-")
+    outbox_note = (
+        "emails sent through SES"
+        if system.outbox is not None and system.outbox.available
+        else "unavailable: the emulator is not in this process"
+    )
+    streams = [
+        f"  stream     {poller.mapping.table or poller.stream_arn} -> {poller.mapping.function}"
+        for poller in system.stream_pollers
+    ]
     return "\n".join(
         [
             "newsroom is running locally (no Docker, no AWS)",
             f"  API        {api}",
             f"  articles   {api}/articles",
+            f"  outbox     {api}/_local/outbox  ({outbox_note})",
             f"  emulator   {system.emulator_url}  ({emulator_note}; use it as AWS_ENDPOINT_URL)",
             f"  table      {table} ({len(system.seeded)} articles loaded)",
+            *streams,
             "Press Ctrl-C to stop.",
         ]
     )

@@ -94,13 +94,21 @@ class LocalApiServer(ThreadingHTTPServer):
     def add_local_route(self, path: str, route: LocalRoute) -> None:
         """Serve `path` (any method) with `route`, ahead of the template's routes.
 
+        A path ending in ``/`` serves every path below it too (the longest such prefix wins).
         By convention local-only paths start with ``/_local/``, which no API route uses.
         """
         self.local_routes[path] = route
 
+    def local_route(self, path: str) -> LocalRoute | None:
+        """The local route serving `path`, if any: its own, else the longest prefix's."""
+        if path in self.local_routes:
+            return self.local_routes[path]
+        prefixes = [p for p in self.local_routes if p.endswith("/") and path.startswith(p)]
+        return self.local_routes[max(prefixes, key=len)] if prefixes else None
+
     def dispatch(self, request: HttpRequest) -> HttpResponse:
         """The answer to one request: a local route, the gateway itself, or a function."""
-        local = self.local_routes.get(request.path)
+        local = self.local_route(request.path)
         if local is not None:
             return local(request)
         match = self.router.match(request.method, request.path)

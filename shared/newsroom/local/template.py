@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -12,6 +13,7 @@ import yaml
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
@@ -113,15 +115,16 @@ def functions(template: dict[str, Any], root: Path = PROJECT_ROOT) -> dict[str, 
 def resolve_environment(
     spec: FunctionSpec, physical_names: dict[str, str], defaults: dict[str, str] | None = None
 ) -> dict[str, str]:
-    """The function's variables with `!Ref`s replaced by the local physical resource names.
+    """The function's variables with `!Ref`s (and `!GetAtt`s, looked up as "Logical.Attribute")
+    replaced by the local physical resource names.
 
     A value that cannot be resolved locally (for example an `!GetAtt` of a deployed resource)
     falls back to `defaults`, or is left out.
     """
     resolved: dict[str, str] = {}
     for key, value in spec.environment.items():
-        if isinstance(value, dict) and "Ref" in value:
-            ref = value["Ref"]
+        if isinstance(value, dict) and ("Ref" in value or "Fn::GetAtt" in value):
+            ref = value["Ref"] if "Ref" in value else ".".join(value["Fn::GetAtt"])
             if ref in physical_names:
                 resolved[key] = physical_names[ref]
             elif defaults and key in defaults:
@@ -162,16 +165,23 @@ def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
 
 
 def provision(db: DynamoDBClient, template: dict[str, Any], *, prefix: str = "") -> dict[str, str]:
-    """Create what the functions need in the emulator: the template's tables and the SSM
-    SecureStrings named in its `NewsroomLocal` metadata (with a random value, if missing).
+    """Create what the functions need in the emulator: the template's tables and queues, the
+    SSM SecureStrings named in its `NewsroomLocal` metadata (with a random value, if missing)
+    and the SES identities it names there (verified, as an operator verifies them in AWS).
 
-    Returns what every `!Ref` a function's environment uses stands for locally: table names
-    and parameter values.
+    Returns what every `!Ref` a function's environment uses stands for locally: table names,
+    queue URLs and parameter values; and, keyed "Logical.Attribute", what an `!GetAtt` stands
+    for (a table's `Arn` and `StreamArn`, a queue's `Arn` and `QueueName`).
     """
     import boto3
 
+    endpoint, region = db.meta.endpoint_url, db.meta.region_name
     names = parameter_defaults(template) | create_tables(db, template, prefix=prefix)
-    ssm = boto3.client("ssm", endpoint_url=db.meta.endpoint_url, region_name=db.meta.region_name)
+    names |= table_attributes(db, template, names)
+    names |= create_queues(
+        boto3.client("sqs", endpoint_url=endpoint, region_name=region), template, prefix=prefix
+    )
+    ssm = boto3.client("ssm", endpoint_url=endpoint, region_name=region)
     local = template.get("Metadata", {}).get("NewsroomLocal", {})
     for parameter in local.get("SecureStringParameters", []):
         try:
@@ -183,7 +193,65 @@ def provision(db: DynamoDBClient, template: dict[str, Any], *, prefix: str = "")
                 Value=secrets.token_urlsafe(48),
                 Description="created by the newsroom local run",
             )
+    identities = [names.get(name, name) for name in local.get("SesIdentities", [])]
+    if identities:
+        sesv2 = boto3.client("sesv2", endpoint_url=endpoint, region_name=region)
+        for identity in identities:
+            with suppress(sesv2.exceptions.AlreadyExistsException):
+                sesv2.create_email_identity(EmailIdentity=identity)
     return names
+
+
+def table_attributes(
+    db: DynamoDBClient, template: dict[str, Any], names: dict[str, str]
+) -> dict[str, str]:
+    """ "Table.Arn" and "Table.StreamArn" (when the table has a stream) of every local table."""
+    attributes = {}
+    for logical_id in resources(template, "AWS::DynamoDB::Table"):
+        table = db.describe_table(TableName=names[logical_id])["Table"]
+        attributes[f"{logical_id}.Arn"] = table["TableArn"]
+        if "LatestStreamArn" in table:
+            attributes[f"{logical_id}.StreamArn"] = table["LatestStreamArn"]
+    return attributes
+
+
+def create_queues(sqs: SQSClient, template: dict[str, Any], *, prefix: str = "") -> dict[str, str]:
+    """Create every `AWS::SQS::Queue` of the template (if missing).
+
+    Returns logical id → queue URL (what `!Ref` gives), and "Logical.Arn" and
+    "Logical.QueueName" (what `!GetAtt` gives).
+    """
+    names = {}
+    for logical_id, spec in resources(template, "AWS::SQS::Queue").items():
+        props = spec.get("Properties", {})
+        fifo = bool(props.get("FifoQueue"))
+        queue_name = prefix + logical_id + (".fifo" if fifo else "")
+        attributes = {
+            key: str(value).lower() if isinstance(value, bool) else str(value)
+            for key, value in props.items()
+            if key in _QUEUE_ATTRIBUTES and isinstance(value, (str, int, bool))
+        }
+        url = sqs.create_queue(QueueName=queue_name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+        names[logical_id] = url
+        names[f"{logical_id}.Arn"] = arn["QueueArn"]
+        names[f"{logical_id}.QueueName"] = queue_name
+    return names
+
+
+# The scalar queue properties CloudFormation passes on as SQS attributes of the same name.
+_QUEUE_ATTRIBUTES = frozenset(
+    {
+        "ContentBasedDeduplication",
+        "DelaySeconds",
+        "FifoQueue",
+        "MaximumMessageSize",
+        "MessageRetentionPeriod",
+        "ReceiveMessageWaitTimeSeconds",
+        "SqsManagedSseEnabled",
+        "VisibilityTimeout",
+    }
+)
 
 
 def create_tables(
