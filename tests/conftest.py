@@ -11,32 +11,47 @@ from typing import TYPE_CHECKING
 import pytest
 
 from newsroom.local import emulator as local_emulator
-from newsroom.local.template import load_template, provision
+from newsroom.local.runner import free_port, function_environment
+from newsroom.local.template import (
+    functions,
+    load_template,
+    parameter_defaults,
+    provision,
+    resources,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from pytest_localstack.session import RunningSession
 
-EMULATOR_PORT = int(os.environ.get("NEWSROOM_TEST_EMULATOR_PORT", "4566"))
-# One prefix per test session, so two sessions (or a `make run`) can share an emulator.
+# The session's own emulator on a free port (so a running `make run` is left alone), unless
+# NEWSROOM_TEST_EMULATOR_PORT names one to use, started there if nothing listens.
+EMULATOR_PORT = int(os.environ.get("NEWSROOM_TEST_EMULATOR_PORT") or free_port())
+# One prefix per test session, so two sessions can share an emulator.
 TABLE_PREFIX = f"test-{uuid.uuid4().hex[:8]}-"
+# Where links in emails point during tests (no server listens there; tests follow links
+# by handing the token to the handler).
+LINK_BASE_URL = "http://newsroom.test"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Point every boto3 client at the emulator before any handler module is imported."""
+    """Point every boto3 client at the emulator and give the functions the environment the
+    template gives them, before any handler module is imported."""
+    template = load_template()
+    local_names = parameter_defaults(template) | {
+        logical_id: TABLE_PREFIX + logical_id
+        for logical_id in resources(template, "AWS::DynamoDB::Table")
+    }
+    apis = resources(template, "AWS::Serverless::Api")
     os.environ.update(
         {
             **local_emulator.FAKE_CREDENTIALS,
             "AWS_ENDPOINT_URL": f"http://{local_emulator.DEFAULT_HOST}:{EMULATOR_PORT}",
-            "CONTENT_TABLE_NAME": TABLE_PREFIX + "ContentTable",
-            "IDEMPOTENCY_TABLE_NAME": TABLE_PREFIX + "IdempotencyTable",
-            "SECRET_PARAMETER_NAME": "/newsroom/secret",
-            "SENDER_EMAIL": "newsroom@example.com",
-            "MODERATOR_EMAILS": '["moderator@example.com"]',
-            "PUBLIC_BASE_URL": "http://127.0.0.1:3000",
+            **function_environment(
+                functions(template), local_names, api_url=LINK_BASE_URL, apis=apis
+            ),
             "POWERTOOLS_SERVICE_NAME": "newsroom-test",
             "POWERTOOLS_METRICS_NAMESPACE": "NewsroomTest",
-            "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
     )

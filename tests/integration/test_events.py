@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from newsroom.data.articles import get_article
+from newsroom.local.outbox import Outbox
 from newsroom.local.template import PROJECT_ROOT, FunctionSpec, functions, load_template
 from tests.apigw import EVENTS_DIR, LambdaContext, expected_status, invoke
 
@@ -55,18 +58,39 @@ API_EVENT_FILES = [p for p in EVENT_FILES if not p.name.startswith("stream_")]
 STREAM_EVENT_FILES = [p for p in EVENT_FILES if p.name.startswith("stream_")]
 
 
+def expected_recipients(path: Path, content_table: str) -> list[str]:
+    """Who the stream event's change must email (see docs/notifications.md)."""
+    article = get_article("storm-isolde-clean-up", table=content_table)
+    assert article is not None
+    moderators: list[str] = json.loads(os.environ["MODERATOR_EMAILS"])
+    return {
+        "stream_comment_held.json": moderators,
+        # approved after being held: the article's author, and the commenter who asked
+        "stream_comment_approved.json": [article.author.email, "morwenna@example.net"],
+        # a public reply whose parent is not stored: only the article's author
+        "stream_reply_posted.json": [article.author.email],
+    }[path.name]
+
+
 @pytest.mark.parametrize("path", STREAM_EVENT_FILES, ids=lambda path: Path(path).name)
-def test_stream_event_file_is_processed_without_failures(
-    path: Path, demo_articles: list[str]
+def test_stream_event_file_sends_its_emails_once(
+    path: Path, demo_articles: list[str], content_table: str
 ) -> None:
     # Given the demo articles and a stream event file, unchanged
     event = json.loads(path.read_text())
+    outbox = Outbox.in_process()
+    recipients = expected_recipients(path, content_table)
+    before = {to: len(outbox.emails(to=to)) for to in recipients}
 
-    # When the function with the stream trigger handles it
-    result = handler_for(event)(event, LambdaContext())
+    # When the function with the stream trigger handles it, twice (a redelivery)
+    first = handler_for(event)(event, LambdaContext())
+    again = handler_for(event)(event, LambdaContext())
 
-    # Then no record is reported as failed
-    assert result == {"batchItemFailures": []}
+    # Then no record failed, and each recipient got one email
+    assert first == again == {"batchItemFailures": []}
+    assert {to: len(outbox.emails(to=to)) - before[to] for to in recipients} == dict.fromkeys(
+        recipients, 1
+    )
 
 
 @pytest.mark.parametrize("path", API_EVENT_FILES, ids=lambda path: Path(path).name)

@@ -30,10 +30,9 @@ from tests.apigw import EVENTS_DIR, expected_status
 pytestmark = pytest.mark.integration
 
 NEWSROOM = Path(sys.executable).with_name("newsroom")
-# The API events; stream events are fed to the notifications function by tests/integration.
-EVENT_FILES = sorted(
-    path for path in EVENTS_DIR.glob("*.json") if "Records" not in json.loads(path.read_text())
-)
+EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
+API_EVENT_FILES = [p for p in EVENT_FILES if "Records" not in json.loads(p.read_text())]
+STREAM_EVENT_FILES = [p for p in EVENT_FILES if p not in API_EVENT_FILES]
 HOST = "127.0.0.1"
 
 
@@ -193,7 +192,23 @@ def function_for(event_file: Path) -> str:
     return match.route.function
 
 
-@pytest.mark.parametrize("event_file", EVENT_FILES, ids=lambda path: Path(path).name)
+@pytest.mark.parametrize("event_file", STREAM_EVENT_FILES, ids=lambda path: Path(path).name)
+def test_invoke_processes_every_stream_event_file(system: LocalSystem, event_file: Path) -> None:
+    assert system.emulator is not None
+
+    done = newsroom(
+        "invoke",
+        "NotificationsFunction",
+        str(event_file),
+        "--emulator-port",
+        str(system.emulator.port),
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"batchItemFailures": []}
+
+
+@pytest.mark.parametrize("event_file", API_EVENT_FILES, ids=lambda path: Path(path).name)
 def test_invoke_answers_every_event_file(system: LocalSystem, event_file: Path) -> None:
     # Given the emulator of a running local system (tables and demo articles in place)
     assert system.emulator is not None
