@@ -21,7 +21,8 @@ from newsroom.models.common import (
 )
 from newsroom.observability import logger, metrics, tracer
 
-app = APIGatewayRestResolver(enable_validation=True)
+# A response that breaks its own model is our bug: 500, never a 422 blaming the client.
+app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
 install_error_handlers(app)
 
 

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -33,7 +34,8 @@ from newsroom.models.comments import (
 from newsroom.models.common import CURSOR_MAX_LENGTH, SLUG_MAX_LENGTH, SLUG_PATTERN, Page
 from newsroom.observability import logger, metrics, tracer
 
-app = APIGatewayRestResolver(enable_validation=True)
+# A response that breaks its own model is our bug: 500, never a 422 blaming the client.
+app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
 # Routes whose body is JSON; the link pages take form posts (RFC 8058 one-click unsubscribe).
 JSON_BODY_RESOURCES = frozenset({"/articles/{slug}/comments"})
 install_error_handlers(app)
@@ -139,16 +141,34 @@ def handle_delete_comment(slug: SlugParam, comment_id: CommentIdParam) -> Respon
     return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
 
 
-@app.get("/links/<token>", middlewares=[pages_for_people], summary="What an email link would do")
+LINK_RESPONSES: dict[int, OpenAPIResponse] = {
+    200: {
+        "description": "A page for a person, or the same as JSON with Accept: application/json",
+        "content": {"application/json": {"model": links.LinkPage}, "text/html": {}},
+    }
+}
+
+
+@app.get(
+    "/links/<token>",
+    middlewares=[pages_for_people],
+    summary="What an email link would do",
+    responses=LINK_RESPONSES,
+)
 @tracer.capture_method
-def handle_get_link(token: LinkToken) -> Response[links.LinkPage]:
+def handle_get_link(token: LinkToken) -> Response[str]:
     page = links.open_link(token)
     return page_or_json(app, page, title=page.title, message=page.message, button=page.button)
 
 
-@app.post("/links/<token>", middlewares=[pages_for_people], summary="Do what an email link says")
+@app.post(
+    "/links/<token>",
+    middlewares=[pages_for_people],
+    summary="Do what an email link says",
+    responses=LINK_RESPONSES,
+)
 @tracer.capture_method
-def handle_post_link(token: LinkToken) -> Response[links.LinkPage]:
+def handle_post_link(token: LinkToken) -> Response[str]:
     page = links.follow_link(token)
     return page_or_json(app, page, title=page.title, message=page.message)
 

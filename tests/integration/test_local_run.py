@@ -11,13 +11,9 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -26,6 +22,7 @@ from newsroom.local.emulator import is_listening
 from newsroom.local.runner import LocalSystem, free_port
 from newsroom.local.template import functions, load_template
 from tests.apigw import EVENTS_DIR, expected_status
+from tests.http_client import request
 
 pytestmark = pytest.mark.integration
 
@@ -34,29 +31,6 @@ EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
 API_EVENT_FILES = [p for p in EVENT_FILES if "Records" not in json.loads(p.read_text())]
 STREAM_EVENT_FILES = [p for p in EVENT_FILES if p not in API_EVENT_FILES]
 HOST = "127.0.0.1"
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def request(url: str, *, method: str = "GET", headers: dict[str, str] | None = None) -> Reply:
-    sent = urllib.request.Request(url, method=method, headers=headers or {})  # noqa: S310 - http to loopback
-    try:
-        with urllib.request.urlopen(sent, timeout=10) as response:  # noqa: S310
-            return Reply(
-                response.status,
-                {k.lower(): v for k, v in response.headers.items()},
-                response.read(),
-            )
-    except urllib.error.HTTPError as error:
-        return Reply(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
 
 
 @pytest.fixture(scope="module")

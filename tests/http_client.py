@@ -1,0 +1,64 @@
+"""A small HTTP client for tests that go through the local run over real sockets."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+
+def loopback_address() -> str:
+    """A random 127.x.y.z: Linux routes all of 127/8 to loopback, so each caller can look
+    like another reader to flood control."""
+    return f"127.{random.randrange(1, 255)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+
+
+def request(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    json_body: Any = None,
+    source_ip: str | None = None,
+) -> Reply:
+    """Send one request to a loopback URL, from `source_ip` if given; never raises on a status."""
+    headers = dict(headers or {})
+    if json_body is not None:
+        body = json.dumps(json_body).encode()
+        headers.setdefault("Content-Type", "application/json")
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(
+        parts.hostname or "127.0.0.1",
+        parts.port,
+        timeout=10,
+        source_address=(source_ip, 0) if source_ip else None,
+    )
+    try:
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        connection.request(method, target or "/", body=body, headers=headers)
+        response = connection.getresponse()
+        return Reply(
+            response.status,
+            {k.lower(): v for k, v in response.getheaders()},
+            response.read(),
+        )
+    finally:
+        connection.close()
