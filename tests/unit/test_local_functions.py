@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +63,7 @@ def test_idle_instance_is_reused_rather_than_loading_another() -> None:
     assert pool.instances == 1
 
 
-def test_busy_instance_is_never_given_a_second_invocation() -> None:
+def test_second_invocation_waits_for_the_first_even_on_another_instance() -> None:
     # Given an invocation holding the only instance
     loader = FakeLoader()
     pool = FunctionPool(SPEC, size=4, loader=loader)
@@ -69,14 +71,54 @@ def test_busy_instance_is_never_given_a_second_invocation() -> None:
     assert loader.entered.wait(timeout=10)
 
     # When a second invocation arrives meanwhile
-    second = pool.invoke({})
+    second, second_result = in_thread(pool, {})
+    second.join(timeout=0.2)
 
-    # Then it runs on a newly loaded instance
-    assert second == 2
-    assert pool.instances == 2
+    # Then it gets an instance of its own but runs only once the first is done, because
+    # Powertools keeps the current request on a class shared by every resolver
+    assert second.is_alive()
     loader.release.set()
     first.join(timeout=10)
-    assert first_result == [1]
+    second.join(timeout=10)
+    assert (first_result, second_result) == ([1], [2])
+    assert pool.instances == 2
+
+
+def test_concurrent_invocations_of_powertools_handlers_each_see_their_own_request(
+    tmp_path: Path,
+) -> None:
+    # Given two functions built on Powertools resolvers, each echoing the path it was sent
+    source = (
+        "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"
+        "app = APIGatewayRestResolver()\n"
+        "@app.get('/echo/<n>')\n"
+        "def echo(n):\n"
+        "    import time; time.sleep(0.005)\n"
+        "    return {'n': n, 'path': app.current_event.path}\n"
+        "def lambda_handler(event, context):\n"
+        "    return app.resolve(event, context)\n"
+    )
+    pools = [
+        FunctionPool(write_handler(tmp_path / name, source), size=4) for name in ("one", "two")
+    ]
+
+    def call(n: int) -> dict[str, Any]:
+        event = {
+            "httpMethod": "GET",
+            "path": f"/echo/{n}",
+            "resource": "/echo/{n}",
+            "pathParameters": {"n": str(n)},
+            "headers": {},
+            "requestContext": {},
+        }
+        return json.loads(pools[n % 2].invoke(event)["body"])
+
+    # When many requests run at once across both functions
+    with ThreadPoolExecutor(max_workers=8) as workers:
+        answers = list(workers.map(call, range(32)))
+
+    # Then every answer is about its own request
+    assert [(a["n"], a["path"]) for a in answers] == [(str(n), f"/echo/{n}") for n in range(32)]
 
 
 def test_full_pool_makes_the_next_invocation_wait_for_a_free_instance() -> None:
@@ -117,6 +159,7 @@ def test_failed_load_gives_its_place_back() -> None:
 
 
 def write_handler(folder: Path, source: str) -> FunctionSpec:
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "app.py").write_text(source)
     return FunctionSpec(name="TmpFunction", code_uri=folder, handler="app.lambda_handler")
 

@@ -1,9 +1,11 @@
 """Loads a function's handler in this process and keeps a few warm instances of it.
 
 Each instance is the handler module imported afresh under its own name, like one Lambda
-execution environment: it serves one invocation at a time, because Powertools resolvers keep the
-current request on the app object. The process environment must already hold the function's
-variables when the first instance is loaded (module-level code reads them, as on Lambda).
+execution environment. Invocations run one at a time in this process, whatever the function:
+Powertools keeps the current request on its `BaseRouter` class (shared by every resolver), so
+two handlers running at once in one process would read each other's request. The process
+environment must already hold the function's variables when the first instance is loaded
+(module-level code reads them, as on Lambda).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ DEFAULT_POOL_SIZE = 4
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 MODULE_PREFIX = "newsroom_local_fn_"
+# One invocation at a time in this process (see the module docstring).
+_INVOCATION = threading.Lock()
 
 Handler = Callable[[Any, Any], Any]
 _module_numbers = itertools.count(1)
@@ -166,7 +170,8 @@ class FunctionPool:
             context = LambdaContext(
                 self.spec.name, self.limits, log_stream_name=instance.log_stream_name
             )
-            return instance.handler(event, context)
+            with _INVOCATION:
+                return instance.handler(event, context)
 
     def close(self) -> None:
         """Forget every instance and its module."""
