@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
@@ -44,6 +45,51 @@ class Emulator:
             self.server = None
 
 
+class _OneRequestAtATime:
+    """WSGI wrapper: moto handles one request at a time.
+
+    moto is not thread-safe (its TransactWriteItems deep-copies the table without a lock and
+    restores the copy on failure, erasing concurrent writes); DynamoDB applies every request
+    atomically and in isolation, and so does the emulator with this lock. Clients still
+    interleave their requests freely.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
+class _AtomicMotoServer:
+    """moto's server in a thread of this process, as `moto.server.ThreadedMotoServer`, with
+    requests applied one at a time."""
+
+    def __init__(self, host: str, port: int) -> None:
+        from moto.moto_server.werkzeug_app import (  # development dependency
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(host, port, app, True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="newsroom-emulator", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
 def is_listening(host: str, port: int, timeout: float = 0.5) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
@@ -56,9 +102,7 @@ def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, reuse: bool = T
         if reuse:
             return Emulator(host, port, server=None)
         raise OSError(f"port {port} on {host} is already in use")
-    from moto.server import ThreadedMotoServer  # development dependency, imported on use
-
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server = _AtomicMotoServer(host, port)
     server.start()
     deadline = time.monotonic() + 10
     while not is_listening(host, port):
