@@ -140,14 +140,10 @@ class CommentTable:
         keys = [_key(article_pk(slug), ARTICLE_SK), _key(f"COMMENTER#{commenter}", PROFILE_SK)]
         if parent_id is not None:
             keys.append(comment_key(slug, parent_id))
-        found: dict[tuple[str, str], dict[str, Any]] = {}
-        request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
-        while request:
-            with dynamo.unavailable_as_domain_error():
-                response = self.db.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self.table, []):
-                found[(item["pk"]["S"], item["sk"]["S"])] = dict(item)
-            request = dict(response.get("UnprocessedKeys") or {})
+        found = {
+            (item["pk"]["S"], item["sk"]["S"]): item
+            for item in dynamo.batch_get(self.db, self.table, keys)
+        }
         article = found.get((article_pk(slug), ARTICLE_SK))
         profile = found.get((f"COMMENTER#{commenter}", PROFILE_SK))
         parent = found.get((article_pk(slug), COMMENT_PREFIX + parent_id)) if parent_id else None

@@ -67,6 +67,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def batch_get(db: DynamoDBClient, table: str, keys: list[Item]) -> list[Item]:
+    """The items of `keys` that exist, strongly consistent, in one `BatchGetItem` (repeated only
+    for the keys DynamoDB leaves unprocessed under load)."""
+    found: list[Item] = []
+    request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
+    while request:
+        with unavailable_as_domain_error():
+            response = db.batch_get_item(RequestItems=request)
+        found.extend(dict(item) for item in response.get("Responses", {}).get(table, []))
+        request = dict(response.get("UnprocessedKeys") or {})
+    return found
+
+
 def sort_timestamp(moment: datetime) -> str:
     """A fixed-width UTC timestamp that sorts as text in time order."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -53,16 +53,13 @@ class NotificationTable:
 
     def load_context(self, slug: str, parent_id: str | None) -> NotificationContext:
         """The article and the parent comment, in one `BatchGetItem`."""
-        keys = [{"pk": {"S": article_pk(slug)}, "sk": {"S": ARTICLE_SK}}]
+        keys: list[dynamo.Item] = [{"pk": {"S": article_pk(slug)}, "sk": {"S": ARTICLE_SK}}]
         if parent_id:
             keys.append(comment_key(slug, parent_id))
-        found: dict[str, dict[str, Any]] = {}
-        request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
-        while request:
-            response = self.db.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self.table, []):
-                found[item["sk"]["S"]] = dynamo.from_item(item)
-            request = dict(response.get("UnprocessedKeys") or {})
+        found = {
+            item["sk"]["S"]: dynamo.from_item(item)
+            for item in dynamo.batch_get(self.db, self.table, keys)
+        }
         article = found.get(ARTICLE_SK)
         parent = found.get(COMMENT_PREFIX + parent_id) if parent_id else None
         return NotificationContext(

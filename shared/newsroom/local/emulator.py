@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import threading
@@ -128,3 +129,14 @@ def environment(
                 target.pop(key, None)
             else:
                 target[key] = old
+
+
+def add_port_argument(parser: argparse.ArgumentParser) -> None:
+    """The `--emulator-port` option every local command takes."""
+    parser.add_argument(
+        "--emulator-port",
+        type=int,
+        default=os.environ.get("NEWSROOM_EMULATOR_PORT", str(DEFAULT_PORT)),
+        help="port of the AWS emulator; one already running there is reused "
+        f"(default: $NEWSROOM_EMULATOR_PORT or {DEFAULT_PORT})",
+    )

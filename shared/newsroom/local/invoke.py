@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import traceback
 import warnings
@@ -34,13 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments on its subparser."""
     parser.add_argument("function", metavar="FUNCTION", help="logical id, e.g. ArticlesFunction")
     parser.add_argument("event", metavar="EVENT_FILE", type=Path, help="the event, as JSON")
-    parser.add_argument(
-        "--emulator-port",
-        type=int,
-        default=os.environ.get("NEWSROOM_EMULATOR_PORT", str(local_emulator.DEFAULT_PORT)),
-        help="port of the AWS emulator; one already running there is reused "
-        f"(default: $NEWSROOM_EMULATOR_PORT or {local_emulator.DEFAULT_PORT})",
-    )
+    local_emulator.add_port_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:

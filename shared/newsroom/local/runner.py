@@ -398,13 +398,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("NEWSROOM_PORT", str(DEFAULT_PORT)),
         help=f"port of the API (default: $NEWSROOM_PORT or {DEFAULT_PORT})",
     )
-    parser.add_argument(
-        "--emulator-port",
-        type=int,
-        default=os.environ.get("NEWSROOM_EMULATOR_PORT", str(local_emulator.DEFAULT_PORT)),
-        help="port of the AWS emulator; one already running there is reused "
-        f"(default: $NEWSROOM_EMULATOR_PORT or {local_emulator.DEFAULT_PORT})",
-    )
+    local_emulator.add_port_argument(parser)
     parser.add_argument(
         "--content",
         metavar="PATH",

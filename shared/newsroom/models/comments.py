@@ -165,15 +165,9 @@ class StoredComment(BaseModel):
     duplicate_key: str
 
     def to_public(self) -> PublicComment:
-        return PublicComment(
-            id=self.id,
-            parent_id=self.parent_id,
-            depth=self.depth,
-            author_name=self.author_name,
-            author_url=self.author_url,
-            avatar=self.avatar,
-            body_html=self.body_html,
-            created_at=self.created_at,
+        # Only the public model's fields are copied: it has none that must never leave.
+        return PublicComment.model_validate(
+            self.model_dump(include=set(PublicComment.model_fields))
         )
 
 
@@ -189,15 +183,7 @@ class AdminComment(PublicComment):
 
     @classmethod
     def of(cls, stored: StoredComment) -> AdminComment:
-        return cls(
-            **stored.to_public().model_dump(),
-            slug=stored.slug,
-            status=stored.status,
-            author_email=stored.author_email,
-            body_markdown=stored.body_markdown,
-            moderation=stored.moderation,
-            notify_replies=stored.notify_replies,
-        )
+        return cls.model_validate(stored.model_dump(include=set(cls.model_fields)))
 
 
 class StatusChange(BaseModel):
