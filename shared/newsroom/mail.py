@@ -67,8 +67,11 @@ class SesMailer:
             )
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code in _TRANSIENT:
-                raise TransientMailError(code) from exc
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            # An answer naming no error type (a 503 from the front end, say) has the status
+            # as its code: judge it by the status, as botocore's retries do.
+            if code in _TRANSIENT or status == 429 or status >= 500:
+                raise TransientMailError(code or str(status)) from exc
             raise PermanentMailError(code or "rejected") from exc
         except BotoCoreError as exc:
             raise TransientMailError(type(exc).__name__) from exc
