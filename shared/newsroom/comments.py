@@ -12,6 +12,7 @@ from newsroom.errors import (
     ArticleNotFoundError,
     CommentNotFoundError,
     CommentsClosedError,
+    CommentTooLongError,
     ParentCommentNotFoundError,
     StatusConflictError,
 )
@@ -34,6 +35,11 @@ from newsroom.privacy import avatar_key, commenter_key, duplicate_key, email_has
 if TYPE_CHECKING:
     from newsroom.config import CommentsSettings
     from newsroom.data.comments import FloodGuard, SpentToken, SubmissionContext
+
+
+# A DynamoDB item holds 400 KiB (409,600 bytes); the raw and rendered text may take this much
+# of it, leaving room for the other attributes (a few KB at their limits).
+MAX_STORED_TEXT_BYTES = 400_000
 
 
 class CommentStore(Protocol):
@@ -146,6 +152,8 @@ def submit(
         `parent_id` is not an approved comment of this article.
     DuplicateCommentError, CommentFloodError
         The same comment again, or a second one too soon.
+    CommentTooLongError
+        Too large to store once rendered.
     """
     from newsroom.data.comments import FloodGuard
     from newsroom.rendering import render_comment
@@ -165,6 +173,9 @@ def submit(
         and article.published_at + rules.close_after < now
     ):
         raise CommentsClosedError()
+    body_html = render_comment(form.body)
+    if len(form.body.encode()) + len(body_html.encode()) > MAX_STORED_TEXT_BYTES:
+        raise CommentTooLongError()
     comment_id = new_comment_id(now)
     parent_id, depth, path = _place_in_thread(
         comment_id, form.parent_id, context.parent, rules.thread_depth
@@ -192,7 +203,7 @@ def submit(
         author_email=email,
         author_url=str(form.author_url) if form.author_url else None,
         body_markdown=form.body,
-        body_html=render_comment(form.body),
+        body_html=body_html,
         created_at=now,
         status=verdict.status,
         moderation=Moderation(

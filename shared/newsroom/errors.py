@@ -48,6 +48,19 @@ class PayloadTooLargeError(NewsroomError):
         )
 
 
+class CommentTooLongError(NewsroomError):
+    """Within the length rules, but too large to store once rendered (escaping can multiply
+    the size of a text: '"' becomes '&quot;')."""
+
+    status_code = 413
+    code = "comment_too_long"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The comment is too long once formatted; shorten it.", field="body", location="body"
+        )
+
+
 class ArticleNotFoundError(NewsroomError):
     status_code = 404
     code = "article_not_found"

@@ -488,6 +488,23 @@ def test_body_of_65525_characters_after_trimming_is_accepted_when_the_request_fi
     assert len(stored_item(content_table, slug, answer.body["id"])["body_markdown"]) == 65_525
 
 
+def test_text_too_large_to_store_once_rendered_is_413_not_a_server_error(
+    settings: Settings, content_table: str, slug: str, unique: str
+) -> None:
+    # Given a raised request limit and a text within WordPress's length whose characters take
+    # four bytes each: with its rendered copy, too big for one DynamoDB item (400 KiB)
+    settings(max_body_bytes="400000")
+    body = "\N{GRINNING FACE}" * 60_000
+
+    # When it is posted
+    answer = post_comment(slug, form(unique, body=body))
+
+    # Then it is refused as too large, naming the body, and nothing is stored
+    assert answer.status == 413, answer.body
+    assert answer.error_fields == {"body"}
+    assert stored_comments(content_table, slug) == []
+
+
 def test_body_of_65526_characters_after_trimming_is_422_naming_body(
     settings: Settings, content_table: str, slug: str, unique: str
 ) -> None:
