@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format typecheck cfn-lint requirements requirements-check \
-        pytest unit integration invoke build check-arm64 bench test-localstack clean
+        pytest unit integration invoke build check-arm64 bench openapi test-localstack clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -49,6 +49,9 @@ typecheck: $(STAMP) ## mypy, strict on shared/ and functions/
 
 cfn-lint: $(STAMP) ## lint template.yaml
 	$(BIN)/cfn-lint template.yaml
+
+openapi: $(STAMP) ## regenerate docs/openapi.json (the API contract) from the functions
+	$(BIN)/python -m newsroom.local.openapi
 
 requirements: $(STAMP) ## regenerate shared/requirements.txt (the layer's) from pyproject.toml
 	$(BIN)/python -m newsroom.local.layer_requirements

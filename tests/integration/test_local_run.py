@@ -110,6 +110,14 @@ def test_other_method_on_a_route_is_the_gateways_403(system: LocalSystem) -> Non
     assert reply.json()["error"]["code"] == "missing_authentication_token"
 
 
+def test_local_run_serves_the_api_contract(system: LocalSystem) -> None:
+    reply = request(f"{system.api_url}/openapi.json")
+
+    assert reply.status == 200
+    assert reply.json()["openapi"] == "3.1.0"
+    assert "/articles/{slug}/comments" in reply.json()["paths"]
+
+
 def test_admin_route_refuses_an_unsigned_request(system: LocalSystem) -> None:
     reply = request(f"{system.api_url}/admin/comments")
 

@@ -26,6 +26,7 @@ from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from newsroom.local import emulator as local_emulator
+from newsroom.local.apigateway import HttpRequest, HttpResponse
 from newsroom.local.functions import (
     DEFAULT_POOL_SIZE,
     FunctionLoadError,
@@ -334,6 +335,7 @@ class LocalSystem:
             self.outbox = Outbox.in_process(region=local_emulator.REGION)
         for path in self.outbox.paths():
             server.add_local_route(path, self.outbox.route)
+        server.add_local_route("/openapi.json", _serve_openapi)
         server.start()
         self._stack.callback(server.stop)
 
@@ -375,6 +377,15 @@ class LocalSystem:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _serve_openapi(request: HttpRequest) -> HttpResponse:
+    """The API's contract, docs/openapi.json (kept in step with the code by a test)."""
+    from newsroom.local.openapi import SPEC_PATH
+
+    return HttpResponse(
+        status=200, headers=(("Content-Type", "application/json"),), body=SPEC_PATH.read_bytes()
+    )
 
 
 def _close_all(pools: Iterable[FunctionPool]) -> None:

@@ -29,7 +29,7 @@ BODY_MAX = 65_525
 MAX_DEPTH = 5
 
 COMMENT_ID_PATTERN = r"^c[0-9a-f]{20}$"
-CommentId = Annotated[str, Field(pattern=COMMENT_ID_PATTERN, examples=["c0193a4c2d8e1f2a3b4c5d"])]
+CommentId = Annotated[str, Field(pattern=COMMENT_ID_PATTERN, examples=["c0193a4c2d8e1f2a3b4c5"])]
 CommentStatus = Literal["approved", "pending", "spam", "trash"]
 ModerationAction = Literal["approve", "spam", "trash"]
 ACTION_STATUS: dict[str, CommentStatus] = {

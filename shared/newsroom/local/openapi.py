@@ -1,0 +1,146 @@
+"""Writes (or checks) docs/openapi.json, the API's contract, from the functions' resolvers.
+
+Powertools describes each function's routes; this merges them into one OpenAPI 3.1 document
+and states what Powertools cannot know: every error answer has the project's one shape
+(`ErrorBody`), cacheable reads may answer 304, deletes answer 204, and moderation routes need
+a SigV4 signature (API Gateway's AWS_IAM authorization).
+
+    python -m newsroom.local.openapi           # write docs/openapi.json
+    python -m newsroom.local.openapi --check   # fail if it differs from the code
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from typing import Any
+
+from newsroom.local.template import PROJECT_ROOT, functions, load_template
+from newsroom.models.common import ErrorBody
+
+SPEC_PATH = PROJECT_ROOT / "docs" / "openapi.json"
+_POWERTOOLS_ERRORS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+_ERROR = {
+    "description": "An error, in the API's one error shape (docs/api.md)",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
+_SIGV4 = {
+    "type": "apiKey",
+    "name": "Authorization",
+    "in": "header",
+    "description": "AWS Signature Version 4 (API Gateway AWS_IAM authorization)",
+    "x-amazon-apigateway-authtype": "awsSigv4",
+}
+
+
+def _resolvers() -> list[tuple[Any, set[tuple[str, str]]]]:
+    """(resolver, its AWS_IAM routes) of every function that serves API routes."""
+    found = []
+    for spec in functions(load_template()).values():
+        if not spec.routes:
+            continue
+        module_path = spec.module_file.relative_to(PROJECT_ROOT).with_suffix("")
+        module = importlib.import_module(".".join(module_path.parts))
+        signed = {(r.method.lower(), r.path) for r in spec.routes if r.auth == "AWS_IAM"}
+        found.append((module.app, signed))
+    return found
+
+
+def _cacheable(resolver: Any) -> set[tuple[str, str]]:
+    """The (method, path) of routes that carry the conditional-GET middleware."""
+    routes = [*resolver._static_routes, *resolver._dynamic_routes]
+    return {
+        (route.method.lower(), route.openapi_path)
+        for route in routes
+        if any(getattr(m, "__qualname__", "").startswith("cacheable.") for m in route.middlewares)
+    }
+
+
+def _operation(operation: dict[str, Any], *, cacheable: bool, signed: bool) -> dict[str, Any]:
+    responses = {
+        code: answer
+        for code, answer in operation["responses"].items()
+        if not _refers_to(answer, _POWERTOOLS_ERRORS)
+    }
+    ok = responses.get("200", {})
+    if ok.get("content", {}).get("application/json", {}).get("schema", {}).get("type") == "null":
+        responses["204"] = {"description": "Done; no content"}
+        del responses["200"]
+    for answer in responses.values():
+        answer.setdefault("description", "Success")
+    if cacheable:
+        responses["304"] = {"description": "Not modified: If-None-Match holds the current ETag"}
+    responses["4XX"] = _ERROR
+    responses["5XX"] = _ERROR
+    operation["responses"] = dict(sorted(responses.items()))
+    if signed:
+        operation["security"] = [{"sigv4": []}]
+    return operation
+
+
+def _refers_to(answer: dict[str, Any], schemas: tuple[str, ...]) -> bool:
+    text = json.dumps(answer)
+    return any(f'#/components/schemas/{name}"' in text for name in schemas)
+
+
+def build() -> dict[str, Any]:
+    """The whole API's OpenAPI document."""
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    for resolver, signed in _resolvers():
+        part = json.loads(resolver.get_openapi_json_schema(title="newsroom", version="1"))
+        cacheable = _cacheable(resolver)
+        for path, operations in part["paths"].items():
+            for method, operation in operations.items():
+                paths.setdefault(path, {})[method] = _operation(
+                    operation,
+                    cacheable=(method, path) in cacheable,
+                    signed=(method, path) in signed,
+                )
+        schemas |= part.get("components", {}).get("schemas", {})
+    for name in _POWERTOOLS_ERRORS:
+        schemas.pop(name, None)
+    error_schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas |= error_schema.pop("$defs", {})
+    schemas["ErrorBody"] = error_schema
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "newsroom",
+            "version": "1",
+            "description": "Articles, reader comments and their moderation. "
+            "Generated from the functions by `make openapi`; see docs/api.md.",
+        },
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "securitySchemes": {"sigv4": _SIGV4},
+        },
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, sort_keys=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    args = parser.parse_args(argv)
+    wanted = render()
+    if args.check:
+        if not SPEC_PATH.exists() or SPEC_PATH.read_text() != wanted:
+            print(
+                "docs/openapi.json is out of step with the code; run `make openapi`.",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+    SPEC_PATH.write_text(wanted)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
