@@ -52,6 +52,7 @@ def test_every_error_answer_uses_the_one_error_shape(
         assert answer["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/ErrorBody"
         }
+        assert set(answer["content"]) <= {"application/json", "text/html"}
 
 
 def test_only_moderation_routes_require_a_signature() -> None:

@@ -22,7 +22,7 @@ from newsroom.models.common import ErrorBody
 
 SPEC_PATH = PROJECT_ROOT / "docs" / "openapi.json"
 _POWERTOOLS_ERRORS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
-_ERROR = {
+_ERROR: dict[str, Any] = {
     "description": "An error, in the API's one error shape (docs/api.md)",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
 }
@@ -72,8 +72,12 @@ def _operation(operation: dict[str, Any], *, cacheable: bool, signed: bool) -> d
         answer.setdefault("description", "Success")
     if cacheable:
         responses["304"] = {"description": "Not modified: If-None-Match holds the current ETag"}
-    responses["4XX"] = _ERROR
-    responses["5XX"] = _ERROR
+    error = _ERROR
+    if any("text/html" in answer.get("content", {}) for answer in responses.values()):
+        # Pages for people (email links) answer errors as a page too, unless JSON is asked for.
+        error = {**_ERROR, "content": {**_ERROR["content"], "text/html": {}}}
+    responses["4XX"] = error
+    responses["5XX"] = error
     operation["responses"] = dict(sorted(responses.items()))
     if signed:
         operation["security"] = [{"sigv4": []}]
