@@ -12,7 +12,7 @@ SAM := $(SAM_VENV)/bin/sam
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format typecheck cfn-lint requirements requirements-check \
+.PHONY: help install run test lint format typecheck cfn-lint checkov requirements requirements-check \
         pytest unit integration invoke build check-arm64 bench openapi test-localstack clean
 
 help: ## list the targets
@@ -34,7 +34,7 @@ invoke: $(STAMP) ## invoke a function with an event, e.g. FUNCTION=ArticlesFunct
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=ArticlesFunction EVENT=events/get_article.json"; exit 2; }
 	$(BIN)/newsroom invoke $(FUNCTION) $(EVENT)
 
-test: lint typecheck cfn-lint requirements-check pytest check-arm64 ## everything CI runs: lint, types, template, tests, arm64 layer
+test: lint typecheck cfn-lint checkov requirements-check pytest check-arm64 ## everything CI runs: lint, types, template, tests, arm64 layer
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -52,6 +52,23 @@ cfn-lint: $(STAMP) ## lint template.yaml
 
 openapi: $(STAMP) ## regenerate docs/openapi.json (the API contract) from the functions
 	$(BIN)/python -m newsroom.local.openapi
+
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+CHECKOV_VERSION := 3.3.30
+SAM_TRANSLATOR_VERSION := 1.115.0
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)-$(SAM_TRANSLATOR_VERSION)
+
+$(CHECKOV_STAMP):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet \
+	  checkov==$(CHECKOV_VERSION) aws-sam-translator==$(SAM_TRANSLATOR_VERSION)
+	touch $@
+
+checkov: $(CHECKOV_STAMP) ## checkov on template.yaml and on the CloudFormation SAM expands it into
+	$(CHECKOV_VENV)/bin/python tests/checkov/sam_to_cloudformation.py template.yaml .aws-sam/checkov/template.json
+	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV) --config-file .checkov.yaml \
+	  -f template.yaml -f .aws-sam/checkov/template.json
 
 requirements: $(STAMP) ## regenerate shared/requirements.txt (the layer's) from pyproject.toml
 	$(BIN)/python -m newsroom.local.layer_requirements

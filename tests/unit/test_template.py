@@ -1,0 +1,325 @@
+"""template.yaml keeps its promises: signed admin routes, least-privilege functions, a watched
+dead-letter queue, and the settings the code relies on; read from the file, never restated."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from newsroom.local.template import load_template, resources
+
+TemplateDict = dict[str, Any]
+
+SECRET_PARAMETER_ARN = {
+    "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
+    ":parameter${SecretParameterName}"
+}
+READ_THE_SECRET = {
+    "Effect": "Allow",
+    "Action": "ssm:GetParameter",
+    "Resource": SECRET_PARAMETER_ARN,
+}
+SES_IDENTITY_ARN = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"
+SEND_AS_THE_SENDER_ONLY = {
+    "Effect": "Allow",
+    "Action": "ses:SendEmail",
+    # The sender's address identity, or its domain's when the domain is what SES verified.
+    "Resource": [
+        {"Fn::Sub": SES_IDENTITY_ARN + "${SenderEmail}"},
+        {
+            "Fn::Sub": [
+                SES_IDENTITY_ARN + "${Domain}",
+                {"Domain": {"Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "SenderEmail"}]}]}},
+            ]
+        },
+    ],
+    "Condition": {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}},
+}
+DEAD_LETTER_QUEUE = "NotificationsDeadLetterQueue"
+
+# What each function may do, and nothing more. A function added to the template fails
+# `test_every_function_has_exactly_its_least_privilege_policies` until it is listed here.
+EXPECTED_POLICIES: dict[str, list[dict[str, Any]]] = {
+    "ArticlesFunction": [
+        {"DynamoDBReadPolicy": {"TableName": {"Ref": "ContentTable"}}},
+    ],
+    "CommentsFunction": [
+        {"DynamoDBCrudPolicy": {"TableName": {"Ref": "ContentTable"}}},
+        {"DynamoDBCrudPolicy": {"TableName": {"Ref": "IdempotencyTable"}}},
+        {"Statement": [READ_THE_SECRET]},
+    ],
+    "NotificationsFunction": [
+        {"DynamoDBCrudPolicy": {"TableName": {"Ref": "ContentTable"}}},
+        {
+            "SQSSendMessagePolicy": {
+                "QueueName": {"Fn::GetAtt": [DEAD_LETTER_QUEUE, "QueueName"]},
+            }
+        },
+        {"Statement": [SEND_AS_THE_SENDER_ONLY, READ_THE_SECRET]},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def template() -> TemplateDict:
+    return load_template()
+
+
+def function_properties(template: TemplateDict) -> dict[str, dict[str, Any]]:
+    return {
+        name: spec.get("Properties", {})
+        for name, spec in resources(template, "AWS::Serverless::Function").items()
+    }
+
+
+def api_events(template: TemplateDict) -> list[tuple[str, str, dict[str, Any]]]:
+    """(function, event name, event properties) of every `Api` event."""
+    return [
+        (function, event_name, event["Properties"])
+        for function, props in function_properties(template).items()
+        for event_name, event in props.get("Events", {}).items()
+        if event["Type"] == "Api"
+    ]
+
+
+def grants(policies: list[Any]) -> list[str]:
+    """Each SAM policy template and each inline statement, canonical and sorted, so that
+    splitting or reordering statements is not a change of what is granted."""
+    canonical = []
+    for policy in policies:
+        if isinstance(policy, dict) and set(policy) == {"Statement"}:
+            statements = policy["Statement"]
+            for statement in statements if isinstance(statements, list) else [statements]:
+                canonical.append(json.dumps({"Statement": statement}, sort_keys=True))
+        else:
+            canonical.append(json.dumps(policy, sort_keys=True))
+    return sorted(canonical)
+
+
+def inline_statements(template: TemplateDict) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (function, statement)
+        for function, props in function_properties(template).items()
+        for policy in props.get("Policies", [])
+        if isinstance(policy, dict) and "Statement" in policy
+        for statement in (
+            policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
+        )
+    ]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def stream_event(template: TemplateDict) -> dict[str, Any]:
+    events = function_properties(template)["NotificationsFunction"]["Events"]
+    (event,) = (event for event in events.values() if event["Type"] == "DynamoDB")
+    properties: dict[str, Any] = event["Properties"]
+    return properties
+
+
+# Routes and authorization
+
+
+def test_every_admin_route_requires_an_aws_iam_signature(template: TemplateDict) -> None:
+    admin = [event for event in api_events(template) if event[2]["Path"].startswith("/admin")]
+
+    assert admin, "the template has no /admin route"
+    for function, event_name, props in admin:
+        assert props.get("Auth") == {"Authorizer": "AWS_IAM"}, (function, event_name)
+
+
+def test_routes_outside_admin_are_public_and_carry_no_authorizer(template: TemplateDict) -> None:
+    # Readers and the signed links in emails reach these without AWS credentials by design.
+    public = [event for event in api_events(template) if not event[2]["Path"].startswith("/admin")]
+
+    assert public
+    for function, event_name, props in public:
+        assert "Auth" not in props, (function, event_name)
+
+
+def test_api_has_no_default_authorizer_that_would_change_routes_silently(
+    template: TemplateDict,
+) -> None:
+    (api,) = resources(template, "AWS::Serverless::Api").values()
+
+    auth = api["Properties"].get("Auth", {})
+
+    assert "DefaultAuthorizer" not in auth
+    assert "ResourcePolicy" not in auth
+    assert not resources(template, "AWS::Serverless::HttpApi")
+
+
+def test_every_route_is_on_the_newsroom_api_with_its_throttling_and_error_shape(
+    template: TemplateDict,
+) -> None:
+    # A route without RestApiId lands on an implicit API that has none of NewsroomApi's settings.
+    (api_name,) = resources(template, "AWS::Serverless::Api")
+
+    for function, event_name, props in api_events(template):
+        assert props.get("RestApiId") == {"Ref": api_name}, (function, event_name)
+
+
+# Least privilege
+
+
+def test_every_function_has_exactly_its_least_privilege_policies(template: TemplateDict) -> None:
+    declared = function_properties(template)
+
+    assert set(declared) == set(EXPECTED_POLICIES)
+    for name, props in declared.items():
+        assert grants(props.get("Policies", [])) == grants(EXPECTED_POLICIES[name]), name
+
+
+def test_no_statement_uses_a_wildcard_action_or_resource(template: TemplateDict) -> None:
+    statements = inline_statements(template)
+
+    assert statements
+    for function, statement in statements:
+        assert statement["Effect"] == "Allow", function
+        assert "NotAction" not in statement, function
+        assert "NotResource" not in statement, function
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, (function, action)
+        for resource in as_list(statement["Resource"]):
+            assert resource != "*", function
+            assert isinstance(resource, dict), (function, resource)  # an ARN built from the stack
+
+
+def test_email_can_be_sent_only_from_the_sender_identity(template: TemplateDict) -> None:
+    ses = [s for _, s in inline_statements(template) if "ses:SendEmail" in as_list(s["Action"])]
+
+    assert ses == [SEND_AS_THE_SENDER_ONLY]
+
+
+def test_permissions_come_only_from_function_policies(template: TemplateDict) -> None:
+    # A Role replaces the Policies SAM would attach, and IAM resources would grant outside them.
+    for name, props in function_properties(template).items():
+        assert "Role" not in props, name
+        assert "PermissionsBoundary" not in props, name
+    iam_resources = [
+        name
+        for name, spec in template["Resources"].items()
+        if spec["Type"].startswith("AWS::IAM::")
+    ]
+    assert iam_resources == []
+
+
+# The stream and its dead-letter queue
+
+
+def test_stream_reports_partial_failures_and_bisects_failing_batches(
+    template: TemplateDict,
+) -> None:
+    event = stream_event(template)
+
+    assert event["Stream"] == {"Fn::GetAtt": ["ContentTable", "StreamArn"]}
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert event["BisectBatchOnFunctionError"] is True
+
+
+def test_stream_retries_a_bounded_number_of_times_then_sends_to_the_dead_letter_queue(
+    template: TemplateDict,
+) -> None:
+    event = stream_event(template)
+
+    # -1, the default, retries until the record expires and blocks the shard meanwhile.
+    assert 0 < event["MaximumRetryAttempts"] <= 10
+    assert event["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": [DEAD_LETTER_QUEUE, "Arn"]},
+    }
+
+
+def test_stream_is_filtered_to_comment_inserts_and_changes(template: TemplateDict) -> None:
+    filters = stream_event(template)["FilterCriteria"]["Filters"]
+
+    patterns = [json.loads(each["Pattern"]) for each in filters]
+
+    assert patterns
+    for pattern in patterns:
+        assert set(pattern["eventName"]) <= {"INSERT", "MODIFY"}
+        assert pattern["dynamodb"]["NewImage"]["type"] == {"S": ["comment"]}
+
+
+def test_dead_letter_queue_is_encrypted_and_keeps_messages_for_14_days(
+    template: TemplateDict,
+) -> None:
+    queue = template["Resources"][DEAD_LETTER_QUEUE]
+
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_dead_letter_queue_alarms_as_soon_as_one_message_is_visible(
+    template: TemplateDict,
+) -> None:
+    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+
+    watching_the_queue = [
+        props
+        for props in (alarm["Properties"] for alarm in alarms)
+        if props.get("Namespace") == "AWS/SQS"
+        and props.get("Dimensions")
+        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [DEAD_LETTER_QUEUE, "QueueName"]}}]
+    ]
+
+    assert len(watching_the_queue) == 1
+    (alarm,) = watching_the_queue
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Threshold"] == 0
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"  # an empty queue reports no data
+
+
+# Tables, layer and globals
+
+
+def test_every_table_is_on_demand_with_point_in_time_recovery_and_encryption(
+    template: TemplateDict,
+) -> None:
+    tables = resources(template, "AWS::DynamoDB::Table")
+
+    assert set(tables) >= {"ContentTable", "IdempotencyTable"}
+    for name, table in tables.items():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST", name
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], name
+        assert props["SSESpecification"]["SSEEnabled"] is True, name
+
+
+def test_layer_is_built_for_arm64_and_python_3_13(template: TemplateDict) -> None:
+    (layer,) = resources(template, "AWS::Serverless::LayerVersion").values()
+
+    assert layer["Metadata"]["BuildArchitecture"] == "arm64"
+    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+
+
+def test_every_function_runs_python_3_13_on_arm64_with_active_tracing(
+    template: TemplateDict,
+) -> None:
+    globals_ = template["Globals"]["Function"]
+
+    assert globals_["Runtime"] == "python3.13"
+    assert globals_["Architectures"] == ["arm64"]
+    assert globals_["Tracing"] == "Active"
+    for name, props in function_properties(template).items():
+        assert {"Runtime", "Architectures", "Tracing"}.isdisjoint(props), name
+
+
+def test_every_waived_checkov_check_says_why(template: TemplateDict) -> None:
+    waivers = [
+        (name, skip)
+        for name, spec in template["Resources"].items()
+        for skip in spec.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+
+    for name, skip in waivers:
+        assert skip["id"].startswith(("CKV_", "CKV2_")), (name, skip)
+        assert len(skip.get("comment", "").split()) >= 5, (name, skip["id"])
