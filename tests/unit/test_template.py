@@ -276,6 +276,18 @@ def test_dead_letter_queue_alarms_as_soon_as_one_message_is_visible(
     assert alarm["TreatMissingData"] == "notBreaching"  # an empty queue reports no data
 
 
+def test_dead_letter_alarm_notifies_a_topic_people_can_subscribe_to(
+    template: TemplateDict,
+) -> None:
+    alarm = template["Resources"]["NotificationsDeadLetterAlarm"]["Properties"]
+
+    (action,) = alarm["AlarmActions"]
+    topic = template["Resources"][action["Ref"]]
+    assert topic["Type"] == "AWS::SNS::Topic"
+    assert "KmsMasterKeyId" in topic["Properties"]
+    assert {"Ref": action["Ref"]} in [o["Value"] for o in template["Outputs"].values()]
+
+
 # Tables, layer and globals
 
 
