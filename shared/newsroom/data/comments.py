@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -498,11 +499,16 @@ class CommentTable:
 
         Concurrent transactions on one item (the article's counter) cancel each other with
         `TransactionConflict`; those are retried with jittered backoff, then reported as 503.
+        Each attempt carries its own client token: when botocore resends an attempt whose answer
+        was lost (a timeout), DynamoDB recognises it and does not apply it twice (which would
+        otherwise answer a stored comment with "duplicate").
         """
         for attempt in range(_CONFLICT_ATTEMPTS):
             try:
                 with dynamo.unavailable_as_domain_error():
-                    self.db.transact_write_items(TransactItems=actions)
+                    self.db.transact_write_items(
+                        TransactItems=actions, ClientRequestToken=str(uuid.uuid4())
+                    )
             except ClientError as exc:
                 if dynamo.error_code(exc) != "TransactionCanceledException":
                     raise

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
 import socket
 import threading
@@ -47,21 +49,56 @@ class Emulator:
 
 
 class _OneRequestAtATime:
-    """WSGI wrapper: moto handles one request at a time.
+    """WSGI wrapper: moto handles one request at a time, and transactions honour their client
+    token, as DynamoDB does.
 
     moto is not thread-safe (its TransactWriteItems deep-copies the table without a lock and
     restores the copy on failure, erasing concurrent writes); DynamoDB applies every request
     atomically and in isolation, and so does the emulator with this lock. Clients still
-    interleave their requests freely.
+    interleave their requests freely. moto also ignores `ClientRequestToken`: DynamoDB answers
+    a repeated TransactWriteItems with the same token (a client's retry after a timeout) with
+    the first answer and applies nothing twice, so this wrapper keeps those answers.
     """
+
+    _TOKEN_LIFETIME_SECONDS = 600  # DynamoDB keeps a client token for 10 minutes
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.lock = threading.Lock()
+        self._answers: dict[str, tuple[float, str, list[tuple[str, str]], bytes]] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         with self.lock:
-            return list(self.app(environ, start_response))
+            token = _transaction_token(environ)
+            kept = self._answers.get(token) if token else None
+            if kept is not None and time.monotonic() - kept[0] < self._TOKEN_LIFETIME_SECONDS:
+                _, status, headers, body = kept
+                start_response(status, headers)
+                return [body]
+            answered: list[Any] = []
+
+            def remember(status: str, headers: list[tuple[str, str]], *info: Any) -> Any:
+                answered[:] = [status, headers]
+                return start_response(status, headers, *info)
+
+            body = b"".join(self.app(environ, remember))
+            if token and answered and answered[0].startswith("200"):
+                self._answers[token] = (time.monotonic(), answered[0], answered[1], body)
+            return [body]
+
+
+def _transaction_token(environ: dict[str, Any]) -> str | None:
+    """The ClientRequestToken of a TransactWriteItems request (reading its body), or None."""
+    if not environ.get("HTTP_X_AMZ_TARGET", "").endswith(".TransactWriteItems"):
+        return None
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(raw)
+    try:
+        token = json.loads(raw).get("ClientRequestToken")
+    except ValueError:
+        return None
+    return str(token) if token else None
 
 
 class _AtomicMotoServer:
