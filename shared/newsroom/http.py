@@ -140,9 +140,14 @@ def precheck_json_body(
             parsed = json.loads(body.decode("utf-8"), object_pairs_hook=_refuse_duplicate_keys)
         except (UnicodeDecodeError, ValueError) as exc:
             error = MalformedRequestError(f"The body is not valid JSON: {_reason(exc)}")
+        except RecursionError:  # Python's JSON reader recurses once per level of nesting
+            error = MalformedRequestError(_TOO_DEEP)
         else:
             if not isinstance(parsed, dict):
                 error = MalformedRequestError("The body must be a JSON object.")
+            elif _depth(parsed) > MAX_JSON_DEPTH:
+                # Refused here, so that no later reader of the body runs out of stack.
+                error = MalformedRequestError(_TOO_DEEP)
     if error is None:
         return None
     response = _domain_error(error)
@@ -155,6 +160,25 @@ def precheck_json_body(
         "body": response.body,
         "isBase64Encoded": False,
     }
+
+
+# The comment form is flat; no JSON body of the API nests deeper than this.
+MAX_JSON_DEPTH = 20
+_TOO_DEEP = f"The body nests more than {MAX_JSON_DEPTH} levels deep."
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value (a scalar is 0); iterative,
+    so a deep value cannot exhaust the stack."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, level + 1) for child in children)
+    return deepest
 
 
 class _DuplicateKeyError(ValueError):

@@ -97,8 +97,9 @@ class CommentIn(BaseModel):
     author_url: AuthorUrl = None
     body: CommentText
     parent_id: CommentId | None = None
+    # Strict: JSON's true or false only, not 0, 1 or "yes" (lax mode would take them).
     notify_replies: bool = Field(
-        default=False, description="Email me when someone replies to this comment."
+        default=False, strict=True, description="Email me when someone replies to this comment."
     )
     phone: str | None = Field(
         default=None,
