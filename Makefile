@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format typecheck cfn-lint checkov requirements requirements-check \
-        pytest unit integration invoke build check-arm64 bench openapi test-localstack clean
+        pytest unit integration invoke build check-arm64 bench load openapi test-localstack clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -94,6 +94,9 @@ build: $(SAM) ## sam build (python3.13 on PATH; layer built for arm64)
 
 check-arm64: build $(STAMP) ## sam build, then prove the layer's native extensions are aarch64
 	$(BIN)/python -m newsroom.local.check_layer .aws-sam/build/NewsroomLayer
+
+load: $(STAMP) ## bounded load through a local run, then reconcile; bigger: make load LOAD_ARGS="--posts 1000 --seconds 300"
+	$(BIN)/python -m newsroom.local.load $(LOAD_ARGS)
 
 bench: $(STAMP) ## cold-start benchmark: import time and memory per function, as ratios to a floor
 	$(BIN)/python tests/bench/cold_start.py
