@@ -195,7 +195,7 @@ class _TableBackups:
         if not isinstance(value, self._table_type):
             return copy.deepcopy(value, memo)
         if id(value) not in self._copies:
-            shard = value.stream_shard
+            shard = getattr(value, "stream_shard", None)
             self._copies[id(value)] = copy.deepcopy(
                 value, {} if shard is None else {id(shard): shard}
             )
@@ -237,7 +237,7 @@ def keep_streams_through_rollbacks() -> None:
                 streamed = {
                     name: len(table.stream_shard.items)
                     for name, table in tables.items()
-                    if table.stream_shard is not None
+                    if getattr(table, "stream_shard", None) is not None
                 }
                 dynamodb_models.copy = _TableBackups(Table)
                 try:
