@@ -8,6 +8,7 @@ become HTTP answers.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 from collections.abc import Callable
@@ -123,11 +124,13 @@ def precheck_json_body(
     ):
         return None
     raw = raw or ""
-    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
+    body = _bytes_of(raw, base64_encoded=bool(event.get("isBase64Encoded")))
     error: NewsroomError | None = None
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if len(body) > max_bytes:
+    if body is None:
+        error = MalformedRequestError("The body is marked as base64 but is not.")
+    elif len(body) > max_bytes:
         error = PayloadTooLargeError(max_bytes)
     elif media_type != "application/json":
         error = MalformedRequestError(
@@ -160,6 +163,16 @@ def precheck_json_body(
         "body": response.body,
         "isBase64Encoded": False,
     }
+
+
+def _bytes_of(raw: str, *, base64_encoded: bool) -> bytes | None:
+    """The body's bytes; None when it claims to be base64 and is not."""
+    if not base64_encoded:
+        return raw.encode()
+    try:
+        return base64.b64decode(raw, validate=True)
+    except binascii.Error:
+        return None
 
 
 # The comment form is flat; no JSON body of the API nests deeper than this.

@@ -106,3 +106,24 @@ def test_error_answers_are_not_cached() -> None:
     result = call("/missing")
 
     assert result["multiValueHeaders"]["Cache-Control"] == ["no-store"]
+
+
+def test_body_flagged_base64_that_is_not_base64_is_400_not_a_crash() -> None:
+    from newsroom.http import precheck_json_body
+
+    event = rest_event(
+        "POST",
+        "/articles/{slug}/comments",
+        path_params={"slug": "s"},
+        headers={"Content-Type": "application/json"},
+        body="%%% not base64 %%%",
+    )
+    event["isBase64Encoded"] = True
+
+    answer = precheck_json_body(
+        event, max_bytes=65_536, resources=frozenset({"/articles/{slug}/comments"})
+    )
+
+    assert answer is not None
+    assert answer["statusCode"] == 400
+    assert json.loads(answer["body"])["error"]["code"] == "malformed_request"
