@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -32,6 +33,7 @@ class LinkClaim:
     comment_id: str
     action: LinkAction
     jti: str
+    issued_at: datetime
 
 
 def _serializer(secret: bytes) -> URLSafeTimedSerializer:
@@ -55,7 +57,9 @@ def verify(secret: bytes, token: str, *, max_age_seconds: int) -> LinkClaim:
         Anything else wrong with it.
     """
     try:
-        payload = _serializer(secret).loads(token, max_age=max_age_seconds)
+        payload, issued_at = _serializer(secret).loads(
+            token, max_age=max_age_seconds, return_timestamp=True
+        )
     except SignatureExpired as exc:
         raise TokenExpiredError() from exc
     except BadSignature as exc:
@@ -69,4 +73,5 @@ def verify(secret: bytes, token: str, *, max_age_seconds: int) -> LinkClaim:
         comment_id=str(payload["c"]),
         action=payload["a"],
         jti=str(payload["j"]),
+        issued_at=issued_at,
     )
