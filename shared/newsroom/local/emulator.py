@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import io
 import json
 import os
@@ -113,6 +114,7 @@ class _AtomicMotoServer:
         )
         from werkzeug.serving import make_server
 
+        keep_streams_through_rollbacks()
         app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(host, port, app, True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(
@@ -126,6 +128,87 @@ class _AtomicMotoServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+_PATCHED: set[str] = set()
+_PATCHING = threading.Lock()
+_TRANSACTING = threading.Lock()
+
+
+class _TableBackups:
+    """Stands in for the `copy` module in moto's DynamoDB models during one transaction: each
+    table is copied once, and its stream shard is shared with the copy, not copied."""
+
+    def __init__(self, table_type: Any) -> None:
+        self._table_type = table_type
+        self._copies: dict[int, Any] = {}
+
+    def deepcopy(self, value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if not isinstance(value, self._table_type):
+            return copy.deepcopy(value, memo)
+        if id(value) not in self._copies:
+            shard = getattr(value, "stream_shard", None)
+            self._copies[id(value)] = copy.deepcopy(
+                value, {} if shard is None else {id(shard): shard}
+            )
+        return self._copies[id(value)]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+def keep_streams_through_rollbacks() -> None:
+    """Make the moto in this process (if any) roll back a cancelled `TransactWriteItems` without
+    breaking the streams of the tables it touched.
+
+    moto applies a transaction's actions one by one and, when one fails, puts back deep copies
+    of the tables taken before it (one copy per action, each with all the stream's records).
+    Each copy brought a stream shard of its own, so the shard the pollers' iterators point at
+    was left behind and never got another record (no email after the first refused comment),
+    holding the records of the rolled-back writes, which DynamoDB never streams (an email about
+    a comment that does not exist). Here each table is copied once per transaction and keeps its
+    own shard; a rollback drops the records the rolled-back writes added to it.
+    """
+    try:  # development dependencies
+        from moto.dynamodb import models
+        from moto.dynamodb.models.table import Table
+    except ImportError:  # the emulator runs elsewhere, or not at all
+        return
+    dynamodb_models: Any = models
+    with _PATCHING:
+        if "transact_write_items" in _PATCHED:
+            return
+        backend_class: Any = dynamodb_models.DynamoDBBackend
+        transact = backend_class.transact_write_items
+
+        def transact_write_items(backend: Any, transact_items: Any) -> None:
+            # One transaction at a time across this process's emulators: the backups replace
+            # the module-wide `copy` while it runs.
+            with _TRANSACTING:
+                tables = dict(backend.tables)
+                streamed = {
+                    name: len(table.stream_shard.items)
+                    for name, table in tables.items()
+                    if getattr(table, "stream_shard", None) is not None
+                }
+                dynamodb_models.copy = _TableBackups(Table)
+                try:
+                    transact(backend, transact_items)
+                except Exception:
+                    for name, records in streamed.items():
+                        restored = backend.tables.get(name)
+                        if restored is None or restored is tables[name]:
+                            continue
+                        shard = tables[name].stream_shard
+                        del shard.items[records:]
+                        shard.table = restored
+                        restored.stream_shard = shard
+                    raise
+                finally:
+                    dynamodb_models.copy = copy
+
+        backend_class.transact_write_items = transact_write_items
+        _PATCHED.add("transact_write_items")
 
 
 def is_listening(host: str, port: int, timeout: float = 0.5) -> bool:
