@@ -10,6 +10,8 @@ STAMP := $(VENV)/.installed
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 PYTEST_ARGS ?=
+# Template parameters of `make run` other than their defaults (the deployed default is ApiDocs=off).
+RUN_PARAMETERS ?= ApiDocs=on
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format typecheck cfn-lint checkov requirements requirements-check \
@@ -28,7 +30,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create the virtualenv and install the project with its dev tools
 
 run: $(STAMP) ## run everything locally: emulator on :4566, API on http://127.0.0.1:3000
-	$(BIN)/newsroom run $(if $(PORT),--port $(PORT)) $(if $(EMULATOR_PORT),--emulator-port $(EMULATOR_PORT))
+	$(BIN)/newsroom run $(if $(PORT),--port $(PORT)) $(if $(EMULATOR_PORT),--emulator-port $(EMULATOR_PORT)) \
+	  $(if $(RUN_PARAMETERS),--parameter-overrides $(RUN_PARAMETERS))
 
 invoke: $(STAMP) ## invoke a function with an event, e.g. FUNCTION=ArticlesFunction EVENT=events/get_article.json
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=ArticlesFunction EVENT=events/get_article.json"; exit 2; }
@@ -50,7 +53,7 @@ typecheck: $(STAMP) ## mypy, strict on shared/ and functions/
 cfn-lint: $(STAMP) ## lint template.yaml
 	$(BIN)/cfn-lint template.yaml
 
-openapi: $(STAMP) ## regenerate docs/openapi.json (the API contract) from the functions
+openapi: $(STAMP) ## regenerate docs/openapi.json (the API contract, and the layer's copy) from the functions
 	$(BIN)/python -m newsroom.local.openapi
 
 CHECKOV_VENV := .venv-checkov

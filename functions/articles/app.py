@@ -2,12 +2,12 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import articles
+from newsroom import apidocs, articles
 from newsroom.config import articles_settings
 from newsroom.http import cacheable, install_error_handlers
 from newsroom.models.articles import Article, ArticleSummary
@@ -55,6 +55,40 @@ def handle_get_article(
     slug: Annotated[str, Path(max_length=SLUG_MAX_LENGTH, pattern=SLUG_PATTERN)],
 ) -> Article:
     return articles.get_published(slug)
+
+
+# Swagger UI, published only when the ApiDocs parameter is on; otherwise these answer as
+# routes that do not exist (no 422 either, so nothing tells them apart).
+API_DOCS_MAX_AGE_SECONDS = 300
+
+
+@app.get(
+    "/api-docs",
+    middlewares=[cacheable(lambda: API_DOCS_MAX_AGE_SECONDS)],
+    summary="Swagger UI for this API, when the deployment publishes it",
+    responses={200: {"description": "The page", "content": {"text/html": {}}}},
+)
+@tracer.capture_method
+def handle_get_api_docs() -> Response[str]:
+    return apidocs.page(published=articles_settings().api_docs, path=app.current_event.path)
+
+
+@app.get(
+    "/api-docs/<file>",
+    middlewares=[cacheable(lambda: API_DOCS_MAX_AGE_SECONDS)],
+    summary="A file the Swagger UI page loads, when the deployment publishes it",
+    responses={
+        200: {
+            "description": "The file",
+            "content": {"application/json": {}, "text/javascript": {}, "text/css": {}},
+        }
+    },
+)
+@tracer.capture_method
+def handle_get_api_docs_file(
+    file: Annotated[str, Path(description="One of: " + ", ".join(apidocs.FILE_NAMES) + ".")],
+) -> Response[str]:
+    return apidocs.file(file, published=articles_settings().api_docs)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

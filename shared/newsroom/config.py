@@ -30,6 +30,9 @@ class ArticlesSettings(_Settings):
     list_max_age_seconds: int = Field(
         default=30, ge=0, description="Cache-Control max-age of an article list."
     )
+    api_docs: bool = Field(
+        default=False, description="Publish Swagger UI at /api-docs (template parameter ApiDocs)."
+    )
 
 
 @cache

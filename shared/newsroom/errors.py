@@ -194,3 +194,26 @@ class ServiceUnavailableError(NewsroomError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after_seconds)}
+
+
+class ApiDocsNotPublishedError(NewsroomError):
+    """The API's documentation pages are off (template parameter `ApiDocs`): answered exactly
+    as a route that does not exist, so a deployment does not reveal that it has them."""
+
+    status_code = 404
+    code = "route_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such resource.")
+
+
+class ApiDocsFileNotFoundError(NewsroomError):
+    status_code = 404
+    code = "not_found"
+
+    def __init__(self, name: str, names: tuple[str, ...]) -> None:
+        super().__init__(
+            f"No API documentation file '{name}'; there are: {', '.join(names)}.",
+            field="file",
+            location="path",
+        )

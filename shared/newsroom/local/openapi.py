@@ -5,8 +5,11 @@ and states what Powertools cannot know: every error answer has the project's one
 (`ErrorBody`), cacheable reads may answer 304, deletes answer 204, and moderation routes need
 a SigV4 signature (API Gateway's AWS_IAM authorization).
 
-    python -m newsroom.local.openapi           # write docs/openapi.json
-    python -m newsroom.local.openapi --check   # fail if it differs from the code
+The same document is written twice: docs/openapi.json for readers of the repository, and
+shared/newsroom/apidocs/openapi.json, which the layer ships for the Swagger UI page.
+
+    python -m newsroom.local.openapi           # write both copies
+    python -m newsroom.local.openapi --check   # fail if either differs from the code
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from newsroom.local.template import PROJECT_ROOT, functions, load_template
 from newsroom.models.common import ErrorBody
 
 SPEC_PATH = PROJECT_ROOT / "docs" / "openapi.json"
+LAYER_SPEC_PATH = PROJECT_ROOT / "shared" / "newsroom" / "apidocs" / "openapi.json"
 _POWERTOOLS_ERRORS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 _ERROR: dict[str, Any] = {
     "description": "An error, in the API's one error shape (docs/api.md)",
@@ -48,17 +52,22 @@ def _resolvers() -> list[tuple[Any, set[tuple[str, str]]]]:
     return found
 
 
-def _cacheable(resolver: Any) -> set[tuple[str, str]]:
-    """The (method, path) of routes that carry the conditional-GET middleware."""
+def _routes_with(resolver: Any, middleware: str) -> set[tuple[str, str]]:
+    """The (method, path) of routes that carry the middleware of that name (`cacheable` for
+    the conditional-GET one, a closure, so its qualified name starts with it)."""
     routes = [*resolver._static_routes, *resolver._dynamic_routes]
     return {
         (route.method.lower(), route.openapi_path)
         for route in routes
-        if any(getattr(m, "__qualname__", "").startswith("cacheable.") for m in route.middlewares)
+        if any(
+            getattr(m, "__qualname__", "").split(".")[0] == middleware for m in route.middlewares
+        )
     }
 
 
-def _operation(operation: dict[str, Any], *, cacheable: bool, signed: bool) -> dict[str, Any]:
+def _operation(
+    operation: dict[str, Any], *, cacheable: bool, pages: bool, signed: bool
+) -> dict[str, Any]:
     responses = {
         code: answer
         for code, answer in operation["responses"].items()
@@ -73,7 +82,7 @@ def _operation(operation: dict[str, Any], *, cacheable: bool, signed: bool) -> d
     if cacheable:
         responses["304"] = {"description": "Not modified: If-None-Match holds the current ETag"}
     error = _ERROR
-    if any("text/html" in answer.get("content", {}) for answer in responses.values()):
+    if pages:
         # Pages for people (email links) answer errors as a page too, unless JSON is asked for.
         error = {**_ERROR, "content": {**_ERROR["content"], "text/html": {}}}
     responses["4XX"] = error
@@ -95,12 +104,14 @@ def build() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     for resolver, signed in _resolvers():
         part = json.loads(resolver.get_openapi_json_schema(title="newsroom", version="1"))
-        cacheable = _cacheable(resolver)
+        cacheable = _routes_with(resolver, "cacheable")
+        pages = _routes_with(resolver, "pages_for_people")
         for path, operations in part["paths"].items():
             for method, operation in operations.items():
                 paths.setdefault(path, {})[method] = _operation(
                     operation,
                     cacheable=(method, path) in cacheable,
+                    pages=(method, path) in pages,
                     signed=(method, path) in signed,
                 )
         schemas |= part.get("components", {}).get("schemas", {})
@@ -134,15 +145,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail if the file is out of date")
     args = parser.parse_args(argv)
     wanted = render()
+    copies = (SPEC_PATH, LAYER_SPEC_PATH)
     if args.check:
-        if not SPEC_PATH.exists() or SPEC_PATH.read_text() != wanted:
+        stale = [p for p in copies if not p.exists() or p.read_text() != wanted]
+        for path in stale:
             print(
-                "docs/openapi.json is out of step with the code; run `make openapi`.",
+                f"{path.relative_to(PROJECT_ROOT)} is out of step with the code; "
+                "run `make openapi`.",
                 file=sys.stderr,
             )
-            return 1
-        return 0
-    SPEC_PATH.write_text(wanted)
+        return 1 if stale else 0
+    for path in copies:
+        path.write_text(wanted)
     return 0
 
 

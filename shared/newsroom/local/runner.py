@@ -118,22 +118,30 @@ def _names_resource(value: Any, logical_id: str) -> bool:
 
 
 def prepare_tables(
-    db: DynamoDBClient, template: dict[str, Any], *, content: Path | None
+    db: DynamoDBClient,
+    template: dict[str, Any],
+    *,
+    content: Path | None,
+    parameters: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, str], list[str]]:
     """Create the template's tables and secrets if missing, then import the articles under
     `content`.
 
-    Returns what each `!Ref` stands for locally (table names, parameter values) and the slugs
-    imported.
+    Returns what each `!Ref` stands for locally (table names, parameter values, with
+    `parameters` overriding the template's defaults) and the slugs imported.
 
     Raises
     ------
     LocalRunError
-        When the content is missing or invalid.
+        When a parameter override is not one the template allows, or the content is missing
+        or invalid.
     """
-    from newsroom.local.template import provision
+    from newsroom.local.template import ParameterOverrideError, provision
 
-    names = provision(db, template)
+    try:
+        names = provision(db, template, parameters=parameters)
+    except ParameterOverrideError as exc:
+        raise LocalRunError(str(exc)) from exc
     if content is None or CONTENT_TABLE not in names:
         return names, []
     if not content.exists():
@@ -173,7 +181,9 @@ class LocalSystem:
     Port 0 picks a free port. The process environment points at the emulator and holds the
     functions' variables while the system runs; `stop` restores it.
 
-    `handlers` (logical id → handler) stand in for functions' own, for tests of the plumbing.
+    `parameters` override template parameter defaults, as `sam deploy --parameter-overrides`
+    does (for example ``{"ApiDocs": "on"}``). `handlers` (logical id → handler) stand in for
+    functions' own, for tests of the plumbing.
 
     In a test::
 
@@ -191,9 +201,11 @@ class LocalSystem:
         content: Path | None = None,
         seed: bool = True,
         pool_size: int = DEFAULT_POOL_SIZE,
+        parameters: Mapping[str, str] | None = None,
         handlers: Mapping[str, Handler] | None = None,
     ) -> None:
         self.host = host
+        self.parameters = dict(parameters or {})
         self.port = port
         self.emulator_port = emulator_port
         self.content = content
@@ -291,7 +303,9 @@ class LocalSystem:
         )
         content = (self.content or default_content()) if self.seed else None
         try:
-            self.table_names, self.seeded = prepare_tables(db, template, content=content)
+            self.table_names, self.seeded = prepare_tables(
+                db, template, content=content, parameters=self.parameters
+            )
         except (BotoCoreError, ClientError) as exc:
             raise LocalRunError(
                 f"the emulator at {self.emulator.endpoint_url} did not accept the tables: {exc}"
@@ -418,6 +432,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="article files or directory to load at start (default: content/articles)",
     )
     parser.add_argument("--no-seed", action="store_true", help="load no articles at start")
+    parser.add_argument(
+        "--parameter-overrides",
+        metavar="NAME=VALUE",
+        nargs="*",
+        type=_parameter_override,
+        default=[],
+        help="template parameters other than their defaults, as for sam (e.g. ApiDocs=on)",
+    )
+
+
+def _parameter_override(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -429,6 +458,7 @@ def run(args: argparse.Namespace) -> int:
         emulator_port=args.emulator_port,
         content=args.content,
         seed=not args.no_seed,
+        parameters=dict(args.parameter_overrides),
     )
     stopping = threading.Event()
 
@@ -472,6 +502,12 @@ def _banner(system: LocalSystem) -> str:
             "newsroom is running locally (no Docker, no AWS)",
             f"  API        {api}",
             f"  articles   {api}/articles",
+            f"  contract   {api}/openapi.json",
+            *(
+                [f"  api docs   {api}/api-docs  (Swagger UI)"]
+                if _publishes_api_docs(system)
+                else []
+            ),
             f"  outbox     {api}/_local/outbox  ({outbox_note})",
             f"  emulator   {system.emulator_url}  ({emulator_note}; use it as AWS_ENDPOINT_URL)",
             f"  table      {table} ({len(system.seeded)} articles loaded)",
@@ -479,6 +515,10 @@ def _banner(system: LocalSystem) -> str:
             "Press Ctrl-C to stop.",
         ]
     )
+
+
+def _publishes_api_docs(system: LocalSystem) -> bool:
+    return system.table_names.get("ApiDocs") == "on"
 
 
 def _configure_logging() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
@@ -164,19 +165,54 @@ def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def provision(db: DynamoDBClient, template: dict[str, Any], *, prefix: str = "") -> dict[str, str]:
+class ParameterOverrideError(ValueError):
+    """A parameter override names no template parameter, or a value it does not allow."""
+
+
+def parameter_values(template: dict[str, Any], overrides: Mapping[str, str]) -> dict[str, str]:
+    """The template's parameter defaults with `overrides` (name → value) on top, checked as
+    CloudFormation checks them (`sam deploy --parameter-overrides`).
+
+    Raises
+    ------
+    ParameterOverrideError
+        When an override names no parameter or a value outside its `AllowedValues`.
+    """
+    declared = template.get("Parameters", {})
+    for name, value in overrides.items():
+        if name not in declared:
+            raise ParameterOverrideError(
+                f"template.yaml has no parameter {name!r} (it has: {', '.join(declared)})"
+            )
+        allowed = [str(v) for v in declared[name].get("AllowedValues", [])]
+        if allowed and value not in allowed:
+            raise ParameterOverrideError(
+                f"parameter {name} allows {', '.join(allowed)}, not {value!r}"
+            )
+    return parameter_defaults(template) | dict(overrides)
+
+
+def provision(
+    db: DynamoDBClient,
+    template: dict[str, Any],
+    *,
+    prefix: str = "",
+    parameters: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """Create what the functions need in the emulator: the template's tables and queues, the
     SSM SecureStrings named in its `NewsroomLocal` metadata (with a random value, if missing)
     and the SES identities it names there (verified, as an operator verifies them in AWS).
 
     Returns what every `!Ref` a function's environment uses stands for locally: table names,
     queue URLs and parameter values; and, keyed "Logical.Attribute", what an `!GetAtt` stands
-    for (a table's `Arn` and `StreamArn`, a queue's `Arn` and `QueueName`).
+    for (a table's `Arn` and `StreamArn`, a queue's `Arn` and `QueueName`). `parameters`
+    override the template's parameter defaults (see `parameter_values`).
     """
     import boto3
 
     endpoint, region = db.meta.endpoint_url, db.meta.region_name
-    names = parameter_defaults(template) | create_tables(db, template, prefix=prefix)
+    names = parameter_values(template, parameters or {})
+    names |= create_tables(db, template, prefix=prefix)
     names |= table_attributes(db, template, names)
     names |= create_queues(
         boto3.client("sqs", endpoint_url=endpoint, region_name=region), template, prefix=prefix
