@@ -86,7 +86,13 @@ def handle_get_api_docs() -> Response[str]:
 )
 @tracer.capture_method
 def handle_get_api_docs_file(
-    file: Annotated[str, Path(description="One of: " + ", ".join(apidocs.FILE_NAMES) + ".")],
+    file: Annotated[
+        str,
+        Path(
+            description="One of: " + ", ".join(apidocs.FILE_NAMES) + ".",
+            examples=list(apidocs.FILE_NAMES),
+        ),
+    ],
 ) -> Response[str]:
     return apidocs.file(file, published=articles_settings().api_docs)
 

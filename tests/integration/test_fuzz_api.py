@@ -63,7 +63,9 @@ def session() -> requests.Session:
 
 @pytest.fixture(scope="module")
 def api_url() -> Iterator[str]:
-    with LocalSystem(port=0, emulator_port=free_port()) as running:
+    # With the API docs published, so their routes are fuzzed as they answer when on (off,
+    # they answer as no route: tests/integration/test_api_docs.py).
+    with LocalSystem(port=0, emulator_port=free_port(), parameters={"ApiDocs": "on"}) as running:
         yield running.api_url
 
 

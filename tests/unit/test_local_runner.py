@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from newsroom.local.runner import function_environment
-from newsroom.local.template import functions, load_template, parameter_defaults, resources
+import argparse
+
+import pytest
+
+from newsroom.config import ArticlesSettings
+from newsroom.local.runner import add_arguments, function_environment
+from newsroom.local.template import (
+    ParameterOverrideError,
+    functions,
+    load_template,
+    parameter_defaults,
+    parameter_values,
+    resources,
+)
 
 LOCAL_API = "http://127.0.0.1:3000"
 
@@ -33,3 +45,44 @@ def test_without_a_local_api_url_unresolvable_variables_are_left_out() -> None:
     environment = function_environment(functions(template), parameter_defaults(template))
 
     assert "PUBLIC_BASE_URL" not in environment
+
+
+def test_parameter_override_replaces_the_default_and_reaches_the_function() -> None:
+    # Given the template, and ApiDocs turned on as `sam deploy --parameter-overrides` would
+    template = load_template()
+    names = parameter_values(template, {"ApiDocs": "on"}) | {"ContentTable": "ContentTable"}
+
+    # When the functions' environment is resolved
+    environment = function_environment(functions(template), names)
+
+    # Then the articles function's settings read it as on; the defaults of the rest stay
+    assert environment["API_DOCS"] == "on"
+    assert ArticlesSettings(
+        content_table_name="ContentTable", api_docs=environment["API_DOCS"]
+    ).api_docs
+    assert names["SenderEmail"] == parameter_defaults(template)["SenderEmail"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"ApiDoc": "on"}, "no parameter 'ApiDoc'"),
+        ({"ApiDocs": "yes"}, "allows off, on, not 'yes'"),
+    ],
+)
+def test_parameter_override_the_template_does_not_allow_is_refused_naming_it(
+    overrides: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ParameterOverrideError, match=named):
+        parameter_values(load_template(), overrides)
+
+
+def test_run_command_takes_sam_style_parameter_overrides() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+
+    args = parser.parse_args(["--parameter-overrides", "ApiDocs=on", "AlarmEmail=ops@example.com"])
+
+    assert dict(args.parameter_overrides) == {"ApiDocs": "on", "AlarmEmail": "ops@example.com"}
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--parameter-overrides", "ApiDocs"])

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from newsroom.local.openapi import SPEC_PATH, build, render
+from newsroom.local.openapi import LAYER_SPEC_PATH, SPEC_PATH, build, render
 from newsroom.local.template import functions, load_template
 
 SPEC: dict[str, Any] = json.loads(SPEC_PATH.read_text())
@@ -21,6 +21,10 @@ OPERATIONS = [
 
 def test_committed_contract_matches_the_code() -> None:
     assert SPEC_PATH.read_text() == render(), "run `make openapi` and commit docs/openapi.json"
+
+
+def test_layer_ships_the_same_contract_for_the_docs_page() -> None:
+    assert LAYER_SPEC_PATH.read_text() == render(), "run `make openapi` and commit both copies"
 
 
 def test_contract_is_a_valid_openapi_3_1_document() -> None:

@@ -163,6 +163,22 @@ def test_every_route_is_on_the_newsroom_api_with_its_throttling_and_error_shape(
         assert props.get("RestApiId") == {"Ref": api_name}, (function, event_name)
 
 
+def test_api_docs_are_unpublished_unless_the_deployment_turns_them_on(
+    template: TemplateDict,
+) -> None:
+    # Given the ApiDocs parameter and the function that serves /api-docs
+    parameter = template["Parameters"]["ApiDocs"]
+    (serving,) = {
+        function for function, _, props in api_events(template) if props["Path"] == "/api-docs"
+    }
+    variables = function_properties(template)[serving]["Environment"]["Variables"]
+
+    # Then it is off unless set, and the function reads that setting
+    assert parameter["Default"] == "off"
+    assert parameter["AllowedValues"] == ["off", "on"]
+    assert variables["API_DOCS"] == {"Ref": "ApiDocs"}
+
+
 # Least privilege
 
 

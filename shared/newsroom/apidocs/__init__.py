@@ -38,6 +38,8 @@ _FILES: dict[str, tuple[tuple[str, ...], str]] = {
     ),
 }
 FILE_NAMES = tuple(_FILES)
+# Where each file is inside a built layer (its packages are under python/).
+LAYER_PATHS = tuple("/".join(("python", *parts)) for parts, _ in _FILES.values())
 
 # Scripts and styles only from this API, nothing inline but Swagger UI's style attributes;
 # "Try it out" calls this same origin.

@@ -1,4 +1,5 @@
-"""Proves a built layer holds only aarch64 native extensions (Lambda arm64 cannot load x86-64)."""
+"""Proves a built layer holds only aarch64 native extensions (Lambda arm64 cannot load x86-64),
+and the data files its code reads (the API docs page's contract and Swagger UI)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import argparse
 import struct
 import sys
 from pathlib import Path
+
+from newsroom.apidocs import LAYER_PATHS
 
 _MACHINES = {0x3E: "x86-64", 0xB7: "aarch64", 0x03: "x86", 0x28: "arm"}
 # Native extensions the functions import on every cold start; missing one means a broken build.
@@ -32,13 +35,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{machine:8} {path.relative_to(args.layer_dir)}")
     wrong = [path for path, machine in found.items() if machine != "aarch64"]
     missing = [name for name in REQUIRED if not any(name in str(p) for p in found)]
+    missing += [path for path in LAYER_PATHS if not (args.layer_dir / path).is_file()]
     if not found or wrong or missing:
         print(
             f"FAIL: {len(wrong)} non-aarch64 extension(s); missing: {missing or 'none'}",
             file=sys.stderr,
         )
         return 1
-    print(f"OK: all {len(found)} native extensions in {args.layer_dir} are aarch64")
+    print(
+        f"OK: all {len(found)} native extensions in {args.layer_dir} are aarch64, "
+        f"and its {len(LAYER_PATHS)} API docs files are there"
+    )
     return 0
 
 
