@@ -58,7 +58,7 @@ def handle_get_article(
 
 
 # Swagger UI, published only when the ApiDocs parameter is on; otherwise these answer as
-# routes that do not exist (no 422 either, so nothing tells them apart).
+# routes the function does not have (404 route_not_found, never a 422 that would tell).
 API_DOCS_MAX_AGE_SECONDS = 300
 
 

@@ -197,8 +197,8 @@ class ServiceUnavailableError(NewsroomError):
 
 
 class ApiDocsNotPublishedError(NewsroomError):
-    """The API's documentation pages are off (template parameter `ApiDocs`): answered exactly
-    as a route that does not exist, so a deployment does not reveal that it has them."""
+    """The API's documentation pages are off (template parameter `ApiDocs`): answered as the
+    functions answer a route they do not have, and nothing more is said."""
 
     status_code = 404
     code = "route_not_found"

@@ -1,7 +1,8 @@
 """Swagger UI on the API's contract: published through the API when the deployment's ApiDocs
-parameter is "on", and answered as a route that does not exist when it is "off" (the default).
+parameter is "on", and answered as a route the function does not have when it is "off" (the
+default).
 
-Each test module runs its own local system (real HTTP, the real articles function, an emulator
+This module runs two local systems of its own (real HTTP, the real articles function, an emulator
 on a free port), once with the template's defaults and once with `ApiDocs=on`.
 """
 
