@@ -70,7 +70,7 @@ API_DOCS_MAX_AGE_SECONDS = 300
 )
 @tracer.capture_method
 def handle_get_api_docs() -> Response[str]:
-    return apidocs.page(published=articles_settings().api_docs, path=app.current_event.path)
+    return apidocs.page(published=articles_settings().api_docs)
 
 
 @app.get(

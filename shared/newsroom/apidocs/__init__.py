@@ -48,24 +48,25 @@ _POLICY = (
     "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
+# Links are relative, so the page works under a stage ("/v1") or a custom domain's base path.
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>newsroom API</title>
-<link rel="stylesheet" href="{prefix}swagger-ui.css">
+<link rel="stylesheet" href="api-docs/swagger-ui.css">
 </head>
 <body>
 <div id="swagger-ui">Loading the API description&hellip;</div>
-<script src="{prefix}swagger-ui.js"></script>
-<script src="{prefix}start.js"></script>
+<script src="api-docs/swagger-ui.js"></script>
+<script src="api-docs/start.js"></script>
 </body>
 </html>
 """
 
 
-def page(*, published: bool, path: str) -> Response[str]:
-    """The Swagger UI page, asked for at `path` (`.../api-docs`, perhaps with a slash after).
+def page(*, published: bool) -> Response[str]:
+    """The Swagger UI page (at `.../api-docs`; API Gateway routes no `/api-docs/` to it).
 
     Raises
     ------
@@ -74,9 +75,7 @@ def page(*, published: bool, path: str) -> Response[str]:
     """
     if not published:
         raise ApiDocsNotPublishedError()
-    # Links are relative, so the page works under a stage ("/v1") or a custom domain's path.
-    prefix = "" if path.endswith("/") else "api-docs/"
-    return _answer(_PAGE.format(prefix=prefix), "text/html; charset=utf-8")
+    return _answer(_PAGE, "text/html; charset=utf-8")
 
 
 def file(name: str, *, published: bool) -> Response[str]:
