@@ -40,7 +40,6 @@ from newsroom.models.comments import CommentStatus, Moderation, StoredComment
 from newsroom.models.common import Page
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 COMMENT_PREFIX = "COMMENT#"
@@ -118,16 +117,8 @@ def _stored_comment(item: dict[str, Any]) -> StoredComment:
     return StoredComment.model_validate(dynamo.from_item(item))
 
 
-class CommentTable:
+class CommentTable(dynamo.TableAccess):
     """Comment reads and writes on one content table."""
-
-    def __init__(self, table: str, db: DynamoDBClient | None = None) -> None:
-        self.table = table
-        self._db = db
-
-    @property
-    def db(self) -> DynamoDBClient:
-        return self._db or dynamo.client()
 
     # -- reads -------------------------------------------------------------------------------
 

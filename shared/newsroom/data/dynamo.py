@@ -46,6 +46,19 @@ def client() -> DynamoDBClient:
     return boto3.client("dynamodb", config=_CLIENT_CONFIG)
 
 
+class TableAccess:
+    """Reads and writes on one table, through `db` if given, else the process-wide client
+    (looked up per call, so a cleared client cache is seen)."""
+
+    def __init__(self, table: str, db: DynamoDBClient | None = None) -> None:
+        self.table = table
+        self._db = db
+
+    @property
+    def db(self) -> DynamoDBClient:
+        return self._db or client()
+
+
 def to_item(values: Mapping[str, Any]) -> Item:
     """Serialise plain Python values into a DynamoDB item, leaving out `None`s."""
     return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -18,9 +18,6 @@ from newsroom.data.articles import ARTICLE_SK, article_pk
 from newsroom.data.comments import COMMENT_PREFIX, comment_key
 from newsroom.models.articles import StoredArticle
 from newsroom.models.comments import StoredComment
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
 
 LEDGER_SK = "SENT"
 LEDGER_RETENTION = timedelta(days=30)
@@ -40,16 +37,8 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-class NotificationTable:
+class NotificationTable(dynamo.TableAccess):
     """Ledger writes and context reads on one content table."""
-
-    def __init__(self, table: str, db: DynamoDBClient | None = None) -> None:
-        self.table = table
-        self._db = db
-
-    @property
-    def db(self) -> DynamoDBClient:
-        return self._db or dynamo.client()
 
     def load_context(self, slug: str, parent_id: str | None) -> NotificationContext:
         """The article and the parent comment, in one `BatchGetItem`."""
