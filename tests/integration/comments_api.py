@@ -26,6 +26,7 @@ from functions.comments.app import lambda_handler
 from newsroom.config import articles_settings, comments_settings
 from newsroom.data import dynamo
 from newsroom.data.articles import article_pk
+from newsroom.data.comments import all_comment_items
 from newsroom.local.template import load_template, resources, table_create_kwargs
 from tests.apigw import Answer, invoke, rest_event
 
@@ -223,22 +224,7 @@ def article_comment_count(slug: str) -> int:
 
 def stored_comments(table: str, slug: str) -> list[dict[str, Any]]:
     """Every comment item of an article, whatever its status: a Query on its partition."""
-    items: list[dict[str, Any]] = []
-    query: dict[str, Any] = {
-        "TableName": table,
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :comment)",
-        "ExpressionAttributeValues": {
-            ":pk": {"S": article_pk(slug)},
-            ":comment": {"S": "COMMENT#"},
-        },
-        "ConsistentRead": True,
-    }
-    while True:
-        response = dynamo.client().query(**query)
-        items += [dynamo.from_item(item) for item in response.get("Items", [])]
-        if "LastEvaluatedKey" not in response:
-            return items
-        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return all_comment_items(dynamo.client(), table, slug)
 
 
 def stored_comment(table: str, slug: str, comment_id: str) -> dict[str, Any] | None:

@@ -40,6 +40,7 @@ from newsroom.models.comments import CommentStatus, Moderation, StoredComment
 from newsroom.models.common import Page
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 COMMENT_PREFIX = "COMMENT#"
@@ -111,6 +112,29 @@ def _comment_item(comment: StoredComment) -> dict[str, Any]:
         **comment.model_dump(mode="json"),
         **_index_values(comment),
     }
+
+
+def all_comment_items(db: DynamoDBClient, table: str, slug: str) -> list[dict[str, Any]]:
+    """Every comment item of an article whatever its status, as plain values: consistent
+    Queries over its partition, every page. For reconciling (the load run) and tests; no
+    request reads pending or spam comments this way.
+    """
+    items: list[dict[str, Any]] = []
+    query: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :comment)",
+        "ExpressionAttributeValues": {
+            ":pk": {"S": article_pk(slug)},
+            ":comment": {"S": COMMENT_PREFIX},
+        },
+        "ConsistentRead": True,
+    }
+    while True:
+        response = db.query(**query)
+        items += [dynamo.from_item(item) for item in response.get("Items", [])]
+        if "LastEvaluatedKey" not in response:
+            return items
+        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 def _stored_comment(item: dict[str, Any]) -> StoredComment:

@@ -638,28 +638,10 @@ def dead_letters(target: Target) -> int:
 
 def stored_comments(target: Target, slugs: Sequence[str]) -> list[dict[str, Any]]:
     """Every comment item of the articles, whatever its status: one Query per partition."""
-    from newsroom.data import dynamo
-    from newsroom.data.articles import article_pk
+    from newsroom.data.comments import all_comment_items
 
     db = target.db()
-    items: list[dict[str, Any]] = []
-    for slug in slugs:
-        query: dict[str, Any] = {
-            "TableName": target.content_table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :comment)",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": article_pk(slug)},
-                ":comment": {"S": "COMMENT#"},
-            },
-            "ConsistentRead": True,
-        }
-        while True:
-            response = db.query(**query)
-            items += [dynamo.from_item(item) for item in response.get("Items", [])]
-            if "LastEvaluatedKey" not in response:
-                break
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-    return items
+    return [item for slug in slugs for item in all_comment_items(db, target.content_table, slug)]
 
 
 # -- the run -------------------------------------------------------------------------------------
