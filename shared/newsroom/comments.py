@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets as random_tokens
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -13,6 +13,7 @@ from newsroom.errors import (
     CommentNotFoundError,
     CommentsClosedError,
     CommentTooLongError,
+    DuplicateCommentError,
     ParentCommentNotFoundError,
     StatusConflictError,
 )
@@ -35,6 +36,7 @@ from newsroom.privacy import avatar_key, commenter_key, duplicate_key, email_has
 if TYPE_CHECKING:
     from newsroom.config import CommentsSettings
     from newsroom.data.comments import FloodGuard, SpentToken, SubmissionContext
+    from newsroom.secrets import Keyring
 
 
 # A DynamoDB item holds 400 KiB (409,600 bytes); the raw and rendered text may take this much
@@ -46,15 +48,16 @@ class CommentStore(Protocol):
     """What comments need from storage (`newsroom.data.comments.CommentTable`)."""
 
     def load_context(
-        self, slug: str, *, commenter: str, parent_id: str | None
+        self, slug: str, *, commenters: Sequence[str], parent_id: str | None
     ) -> SubmissionContext: ...
 
     def insert(
         self,
         comment: StoredComment,
         *,
-        flood_guards: list[FloodGuard],
+        flood_guards: Sequence[FloodGuard],
         flood_interval: timedelta,
+        earlier_duplicate_keys: Sequence[str] = (),
     ) -> None: ...
 
     def get(self, slug: str, comment_id: str) -> StoredComment | None: ...
@@ -99,7 +102,7 @@ class CommentRules:
     """The collaborators and settings the comment logic runs with."""
 
     store: CommentStore
-    secret: Callable[[], bytes]
+    keys: Callable[[], Keyring]
     policy: ModerationPolicy = field(default_factory=ModerationPolicy)
     flood_interval: timedelta = timedelta(seconds=15)
     thread_depth: int = 5
@@ -109,11 +112,11 @@ class CommentRules:
     @classmethod
     def from_settings(cls, settings: CommentsSettings) -> CommentRules:
         from newsroom.data.comments import CommentTable
-        from newsroom.secrets import project_secret
+        from newsroom.secrets import project_keys
 
         return cls(
             store=CommentTable(settings.content_table_name),
-            secret=lambda: project_secret(settings.secret_parameter_name),
+            keys=lambda: project_keys(settings.secret_parameter_name),
             policy=ModerationPolicy(
                 max_links=settings.comment_max_links,
                 moderation_keys=tuple(settings.moderation_keys),
@@ -150,8 +153,9 @@ def submit(
         Comments are closed on it (by the author, or by age).
     ParentCommentNotFoundError
         `parent_id` is not an approved comment of this article.
-    DuplicateCommentError, CommentFloodError
-        The same comment again, or a second one too soon.
+    CommentFloodError
+        A second comment too soon (from the same IP or email). The same comment again is
+        answered as a held comment and not stored.
     CommentTooLongError
         Too large to store once rendered.
     """
@@ -160,10 +164,15 @@ def submit(
 
     rules = rules or default_rules()
     now = rules.clock()
-    secret = rules.secret()
+    keys = rules.keys()
+    secret = keys.current  # what is written is keyed with the current key only
     email = str(form.author_email)
     commenter = commenter_key(secret, form.author_name, email)
-    context = rules.store.load_context(slug, commenter=commenter, parent_id=form.parent_id)
+    context = rules.store.load_context(
+        slug,
+        commenters=[commenter_key(key, form.author_name, email) for key in keys.all],
+        parent_id=form.parent_id,
+    )
     article = context.article
     if article is None or not article.is_public(now):
         raise ArticleNotFoundError(slug)
@@ -215,14 +224,22 @@ def submit(
         commenter=commenter,
         duplicate_key=duplicate_key(secret, slug, email, form.body),
     )
-    rules.store.insert(
-        comment,
-        flood_guards=[
-            FloodGuard("ip", comment.ip_hash),
-            FloodGuard("email", email_hash(secret, email)),
-        ],
-        flood_interval=rules.flood_interval,
-    )
+    # The current key's guards are taken; the previous keys' are only checked.
+    flood_guards = [FloodGuard("ip", ip_hash(key, sender.ip)) for key in keys.all]
+    flood_guards += [FloodGuard("email", email_hash(key, email)) for key in keys.all]
+    try:
+        rules.store.insert(
+            comment,
+            flood_guards=flood_guards,
+            flood_interval=rules.flood_interval,
+            earlier_duplicate_keys=[
+                duplicate_key(key, slug, email, form.body) for key in keys.previous
+            ],
+        )
+    except DuplicateCommentError:
+        # Answered exactly as a held comment is, so that posting a public comment's text
+        # with candidate emails cannot tell which email wrote it (nothing is stored).
+        return CommentAccepted(id=comment.id, status="pending")
     # Never tell a spammer: spam is answered exactly like a held comment.
     return CommentAccepted(
         id=comment.id, status="approved" if comment.status == "approved" else "pending"

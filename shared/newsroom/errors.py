@@ -102,6 +102,9 @@ class ParentCommentNotFoundError(NewsroomError):
 
 
 class DuplicateCommentError(NewsroomError):
+    """Raised by storage; `newsroom.comments.submit` answers it as a held comment, so that no
+    answer tells whether an email wrote a text."""
+
     status_code = 409
     code = "duplicate_comment"
 

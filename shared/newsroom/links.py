@@ -43,6 +43,7 @@ _DESCRIPTIONS = {
 if TYPE_CHECKING:
     from newsroom.comments import CommentRules
     from newsroom.data.notifications import NotificationTable
+    from newsroom.secrets import Keyring
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,14 @@ class TokenLinks:
     """Makes the URLs in emails (satisfies `newsroom.notifications.Links`)."""
 
     base_url: str
-    secret: bytes
+    keys: Keyring
     article_url_template: str = "{base}/articles/{slug}"
 
     def article(self, slug: str) -> str:
         return self.article_url_template.format(base=self.base_url.rstrip("/"), slug=slug)
 
     def act(self, slug: str, comment_id: str, action: LinkAction) -> str:
-        token = sign(self.secret, slug=slug, comment_id=comment_id, action=action)
+        token = sign(self.keys, slug=slug, comment_id=comment_id, action=action)
         return f"{self.base_url.rstrip('/')}/links/{quote(token, safe='')}"
 
 
@@ -73,7 +74,7 @@ class LinkPage(BaseModel):
     done: bool = False
 
 
-def read_claim(secret: bytes, token: str, *, action_days: int, unsubscribe_days: int) -> LinkClaim:
+def read_claim(keys: Keyring, token: str, *, action_days: int, unsubscribe_days: int) -> LinkClaim:
     """The claim of a genuine, unexpired token.
 
     Raises
@@ -82,7 +83,7 @@ def read_claim(secret: bytes, token: str, *, action_days: int, unsubscribe_days:
     """
     longest = max(action_days, unsubscribe_days)
     try:
-        claim = verify(secret, token, max_age_seconds=longest * 86_400)
+        claim = verify(keys, token, max_age_seconds=longest * 86_400)
     except TokenExpiredError as exc:
         raise LinkExpiredError() from exc
     except TokenInvalidError as exc:
@@ -121,7 +122,7 @@ def spent_until(days: int, now: datetime | None = None) -> int:
 class LinkRules:
     """What following links needs: the secret, the lifetimes and the stores."""
 
-    secret: Callable[[], bytes]
+    keys: Callable[[], Keyring]
     action_days: int
     unsubscribe_days: int
     comments: CommentRules
@@ -133,25 +134,25 @@ class LinkRules:
         from newsroom.config import comments_settings
         from newsroom.data.comments import CommentTable
         from newsroom.data.notifications import NotificationTable
-        from newsroom.secrets import project_secret
+        from newsroom.secrets import project_keys
 
         settings = comments_settings()
 
-        def secret() -> bytes:
-            return project_secret(settings.secret_parameter_name)
+        def keys() -> Keyring:
+            return project_keys(settings.secret_parameter_name)
 
         return cls(
-            secret=secret,
+            keys=keys,
             action_days=settings.moderation_link_days,
             unsubscribe_days=settings.unsubscribe_link_days,
-            comments=CommentRules(store=CommentTable(settings.content_table_name), secret=secret),
+            comments=CommentRules(store=CommentTable(settings.content_table_name), keys=keys),
             notifications=NotificationTable(settings.content_table_name),
         )
 
 
 def _claim(token: str, rules: LinkRules) -> LinkClaim:
     return read_claim(
-        rules.secret(),
+        rules.keys(),
         token,
         action_days=rules.action_days,
         unsubscribe_days=rules.unsubscribe_days,

@@ -8,7 +8,7 @@ for good.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -29,6 +29,7 @@ from newsroom.tokens import LinkAction
 if TYPE_CHECKING:
     from newsroom.data.notifications import NotificationContext, NotificationTable
     from newsroom.models.comments import StoredComment
+    from newsroom.secrets import Keyring
 
 Kind = Literal["moderation", "new_comment", "reply", "comment_live"]
 
@@ -114,7 +115,9 @@ def plan(
 class Ledger(Protocol):
     """`newsroom.data.notifications.NotificationTable`'s sent-email ledger."""
 
-    def claim(self, key: str, *, now: datetime, lease: timedelta) -> bool: ...
+    def claim(
+        self, key: str, *, now: datetime, lease: timedelta, earlier: Sequence[str] = ()
+    ) -> bool: ...
 
     def settle(self, key: str, state: str, *, detail: str = "") -> None: ...
 
@@ -122,7 +125,9 @@ class Ledger(Protocol):
 
 
 def ledger_key(secret: bytes, notification: Notification) -> str:
-    """(comment, kind, recipient), the recipient as a keyed hash: the ledger holds no email."""
+    """(comment, kind, recipient), the recipient as a keyed hash: the ledger holds no email.
+
+    During a key rotation an email is known by each key's ledger key (see `deliver`)."""
     recipient = keyed_hash(secret, "recipient", normalise_email(notification.email.to))
     return f"SENT#{notification.comment_id}#{notification.kind}#{recipient[:32]}"
 
@@ -140,7 +145,7 @@ def deliver(
     ledger: Ledger,
     mailer: Mailer,
     sender: str,
-    secret: bytes,
+    keys: Keyring,
     lease: timedelta,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> DeliveryReport:
@@ -159,9 +164,11 @@ def deliver(
     sent = skipped = rejected = 0
     retry: list[str] = []
     for notification in notifications:
-        key = ledger_key(secret, notification)
+        key = ledger_key(keys.current, notification)
+        # An email sent before a key rotation is in the ledger under the previous key's entry.
+        earlier = [ledger_key(previous, notification) for previous in keys.previous]
         try:
-            if not ledger.claim(key, now=clock(), lease=lease):
+            if not ledger.claim(key, now=clock(), lease=lease, earlier=earlier):
                 skipped += 1
                 continue
         except ClaimHeldError:
@@ -195,8 +202,8 @@ class NotificationServices:
 
     table: NotificationTable
     mailer: Mailer
-    secret: Callable[[], bytes]
-    links: Callable[[bytes], Links]
+    keys: Callable[[], Keyring]
+    links: Callable[[Keyring], Links]
     sender: str
     moderators: list[str]
     moderation_link_days: int
@@ -208,15 +215,15 @@ class NotificationServices:
         from newsroom.data.notifications import NotificationTable
         from newsroom.links import TokenLinks
         from newsroom.mail import SesMailer
-        from newsroom.secrets import project_secret
+        from newsroom.secrets import project_keys
 
         settings = notifications_settings()
         return cls(
             table=NotificationTable(settings.content_table_name),
             mailer=SesMailer(),
-            secret=lambda: project_secret(settings.secret_parameter_name),
-            links=lambda secret: TokenLinks(
-                settings.public_base_url, secret, settings.article_url_template
+            keys=lambda: project_keys(settings.secret_parameter_name),
+            links=lambda keys: TokenLinks(
+                settings.public_base_url, keys, settings.article_url_template
             ),
             sender=settings.sender_email,
             moderators=settings.moderator_emails,
@@ -242,13 +249,13 @@ def handle_change(
         return DeliveryReport()
     services = services or NotificationServices.from_settings()
     context = services.table.load_context(new.slug, new.parent_id)
-    secret = services.secret()
+    keys = services.keys()
     due = plan(
         old,
         new,
         context,
         moderators=services.moderators,
-        links=services.links(secret),
+        links=services.links(keys),
         moderation_link_days=services.moderation_link_days,
     )
     return deliver(
@@ -256,6 +263,6 @@ def handle_change(
         ledger=services.table,
         mailer=services.mailer,
         sender=services.sender,
-        secret=secret,
+        keys=keys,
         lease=services.lease,
     )

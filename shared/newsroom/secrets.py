@@ -1,29 +1,120 @@
-"""The project secret (keys for hashes and signed links), from SSM Parameter Store, cached."""
+"""The project's keys (for keyed hashes, signed links and cursors), from SSM Parameter Store.
+
+The SecureString `SecretParameterName` holds the current key; `<name>-previous`, while it
+exists, the key it replaced. Everything new is keyed or signed with the current key; every
+lookup and every verification tries both, so rotating the key resets nothing (the procedure is
+in docs/operations.md). Both are read in one `GetParameters` call and kept a few minutes per
+container, so a rotation reaches every function within `SECRET_MAX_AGE_SECONDS`.
+"""
 
 from __future__ import annotations
 
-# Long enough that a rotated secret is picked up within minutes, short enough to cost nothing.
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
+
 SECRET_MAX_AGE_SECONDS = 300
 MIN_SECRET_BYTES = 32
+PREVIOUS_SUFFIX = "-previous"
 
 
 class SecretTooShortError(Exception):
     """The configured secret is too short to key an HMAC safely."""
 
 
-def project_secret(parameter_name: str) -> bytes:
-    """The decrypted SecureString `parameter_name`, cached for a few minutes per container.
+class SecretMissingError(Exception):
+    """The current key's parameter does not exist."""
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The current key, and the keys it replaced that are still honoured.
+
+    Write (hash, sign) with `current`; look up and verify with each of `all`, current first.
+    """
+
+    current: bytes
+    previous: tuple[bytes, ...] = ()
+
+    @property
+    def all(self) -> tuple[bytes, ...]:
+        return (self.current, *(key for key in self.previous if key != self.current))
+
+
+def previous_parameter_name(parameter_name: str) -> str:
+    """Where the key replaced by the current one is kept during a rotation."""
+    return parameter_name + PREVIOUS_SUFFIX
+
+
+def _ssm() -> SSMClient:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "ssm",
+        config=Config(
+            connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 2}
+        ),
+    )
+
+
+def _checked(name: str, value: str) -> bytes:
+    key = value.encode()
+    if len(key) < MIN_SECRET_BYTES:
+        raise SecretTooShortError(f"{name} must hold at least {MIN_SECRET_BYTES} bytes")
+    return key
+
+
+def read_keyring(parameter_name: str, ssm: SSMClient | None = None) -> Keyring:
+    """The current and previous keys, read now (one `GetParameters`, decrypted).
 
     Raises
     ------
+    SecretMissingError
+        When `parameter_name` does not exist.
     SecretTooShortError
-        When the parameter holds fewer than 32 bytes.
+        When a key holds fewer than 32 bytes.
     """
-    # Imported here: only the routes that hash or sign pay for the SSM client.
-    from aws_lambda_powertools.utilities import parameters
+    previous_name = previous_parameter_name(parameter_name)
+    response = (ssm or _ssm()).get_parameters(
+        Names=[parameter_name, previous_name], WithDecryption=True
+    )
+    values = {p["Name"]: p["Value"] for p in response.get("Parameters", [])}
+    if parameter_name not in values:
+        raise SecretMissingError(f"the SSM parameter {parameter_name} does not exist")
+    current = _checked(parameter_name, values[parameter_name])
+    previous = (_checked(previous_name, values[previous_name]),) if previous_name in values else ()
+    return Keyring(current=current, previous=previous)
 
-    value = parameters.get_parameter(parameter_name, decrypt=True, max_age=SECRET_MAX_AGE_SECONDS)
-    secret = str(value).encode()
-    if len(secret) < MIN_SECRET_BYTES:
-        raise SecretTooShortError(f"{parameter_name} must hold at least {MIN_SECRET_BYTES} bytes")
-    return secret
+
+class _KeyringCache:
+    """`read_keyring`, remembered per parameter for `SECRET_MAX_AGE_SECONDS`."""
+
+    def __init__(self, read: Callable[[str], Keyring], max_age: float) -> None:
+        self._read = read
+        self._max_age = max_age
+        self._kept: dict[str, tuple[float, Keyring]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, parameter_name: str) -> Keyring:
+        with self._lock:
+            kept = self._kept.get(parameter_name)
+            if kept is not None and time.monotonic() - kept[0] < self._max_age:
+                return kept[1]
+        keyring = self._read(parameter_name)
+        with self._lock:
+            self._kept[parameter_name] = (time.monotonic(), keyring)
+        return keyring
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+project_keys = _KeyringCache(read_keyring, SECRET_MAX_AGE_SECONDS)
+"""The project's keyring, cached a few minutes per container (``project_keys(name)``)."""

@@ -13,6 +13,8 @@ from typing import Literal
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from newsroom.secrets import Keyring
+
 LinkAction = Literal["approve", "spam", "trash", "unsubscribe"]
 _SALT = "newsroom.link.v1"
 
@@ -36,18 +38,21 @@ class LinkClaim:
     issued_at: datetime
 
 
-def _serializer(secret: bytes) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt=_SALT)
+def _serializer(keys: Keyring) -> URLSafeTimedSerializer:
+    # itsdangerous signs with the last key of the list and verifies with each of them.
+    return URLSafeTimedSerializer(list(reversed(keys.all)), salt=_SALT)
 
 
-def sign(secret: bytes, *, slug: str, comment_id: str, action: LinkAction) -> str:
-    """A URL-safe token for one action on one comment, with a fresh one-time id."""
+def sign(keys: Keyring, *, slug: str, comment_id: str, action: LinkAction) -> str:
+    """A URL-safe token for one action on one comment, with a fresh one-time id, signed with
+    the current key."""
     payload = {"s": slug, "c": comment_id, "a": action, "j": secrets.token_hex(16)}
-    return str(_serializer(secret).dumps(payload))
+    return str(_serializer(keys).dumps(payload))
 
 
-def verify(secret: bytes, token: str, *, max_age_seconds: int) -> LinkClaim:
-    """The claim a token makes, if it is ours, unaltered and young enough.
+def verify(keys: Keyring, token: str, *, max_age_seconds: int) -> LinkClaim:
+    """The claim a token makes, if it is ours (signed with any key of `keys`), unaltered and
+    young enough.
 
     Raises
     ------
@@ -57,7 +62,7 @@ def verify(secret: bytes, token: str, *, max_age_seconds: int) -> LinkClaim:
         Anything else wrong with it.
     """
     try:
-        payload, issued_at = _serializer(secret).loads(
+        payload, issued_at = _serializer(keys).loads(
             token, max_age=max_age_seconds, return_timestamp=True
         )
     except SignatureExpired as exc:

@@ -784,7 +784,8 @@ def test_replies_nest_to_depth_5_and_a_reply_to_depth_5_becomes_its_sibling(
         ),
     ],
 )
-def test_same_text_again_from_the_same_email_is_409_duplicate(
+def test_same_text_again_from_the_same_email_is_answered_as_held_and_not_stored(
+    quick_flood: None,
     content_table: str,
     slug: str,
     unique: str,
@@ -794,14 +795,61 @@ def test_same_text_again_from_the_same_email_is_409_duplicate(
     commenter = form(unique)
     first = accepted_id(post_comment(slug, commenter))
 
-    # When the same person posts the same text again, from another address, at once
-    answer = post_comment(slug, restate(commenter))
+    # When the same person posts the same text again, from another address, once flood
+    # control allows
+    answer = post_when_flood_allows(slug, restate(commenter))
 
-    # Then it is refused as a duplicate (the duplicate guard is reported before flood control)
-    assert answer.status == 409
-    assert answer.body["error"]["code"] == "duplicate_comment"
-    assert answer.body["error"]["message"].startswith("Duplicate comment detected")
+    # Then it is answered as a held comment is, and not stored a second time
+    assert answer.status == 201, answer.body
+    assert answer.body["status"] == "pending"
+    assert answer.body["id"] != first
     assert [c["id"] for c in stored_comments(content_table, slug)] == [first]
+
+
+def test_duplicate_within_the_flood_interval_is_refused_as_flood_not_as_duplicate(
+    content_table: str, slug: str, unique: str
+) -> None:
+    # Given a comment
+    commenter = form(unique)
+    first = accepted_id(post_comment(slug, commenter))
+
+    # When the same text comes again at once from the same email
+    answer = post_comment(slug, commenter)
+
+    # Then flood control answers (checked before duplicates), as for any second comment
+    assert answer.status == 429
+    assert answer.body["error"]["code"] == "comment_flood"
+    assert [c["id"] for c in stored_comments(content_table, slug)] == [first]
+
+
+def test_public_text_posted_with_candidate_emails_does_not_tell_which_email_wrote_it(
+    quick_flood: None, content_table: str, slug: str, unique: str
+) -> None:
+    # Given a published comment whose author's email an attacker wants to find
+    victim = form(unique, reader="victim")
+    approve_first_comment_of(slug, victim)
+    published = accepted_id(post_when_flood_allows(slug, victim | {"body": f"Public {unique}"}))
+    assert listed_ids(slug)[-1] == published
+
+    # When the attacker posts its text under the author's name with the right email and
+    # with a wrong one, each from an address of their own
+    answers = {}
+    followed_by = {}
+    for guess in (victim["author_email"], f"not-the-author-{unique}@example.org"):
+        ip = fresh_ip()
+        answers[guess] = post_when_flood_allows(
+            slug, victim | {"author_email": guess, "body": f"Public {unique}"}, ip=ip
+        )
+        followed_by[guess] = post_comment(slug, form(unique, reader=guess[:3]), ip=ip).status
+
+    # Then both answers look the same (status, body shape, headers), and both are followed
+    # by flood control in the same way: nothing tells the two emails apart
+    right, wrong = answers.values()
+    assert (right.status, right.body["status"]) == (wrong.status, wrong.body["status"])
+    assert (right.status, right.body["status"]) == (201, "pending")
+    assert set(right.body) == set(wrong.body)
+    assert set(right.headers) == set(wrong.headers)
+    assert set(followed_by.values()) == {429}
 
 
 def test_same_text_from_the_same_email_on_another_article_is_accepted(

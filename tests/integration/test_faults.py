@@ -39,7 +39,7 @@ from newsroom.data import dynamo
 from newsroom.data.articles import ARTICLE_SK, article_pk, save_article
 from newsroom.local.runner import LocalSystem, free_port
 from newsroom.privacy import commenter_key, duplicate_key, email_hash, ip_hash
-from newsroom.secrets import project_secret
+from newsroom.secrets import project_keys
 from tests.apigw import Answer
 from tests.http_client import Reply, loopback_address, request
 from tests.integration.articles_data import seed, stored_article
@@ -181,7 +181,7 @@ class Poster:
     def guard_keys(self) -> dict[str, str]:
         """pk of the duplicate guard, both flood guards and the commenter's profile, keyed as
         the comments function keys them (with the project secret)."""
-        secret = project_secret(os.environ["SECRET_PARAMETER_NAME"])
+        secret = project_keys(os.environ["SECRET_PARAMETER_NAME"]).current
         email, name, body = self.form["author_email"], self.form["author_name"], self.form["body"]
         return {
             "duplicate guard": f"GUARD#DUP#{duplicate_key(secret, self.slug, email, body)}",
@@ -509,12 +509,13 @@ def test_emails_keep_flowing_and_none_is_sent_for_a_refused_comment_through_the_
     site.held("a")
     assert site.wait_for_emails_about("a") == Counter(dict.fromkeys(site.moderators, 1))
 
-    # When the same comment is sent again (refused as a duplicate) and another reader posts
+    # When the same comment is sent again (refused: too soon, and a duplicate) and another
+    # reader posts
     again = site.post("a")
     site.held("b")
 
-    # Then the duplicate sent nothing, and the next comment's email arrives
-    assert again.status == 409
+    # Then the refused comment sent nothing, and the next comment's email arrives
+    assert again.status == 429
     assert site.wait_for_emails_about("b") == Counter(dict.fromkeys(site.moderators, 1))
     assert site.emails_about("a") == Counter(dict.fromkeys(site.moderators, 1))
 

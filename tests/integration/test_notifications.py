@@ -25,7 +25,7 @@ from newsroom.data.notifications import LEDGER_SK
 from newsroom.emails import Email
 from newsroom.local.outbox import Outbox, OutboxEmail
 from newsroom.notifications import Kind, Notification, ledger_key
-from newsroom.secrets import project_secret
+from newsroom.secrets import project_keys
 from tests.apigw import Answer, invoke, rest_event
 from tests.integration.articles_data import seed
 from tests.integration.comments_api import admin_action, form, own_content_table, post_comment
@@ -155,7 +155,7 @@ def stored(scene: Scene, comment_id: str) -> dict[str, Any]:
 def ledger_item(scene: Scene, comment_id: str, kind: Kind, recipient: str) -> dict[str, Any]:
     """The sent-email ledger's entry for (comment, kind, recipient), keyed as the function keys
     it, with the project secret."""
-    secret = project_secret(os.environ["SECRET_PARAMETER_NAME"])
+    secret = project_keys(os.environ["SECRET_PARAMETER_NAME"]).current
     blank = Email(to=recipient, subject="", text="", html="")
     key = ledger_key(secret, Notification(kind, comment_id, blank))
     response = dynamo.client().get_item(
@@ -613,7 +613,7 @@ def test_expired_moderation_link_is_refused_as_expired_and_changes_nothing(
     scene: Scene, held: HeldComment
 ) -> None:
     # Given an approve link for the held comment, genuine but signed eight days ago
-    secret = project_secret(os.environ["SECRET_PARAMETER_NAME"])
+    secret = project_keys(os.environ["SECRET_PARAMETER_NAME"]).current
     payload = {"s": scene.slug, "c": held.id, "a": "approve", "j": secrets.token_hex(16)}
     serializer = URLSafeTimedSerializer(secret, salt="newsroom.link.v1", signer=SignedEightDaysAgo)
     expired = str(serializer.dumps(payload))

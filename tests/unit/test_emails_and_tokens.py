@@ -9,9 +9,10 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from newsroom.emails import CommentView, header_safe, moderation_request, reply_notice
+from newsroom.secrets import Keyring
 from newsroom.tokens import TokenExpiredError, TokenInvalidError, sign, verify
 
-SECRET = b"s" * 32
+KEYS = Keyring(b"s" * 32)
 HOSTILE = CommentView(
     article_title="Evil\r\nBcc: victim@example.org",
     article_url="https://news.example/a",
@@ -58,46 +59,46 @@ def test_email_has_text_and_html_parts() -> None:
 
 
 def test_token_round_trips_its_claim() -> None:
-    token = sign(SECRET, slug="story", comment_id="c1", action="approve")
+    token = sign(KEYS, slug="story", comment_id="c1", action="approve")
 
-    claim = verify(SECRET, token, max_age_seconds=60)
+    claim = verify(KEYS, token, max_age_seconds=60)
 
     assert (claim.slug, claim.comment_id, claim.action) == ("story", "c1", "approve")
 
 
 def test_each_token_has_its_own_one_time_id() -> None:
-    one = verify(SECRET, sign(SECRET, slug="s", comment_id="c", action="spam"), max_age_seconds=9)
-    two = verify(SECRET, sign(SECRET, slug="s", comment_id="c", action="spam"), max_age_seconds=9)
+    one = verify(KEYS, sign(KEYS, slug="s", comment_id="c", action="spam"), max_age_seconds=9)
+    two = verify(KEYS, sign(KEYS, slug="s", comment_id="c", action="spam"), max_age_seconds=9)
 
     assert one.jti != two.jti
 
 
 @pytest.mark.parametrize("change", [lambda t: t[:-2] + "xx", lambda t: "A" + t[1:], str.upper])
 def test_tampered_token_is_refused(change: object) -> None:
-    token = sign(SECRET, slug="story", comment_id="c1", action="approve")
+    token = sign(KEYS, slug="story", comment_id="c1", action="approve")
 
     with pytest.raises(TokenInvalidError):
-        verify(SECRET, change(token), max_age_seconds=60)  # type: ignore[operator]
+        verify(KEYS, change(token), max_age_seconds=60)  # type: ignore[operator]
 
 
 def test_token_signed_with_another_secret_is_refused() -> None:
-    token = sign(b"o" * 32, slug="story", comment_id="c1", action="approve")
+    token = sign(Keyring(b"o" * 32), slug="story", comment_id="c1", action="approve")
 
     with pytest.raises(TokenInvalidError):
-        verify(SECRET, token, max_age_seconds=60)
+        verify(KEYS, token, max_age_seconds=60)
 
 
 def test_expired_token_is_refused() -> None:
-    token = sign(SECRET, slug="story", comment_id="c1", action="approve")
+    token = sign(KEYS, slug="story", comment_id="c1", action="approve")
 
     with pytest.raises(TokenExpiredError):
-        verify(SECRET, token, max_age_seconds=-1)
+        verify(KEYS, token, max_age_seconds=-1)
 
 
 def test_token_with_another_action_inside_is_refused() -> None:
-    forged = URLSafeTimedSerializer(SECRET, salt="newsroom.link.v1").dumps(
+    forged = URLSafeTimedSerializer(KEYS.current, salt="newsroom.link.v1").dumps(
         {"s": "story", "c": "c1", "a": "delete", "j": "x"}
     )
 
     with pytest.raises(TokenInvalidError):
-        verify(SECRET, forged, max_age_seconds=60)
+        verify(KEYS, forged, max_age_seconds=60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from newsroom.mail import PermanentMailError, TransientMailError
 from newsroom.models.articles import StoredArticle
 from newsroom.models.comments import Moderation, StoredComment
 from newsroom.notifications import Notification, deliver, plan
+from newsroom.secrets import Keyring
 
 NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
 SECRET = b"k" * 32
@@ -187,7 +189,11 @@ class FakeLedger:
     def __init__(self) -> None:
         self.state: dict[str, str] = {}
 
-    def claim(self, key: str, *, now: datetime, lease: timedelta) -> bool:
+    def claim(
+        self, key: str, *, now: datetime, lease: timedelta, earlier: Sequence[str] = ()
+    ) -> bool:
+        if any(self.state.get(k) in ("sent", "failed") for k in earlier):
+            return False
         if self.state.get(key) == "sending":
             raise ClaimHeldError(key)
         if key in self.state:
@@ -224,7 +230,7 @@ def send(items: list[Notification], ledger: FakeLedger, mailer: FakeMailer) -> A
         ledger=ledger,
         mailer=mailer,
         sender="n@example.com",
-        secret=SECRET,
+        keys=Keyring(SECRET),
         lease=timedelta(seconds=60),
         clock=lambda: NOW,
     )

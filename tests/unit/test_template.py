@@ -12,14 +12,17 @@ from newsroom.local.template import load_template, resources
 
 TemplateDict = dict[str, Any]
 
-SECRET_PARAMETER_ARN = {
-    "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
-    ":parameter${SecretParameterName}"
-}
+SECRET_PARAMETER_ARN = (
+    "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SecretParameterName}"
+)
+# The current key, and the one it replaced while a rotation is under way (newsroom.secrets).
 READ_THE_SECRET = {
     "Effect": "Allow",
-    "Action": "ssm:GetParameter",
-    "Resource": SECRET_PARAMETER_ARN,
+    "Action": "ssm:GetParameters",
+    "Resource": [
+        {"Fn::Sub": SECRET_PARAMETER_ARN},
+        {"Fn::Sub": SECRET_PARAMETER_ARN + "-previous"},
+    ],
 }
 SES_IDENTITY_ARN = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"
 SEND_AS_THE_SENDER_ONLY = {

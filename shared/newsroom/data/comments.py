@@ -61,6 +61,10 @@ def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
+def _duplicate_pk(duplicate_key: str) -> str:
+    return f"GUARD#DUP#{duplicate_key}"
+
+
 def thread_partition(slug: str) -> str:
     return f"THREAD#{slug}"
 
@@ -147,13 +151,16 @@ class CommentTable(dynamo.TableAccess):
     # -- reads -------------------------------------------------------------------------------
 
     def load_context(
-        self, slug: str, *, commenter: str, parent_id: str | None
+        self, slug: str, *, commenters: Sequence[str], parent_id: str | None
     ) -> SubmissionContext:
         """The article, whether the commenter had a comment approved, and the parent comment.
 
-        One `BatchGetItem` (repeated only for keys DynamoDB leaves unprocessed under load).
+        `commenters` are the commenter's keys, one per key of the keyring (during a rotation,
+        a returning commenter is known by the previous key's). One `BatchGetItem` (repeated
+        only for keys DynamoDB leaves unprocessed under load).
         """
-        keys = [_key(article_pk(slug), ARTICLE_SK), _key(f"COMMENTER#{commenter}", PROFILE_SK)]
+        keys = [_key(article_pk(slug), ARTICLE_SK)]
+        keys += [_key(f"COMMENTER#{c}", PROFILE_SK) for c in dict.fromkeys(commenters)]
         if parent_id is not None:
             keys.append(comment_key(slug, parent_id))
         found = {
@@ -161,14 +168,15 @@ class CommentTable(dynamo.TableAccess):
             for item in dynamo.batch_get(self.db, self.table, keys)
         }
         article = found.get((article_pk(slug), ARTICLE_SK))
-        profile = found.get((f"COMMENTER#{commenter}", PROFILE_SK))
+        profiles = [found.get((f"COMMENTER#{c}", PROFILE_SK)) for c in commenters]
         parent = found.get((article_pk(slug), COMMENT_PREFIX + parent_id)) if parent_id else None
         return SubmissionContext(
             article=None
             if article is None
             else StoredArticle.model_validate(dynamo.from_item(article)),
-            previously_approved=bool(
+            previously_approved=any(
                 profile and int(profile.get("approved_count", {}).get("N", "0")) > 0
+                for profile in profiles
             ),
             parent=None if parent is None else _stored_comment(parent),
         )
@@ -251,8 +259,14 @@ class CommentTable(dynamo.TableAccess):
         *,
         flood_guards: Sequence[FloodGuard],
         flood_interval: timedelta,
+        earlier_duplicate_keys: Sequence[str] = (),
     ) -> None:
         """Write a new comment with its guards, in one transaction.
+
+        `flood_guards` are taken (each the current key's hash; a guard whose kind repeats is
+        a previous key's, only checked); `earlier_duplicate_keys` are the duplicate keys the
+        previous keys give, only checked. A duplicate still takes the flood guards, so that
+        what follows a duplicate is what follows any comment (no answer tells them apart).
 
         Raises
         ------
@@ -260,10 +274,11 @@ class CommentTable(dynamo.TableAccess):
             The article was unpublished or closed since it was read.
         ParentCommentNotFoundError
             The parent is no longer approved.
-        DuplicateCommentError, CommentFloodError
-            A guard is already taken.
+        CommentFloodError
+            A flood guard is taken (checked before duplicates).
+        DuplicateCommentError
+            The same comment was stored before.
         """
-        now = comment.created_at
         actions: list[TransactWriteItemTypeDef] = []
         roles: list[str] = []
         article_key = _key(article_pk(comment.slug), ARTICLE_SK)
@@ -294,48 +309,31 @@ class CommentTable(dynamo.TableAccess):
                 }
             )
             roles.append("parent")
-        actions.append(
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": dynamo.to_item(
-                        {
-                            "pk": f"GUARD#DUP#{comment.duplicate_key}",
-                            "sk": GUARD_SK,
-                            "type": "duplicate_guard",
-                            "comment_pk": article_pk(comment.slug),
-                            "comment_sk": COMMENT_PREFIX + comment.id,
+        floods = self._flood_actions(comment, flood_guards, flood_interval)
+        actions += floods
+        roles += ["flood"] * len(floods)
+        for key in dict.fromkeys((comment.duplicate_key, *earlier_duplicate_keys)):
+            if key == comment.duplicate_key:
+                actions.append(
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": dynamo.to_item(
+                                {
+                                    "pk": _duplicate_pk(key),
+                                    "sk": GUARD_SK,
+                                    "type": "duplicate_guard",
+                                    "comment_pk": article_pk(comment.slug),
+                                    "comment_sk": COMMENT_PREFIX + comment.id,
+                                }
+                            ),
+                            "ConditionExpression": "attribute_not_exists(pk)",
                         }
-                    ),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-        )
-        roles.append("duplicate")
-        now_ms = int(now.timestamp() * 1000)
-        cutoff_ms = now_ms - int(flood_interval.total_seconds() * 1000)
-        for guard in flood_guards:
-            actions.append(
-                {
-                    "Update": {
-                        "TableName": self.table,
-                        "Key": _key(f"GUARD#FLOOD#{guard.kind}#{guard.key}", GUARD_SK),
-                        "UpdateExpression": "SET last_at_ms = :now, expires_at = :expires, "
-                        "#type = :type",
-                        "ConditionExpression": "attribute_not_exists(pk) OR last_at_ms <= :cutoff",
-                        "ExpressionAttributeNames": {"#type": "type"},
-                        "ExpressionAttributeValues": dynamo.to_item(
-                            {
-                                ":now": now_ms,
-                                ":cutoff": cutoff_ms,
-                                ":expires": int((now + 2 * flood_interval).timestamp()) + 60,
-                                ":type": "flood_guard",
-                            }
-                        ),
                     }
-                }
-            )
-            roles.append("flood")
+                )
+            else:
+                actions.append(self._absent(_key(_duplicate_pk(key), GUARD_SK)))
+            roles.append("duplicate")
         actions.append(
             {
                 "Put": {
@@ -350,16 +348,76 @@ class CommentTable(dynamo.TableAccess):
             actions.append(self._profile(comment.commenter, +1))
             roles.append("profile")
         failed = self._transact(actions, roles)
+        if failed == "duplicate":
+            # Nothing was written; take the flood guards as a stored comment would have.
+            failed = self._transact(floods, ["flood"] * len(floods)) if floods else None
+            if failed is None:
+                raise DuplicateCommentError()
         if failed == "article":
             raise CommentsClosedError()  # the caller checked existence just before
         if failed == "parent":
             raise ParentCommentNotFoundError()
-        if failed == "duplicate":
-            raise DuplicateCommentError()
         if failed == "flood":
             raise CommentFloodError(int(flood_interval.total_seconds()))
         if failed is not None:  # an id collision: vanishingly rare, safe to report as busy
             raise ServiceUnavailableError()
+
+    def _flood_actions(
+        self, comment: StoredComment, guards: Sequence[FloodGuard], interval: timedelta
+    ) -> list[TransactWriteItemTypeDef]:
+        """Take each kind's first guard (last comment now); check the others (previous keys'
+        hashes of the same IP or email) are not within the interval."""
+        now_ms = int(comment.created_at.timestamp() * 1000)
+        cutoff_ms = now_ms - int(interval.total_seconds() * 1000)
+        condition = "attribute_not_exists(pk) OR last_at_ms <= :cutoff"
+        actions: list[TransactWriteItemTypeDef] = []
+        taken: set[str] = set()
+        for guard in guards:
+            key = _key(f"GUARD#FLOOD#{guard.kind}#{guard.key}", GUARD_SK)
+            if guard.kind in taken:
+                actions.append(
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.table,
+                            "Key": key,
+                            "ConditionExpression": condition,
+                            "ExpressionAttributeValues": {":cutoff": {"N": str(cutoff_ms)}},
+                        }
+                    }
+                )
+                continue
+            taken.add(guard.kind)
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": key,
+                        "UpdateExpression": "SET last_at_ms = :now, expires_at = :expires, "
+                        "#type = :type",
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeNames": {"#type": "type"},
+                        "ExpressionAttributeValues": dynamo.to_item(
+                            {
+                                ":now": now_ms,
+                                ":cutoff": cutoff_ms,
+                                ":expires": int((comment.created_at + 2 * interval).timestamp())
+                                + 60,
+                                ":type": "flood_guard",
+                            }
+                        ),
+                    }
+                }
+            )
+        return actions
+
+    def _absent(self, key: dict[str, Any]) -> TransactWriteItemTypeDef:
+        return {
+            "ConditionCheck": {
+                "TableName": self.table,
+                "Key": key,
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
 
     def change_status(
         self,
@@ -458,7 +516,7 @@ class CommentTable(dynamo.TableAccess):
             {
                 "Delete": {
                     "TableName": self.table,
-                    "Key": _key(f"GUARD#DUP#{comment.duplicate_key}", GUARD_SK),
+                    "Key": _key(_duplicate_pk(comment.duplicate_key), GUARD_SK),
                 }
             },
         ]

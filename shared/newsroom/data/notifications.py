@@ -7,6 +7,7 @@ Claiming is a conditional write, so a redelivered stream record finds the email 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,10 @@ class NotificationContext:
     parent: StoredComment | None
 
 
+def _ledger_key(key: str) -> dynamo.Item:
+    return {"pk": {"S": key}, "sk": {"S": LEDGER_SK}}
+
+
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -56,44 +61,77 @@ class NotificationTable(dynamo.TableAccess):
             parent=StoredComment.model_validate(parent) if parent else None,
         )
 
-    def claim(self, key: str, *, now: datetime, lease: timedelta) -> bool:
+    def claim(
+        self, key: str, *, now: datetime, lease: timedelta, earlier: Sequence[str] = ()
+    ) -> bool:
         """Take the right to send the email `key`: True if ours to send, False if it was
         already sent (or given up on).
+
+        `earlier` are the same email's keys under the previous keys of a rotation: if one of
+        them was sent, so was this email.
 
         Raises
         ------
         ClaimHeldError
             When another attempt holds an unexpired claim.
         """
+        names = {"#state": "state"}
+        values = {":sending": "sending", ":now": _ms(now)}
+        claimable = "attribute_not_exists(pk) OR (#state = :sending AND lease_until_ms < :now)"
+        update: Any = {
+            "TableName": self.table,
+            "Key": _ledger_key(key),
+            "UpdateExpression": "SET #state = :sending, lease_until_ms = :lease, "
+            "expires_at = :expires, #type = :type",
+            "ConditionExpression": claimable,
+            "ExpressionAttributeNames": names | {"#type": "type"},
+            "ExpressionAttributeValues": dynamo.to_item(
+                values
+                | {
+                    ":lease": _ms(now + lease),
+                    ":expires": int((now + LEDGER_RETENTION).timestamp()),
+                    ":type": "sent_email",
+                }
+            ),
+        }
+        earlier = [k for k in dict.fromkeys(earlier) if k != key]
         try:
-            self.db.update_item(
-                TableName=self.table,
-                Key={"pk": {"S": key}, "sk": {"S": LEDGER_SK}},
-                UpdateExpression="SET #state = :sending, lease_until_ms = :lease, "
-                "expires_at = :expires, #type = :type",
-                ConditionExpression="attribute_not_exists(pk) OR "
-                "(#state = :sending AND lease_until_ms < :now)",
-                ExpressionAttributeNames={"#state": "state", "#type": "type"},
-                ExpressionAttributeValues=dynamo.to_item(
+            if not earlier:
+                self.db.update_item(**update, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+            else:
+                checks: list[Any] = [
                     {
-                        ":sending": "sending",
-                        ":lease": _ms(now + lease),
-                        ":now": _ms(now),
-                        ":expires": int((now + LEDGER_RETENTION).timestamp()),
-                        ":type": "sent_email",
+                        "ConditionCheck": {
+                            "TableName": self.table,
+                            "Key": _ledger_key(k),
+                            "ConditionExpression": claimable,
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": dynamo.to_item(values),
+                        }
                     }
-                ),
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
+                    for k in earlier
+                ]
+                self.db.transact_write_items(TransactItems=[{"Update": update}, *checks])
         except ClientError as exc:
-            if dynamo.error_code(exc) != "ConditionalCheckFailedException":
+            code = dynamo.error_code(exc)
+            if code == "ConditionalCheckFailedException":
+                held: Any = exc.response.get("Item", {})
+                states = [held.get("state", {}).get("S")]
+            elif code == "TransactionCanceledException":
+                states = self._states([key, *earlier])
+            else:
                 raise
-            held: Any = exc.response.get("Item", {})
-            state = held.get("state", {}).get("S")
-            if state == "sending":
+            if "sent" in states or "failed" in states:
+                return False
+            if "sending" in states:
                 raise ClaimHeldError(key) from exc
-            return False
+            raise  # cancelled for another reason (a conflict): the record is retried
         return True
+
+    def _states(self, keys: list[str]) -> list[str | None]:
+        """The ledger state of each key, read consistently (None: no entry)."""
+        found = dynamo.batch_get(self.db, self.table, [_ledger_key(k) for k in keys])
+        return [item.get("state", {}).get("S") for item in found]
 
     def settle(self, key: str, state: str, *, detail: str = "") -> None:
         """Record how a claimed email ended: ``sent`` or ``failed`` (never retried)."""

@@ -170,6 +170,8 @@ def forget_process_caches() -> None:
     ]
     for module in modules:
         for value in list(vars(module).values()):
+            if isinstance(value, type):
+                continue  # a cache's class, not a cache
             cache_clear = getattr(value, "cache_clear", None)
             if callable(cache_clear) and getattr(value, "__module__", None) == module.__name__:
                 cache_clear()
