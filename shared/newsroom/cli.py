@@ -13,6 +13,10 @@ from collections.abc import Sequence
 # subcommand words -> (module, help)
 _COMMANDS = {
     ("articles", "import"): ("newsroom.importer", "load Markdown/JSON articles into the table"),
+    ("secret", "rekey"): (
+        "newsroom.rekey",
+        "after a key rotation, re-derive what comments store under the current key",
+    ),
     ("run",): ("newsroom.local.runner", "run the whole system locally (no Docker, no AWS)"),
     ("invoke",): ("newsroom.local.invoke", "invoke one function with an event file, locally"),
 }

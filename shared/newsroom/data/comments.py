@@ -61,7 +61,7 @@ def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
-def _duplicate_pk(duplicate_key: str) -> str:
+def duplicate_pk(duplicate_key: str) -> str:
     return f"GUARD#DUP#{duplicate_key}"
 
 
@@ -320,7 +320,7 @@ class CommentTable(dynamo.TableAccess):
                             "TableName": self.table,
                             "Item": dynamo.to_item(
                                 {
-                                    "pk": _duplicate_pk(key),
+                                    "pk": duplicate_pk(key),
                                     "sk": GUARD_SK,
                                     "type": "duplicate_guard",
                                     "comment_pk": article_pk(comment.slug),
@@ -332,7 +332,7 @@ class CommentTable(dynamo.TableAccess):
                     }
                 )
             else:
-                actions.append(self._absent(_key(_duplicate_pk(key), GUARD_SK)))
+                actions.append(self._absent(_key(duplicate_pk(key), GUARD_SK)))
             roles.append("duplicate")
         actions.append(
             {
@@ -516,7 +516,7 @@ class CommentTable(dynamo.TableAccess):
             {
                 "Delete": {
                     "TableName": self.table,
-                    "Key": _key(_duplicate_pk(comment.duplicate_key), GUARD_SK),
+                    "Key": _key(duplicate_pk(comment.duplicate_key), GUARD_SK),
                 }
             },
         ]

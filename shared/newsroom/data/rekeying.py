@@ -1,0 +1,181 @@
+"""Re-deriving the keyed values stored with comments under the current key, after a rotation.
+
+A comment keeps what was derived from its author's name and email and its text with the key of
+the day it was posted: its `avatar`, its `commenter` key (and so the commenter profile that
+makes a returning commenter "previously approved") and its `duplicate_key` (and its duplicate
+guard). Each comment is moved in one transaction, conditional on the values read, so a comment
+changed meanwhile is left for the next run; then each old profile's count moves to the new
+profile in one transaction conditional on the count read. Running it again changes nothing.
+
+An operator's tool (a `Scan` of the whole table), never run on a request path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from newsroom.data import dynamo
+from newsroom.data.comments import COMMENT_PREFIX, GUARD_SK, PROFILE_SK, duplicate_pk
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What the current key gives for one comment."""
+
+    avatar: str
+    commenter: str
+    duplicate_key: str
+
+
+@dataclass
+class RekeyReport:
+    comments_seen: int = 0
+    comments_rekeyed: int = 0
+    profiles_moved: int = 0
+    changed_meanwhile: list[str] = field(default_factory=list)
+
+
+def _comments(db: DynamoDBClient, table: str) -> Iterator[dict[str, Any]]:
+    scan: dict[str, Any] = {
+        "TableName": table,
+        "FilterExpression": "#type = :comment",
+        "ExpressionAttributeNames": {"#type": "type"},
+        "ExpressionAttributeValues": {":comment": {"S": "comment"}},
+        "ConsistentRead": True,
+    }
+    while True:
+        response = db.scan(**scan)
+        for item in response.get("Items", []):
+            yield dynamo.from_item(item)
+        if "LastEvaluatedKey" not in response:
+            return
+        scan["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def rekey_comments(
+    db: DynamoDBClient, table: str, derive: Callable[[dict[str, Any]], Derived]
+) -> RekeyReport:
+    """Give every comment the values `derive` makes of it, moving guards and profiles along."""
+    report = RekeyReport()
+    moved_profiles: dict[str, str] = {}  # old commenter key -> new
+    for comment in _comments(db, table):
+        report.comments_seen += 1
+        new = derive(comment)
+        if comment.get("commenter") != new.commenter:
+            moved_profiles[str(comment["commenter"])] = new.commenter
+        old = Derived(
+            avatar=str(comment.get("avatar")),
+            commenter=str(comment.get("commenter")),
+            duplicate_key=str(comment.get("duplicate_key")),
+        )
+        if old == new:
+            continue
+        if _move_comment(db, table, comment, old, new):
+            report.comments_rekeyed += 1
+        else:
+            report.changed_meanwhile.append(str(comment["id"]))
+    for old_key, new_key in moved_profiles.items():
+        if _move_profile(db, table, old_key, new_key):
+            report.profiles_moved += 1
+    return report
+
+
+def _move_comment(
+    db: DynamoDBClient, table: str, comment: dict[str, Any], old: Derived, new: Derived
+) -> bool:
+    comment_sk = COMMENT_PREFIX + str(comment["id"])
+    actions: list[Any] = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": dynamo.to_item({"pk": comment["pk"], "sk": comment["sk"]}),
+                "UpdateExpression": "SET avatar = :avatar, commenter = :commenter, "
+                "duplicate_key = :duplicate",
+                "ConditionExpression": "commenter = :old_commenter AND "
+                "duplicate_key = :old_duplicate",
+                "ExpressionAttributeValues": dynamo.to_item(
+                    {
+                        ":avatar": new.avatar,
+                        ":commenter": new.commenter,
+                        ":duplicate": new.duplicate_key,
+                        ":old_commenter": old.commenter,
+                        ":old_duplicate": old.duplicate_key,
+                    }
+                ),
+            }
+        }
+    ]
+    if old.duplicate_key != new.duplicate_key:
+        guard = {
+            "sk": GUARD_SK,
+            "type": "duplicate_guard",
+            "comment_pk": comment["pk"],
+            "comment_sk": comment_sk,
+        }
+        actions.append(
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": dynamo.to_item({"pk": duplicate_pk(new.duplicate_key), **guard}),
+                }
+            }
+        )
+        actions.append(
+            {
+                "Delete": {
+                    "TableName": table,
+                    "Key": dynamo.to_item({"pk": duplicate_pk(old.duplicate_key), "sk": GUARD_SK}),
+                }
+            }
+        )
+    try:
+        db.transact_write_items(TransactItems=actions)
+    except ClientError as exc:
+        if dynamo.error_code(exc) == "TransactionCanceledException":
+            return False
+        raise
+    return True
+
+
+def _move_profile(db: DynamoDBClient, table: str, old_key: str, new_key: str) -> bool:
+    """Add the old profile's approvals to the new one and delete it, if it still holds what was
+    read; False if there was nothing to move or it changed meanwhile."""
+    old = {"pk": {"S": f"COMMENTER#{old_key}"}, "sk": {"S": PROFILE_SK}}
+    found = db.get_item(TableName=table, Key=old, ConsistentRead=True).get("Item")
+    if found is None:
+        return False
+    count = found.get("approved_count", {"N": "0"})
+    try:
+        db.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": f"COMMENTER#{new_key}"}, "sk": {"S": PROFILE_SK}},
+                        "UpdateExpression": "ADD approved_count :count SET #type = :type",
+                        "ExpressionAttributeNames": {"#type": "type"},
+                        "ExpressionAttributeValues": {":count": count, ":type": {"S": "commenter"}},
+                    }
+                },
+                {
+                    "Delete": {
+                        "TableName": table,
+                        "Key": old,
+                        "ConditionExpression": "approved_count = :count",
+                        "ExpressionAttributeValues": {":count": count},
+                    }
+                },
+            ]
+        )
+    except ClientError as exc:
+        if dynamo.error_code(exc) == "TransactionCanceledException":
+            return False
+        raise
+    return True

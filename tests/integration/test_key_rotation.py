@@ -1,0 +1,266 @@
+"""Rotating the project key resets nothing: with the replaced key kept as the previous one,
+returning commenters stay "previously approved", duplicates and flood control still hold, links
+already mailed still work, and a redelivered stream record sends nothing twice. New hashes and
+signatures use the new key; once the previous key is removed, what it signed stops working."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets as random
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+from newsroom.cli import main as cli_main
+from newsroom.config import comments_settings
+from newsroom.secrets import Keyring, previous_parameter_name, project_keys
+from newsroom.tokens import TokenInvalidError, verify
+from tests.integration.comments_api import (
+    approve_first_comment_of,
+    fresh_ip,
+    post_comment,
+    post_when_flood_allows,
+    stored_comments,
+)
+from tests.integration.notifications_stream import batch, handle
+from tests.integration.test_notifications import (
+    ALL_DONE,
+    JSON,
+    HeldComment,
+    Scene,
+    error_code,
+    follow,
+    form,
+    held,
+    inserted,
+    moderation_links,
+    only_email_to,
+    post,
+    scene,
+    stored,
+    tally,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
+    from pytest_localstack.session import RunningSession
+
+pytestmark = pytest.mark.integration
+__all__ = ["held", "scene"]  # fixtures this module uses from test_notifications
+
+
+@dataclass
+class Rotation:
+    """Rotates the emulator's project key the way docs/operations.md says an operator does."""
+
+    ssm: SSMClient
+    name: str
+    original: str
+
+    def rotate(self) -> Keyring:
+        """Keep the current key as the previous one, and put a new current key."""
+        current = self._value(self.name)
+        self._put(previous_parameter_name(self.name), current)
+        self._put(self.name, random.token_urlsafe(48))
+        return self._forget()
+
+    def drop_previous(self) -> Keyring:
+        """The last step: the replaced key is no longer honoured."""
+        self.ssm.delete_parameter(Name=previous_parameter_name(self.name))
+        return self._forget()
+
+    def restore(self) -> None:
+        self._put(self.name, self.original)
+        with contextlib.suppress(self.ssm.exceptions.ParameterNotFound):
+            self.ssm.delete_parameter(Name=previous_parameter_name(self.name))
+        self._forget()
+
+    def _value(self, name: str) -> str:
+        return self.ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+
+    def _put(self, name: str, value: str) -> None:
+        self.ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+
+    def _forget(self) -> Keyring:
+        # Every function reads the keys again within SECRET_MAX_AGE_SECONDS; here at once.
+        project_keys.cache_clear()
+        return project_keys(self.name)
+
+
+@pytest.fixture
+def rotation(localstack: RunningSession, tables: dict[str, str]) -> Iterator[Rotation]:
+    ssm: SSMClient = localstack.boto3.client("ssm")
+    name = os.environ["SECRET_PARAMETER_NAME"]
+    value = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    rotation = Rotation(ssm, name, value)
+    try:
+        yield rotation
+    finally:
+        rotation.restore()
+
+
+@pytest.fixture
+def quick_flood(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Flood control's shortest interval, for tests where one commenter posts twice."""
+    monkeypatch.setenv("FLOOD_INTERVAL_SECONDS", "1")
+    comments_settings.cache_clear()
+    yield
+    comments_settings.cache_clear()
+
+
+def test_rotation_keeps_the_replaced_key_as_previous(rotation: Rotation) -> None:
+    before = project_keys(rotation.name)
+
+    after = rotation.rotate()
+
+    assert after.previous == (before.current,)
+    assert after.current != before.current
+    assert after.all == (after.current, before.current)
+
+
+def test_commenter_approved_before_a_rotation_is_still_previously_approved(
+    quick_flood: None, scene: Scene, rotation: Rotation
+) -> None:
+    # Given a commenter whose first comment a moderator approved
+    commenter = form(scene.unique, reader="regular")
+    approve_first_comment_of(scene.slug, commenter)
+
+    # When the key is rotated and they comment again
+    rotation.rotate()
+    answer = post_when_flood_allows(scene.slug, commenter | {"body": "Back again."})
+
+    # Then they are still known: the comment is published at once
+    assert answer.status == 201, answer.body
+    assert answer.body["status"] == "approved"
+
+
+def test_same_text_after_a_rotation_is_still_a_duplicate(
+    quick_flood: None, scene: Scene, rotation: Rotation
+) -> None:
+    # Given a comment
+    commenter = form(scene.unique, reader="a")
+    first = post_comment(scene.slug, commenter)
+    assert first.status == 201, first.body
+
+    # When the key is rotated and the same text comes again from the same email
+    rotation.rotate()
+    again = post_when_flood_allows(scene.slug, commenter)
+
+    # Then it is answered as held and not stored
+    assert (again.status, again.body["status"]) == (201, "pending")
+    assert [c["id"] for c in stored_comments(scene.table, scene.slug)] == [first.body["id"]]
+
+
+def test_flood_guard_taken_before_a_rotation_still_applies(
+    scene: Scene, rotation: Rotation
+) -> None:
+    # Given a comment from one address
+    ip = fresh_ip()
+    assert post_comment(scene.slug, form(scene.unique, reader="a"), ip=ip).status == 201
+
+    # When the key is rotated and another comment comes from that address at once
+    rotation.rotate()
+    answer = post_comment(scene.slug, form(scene.unique, reader="b"), ip=ip)
+
+    # Then flood control still refuses it
+    assert answer.status == 429
+
+
+def test_link_mailed_before_a_rotation_still_works(
+    scene: Scene, held: HeldComment, rotation: Rotation
+) -> None:
+    # Given the approve link of a moderation email sent before the rotation
+    token = held.links["approve"]
+
+    # When the key is rotated and the moderator presses the button
+    rotation.rotate()
+    answer = follow(token, accept=JSON)
+
+    # Then the comment is approved
+    assert answer.status == 200, answer.body
+    assert stored(scene, held.id)["status"] == "approved"
+
+
+def test_links_mailed_after_a_rotation_are_signed_with_the_new_key(
+    scene: Scene, rotation: Rotation
+) -> None:
+    # Given a rotated key
+    keys = rotation.rotate()
+
+    # When a comment is held and its moderation email goes out
+    comment = post(scene, "a")
+    assert handle(batch(inserted(scene, comment))) == ALL_DONE
+    token = moderation_links(only_email_to(scene.moderators[0]))["approve"]
+
+    # Then its links verify with the new key alone, and not with the replaced one
+    assert verify(Keyring(keys.current), token, max_age_seconds=60).comment_id == comment
+    with pytest.raises(TokenInvalidError):
+        verify(Keyring(keys.previous[0]), token, max_age_seconds=60)
+
+
+def test_record_redelivered_after_a_rotation_sends_nothing_twice(
+    scene: Scene, rotation: Rotation
+) -> None:
+    # Given a held comment whose moderation emails went out
+    comment = post(scene, "a")
+    record = inserted(scene, comment)
+    assert handle(batch(record)) == ALL_DONE
+    sent = tally(scene)
+
+    # When the key is rotated and Lambda delivers the record again
+    rotation.rotate()
+    assert handle(batch(record)) == ALL_DONE
+
+    # Then nobody got a second email
+    assert tally(scene) == sent == Counter(dict.fromkeys(scene.moderators, 1))
+
+
+def test_links_of_a_key_no_longer_honoured_are_refused(
+    scene: Scene, held: HeldComment, rotation: Rotation
+) -> None:
+    # Given a link mailed before a rotation
+    token = held.links["approve"]
+    rotation.rotate()
+
+    # When the previous key is removed (the procedure's last step) and the link is followed
+    rotation.drop_previous()
+    answer = follow(token, accept=JSON)
+
+    # Then it is refused as invalid, and the comment is still held
+    assert (answer.status, error_code(answer)) == (400, "link_invalid")
+    assert stored(scene, held.id)["status"] == "pending"
+
+
+def test_rekey_after_a_rotation_keeps_avatars_and_survives_the_previous_keys_removal(
+    quick_flood: None, scene: Scene, rotation: Rotation, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a commenter with an approved comment, made before a rotation
+    commenter = form(scene.unique, reader="regular")
+    first = approve_first_comment_of(scene.slug, commenter)
+    avatar_before = stored(scene, first)["avatar"]
+
+    # When the key is rotated, the stored comments rekeyed (twice: the second finds nothing
+    # to do) and the previous key removed
+    rotation.rotate()
+    rekey = ["secret", "rekey", "--table", scene.table, "--parameter", rotation.name]
+    assert cli_main(rekey) == 0
+    assert cli_main(rekey) == 0
+    rotation.drop_previous()
+    printed = [line for line in capsys.readouterr().out.splitlines() if "rekeyed" in line]
+
+    # Then the commenter is still previously approved, keeps one avatar across all their
+    # comments, and the same text again is still a duplicate
+    again = post_when_flood_allows(scene.slug, commenter | {"body": "Back after the rotation."})
+    assert (again.status, again.body["status"]) == (201, "approved"), again.body
+    avatars = {stored(scene, cid)["avatar"] for cid in (first, again.body["id"])}
+    assert len(avatars) == 1
+    assert avatars != {avatar_before}
+    duplicate = post_when_flood_allows(scene.slug, commenter | {"body": "Back after the rotation."})
+    assert (duplicate.status, duplicate.body["status"]) == (201, "pending")
+    assert len(stored_comments(scene.table, scene.slug)) == 2
+    assert printed[0].endswith("1 rekeyed, 1 commenter profiles moved")
+    assert printed[1].endswith("0 rekeyed, 0 commenter profiles moved")
