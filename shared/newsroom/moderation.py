@@ -7,9 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from newsroom.rendered import read_html
+
 Status = Literal["approved", "pending", "spam"]
 
-# A link is anything a reader could follow: a scheme URL or a bare www. address.
+# Outside a link element, a link is text a reader could follow: a scheme URL, a bare www.
+# address.
 _LINK = re.compile(r"(?i)(?:\b(?:https?|ftp)://|\bmailto:|\bwww\.)")
 
 
@@ -49,6 +52,7 @@ class Submission:
     ip: str
     user_agent: str = ""
     honeypot: str | None = None
+    body_html: str = ""  # the body as rendered: what readers see and follow
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,12 @@ _EXPLANATIONS = {
 }
 
 
-def count_links(text: str) -> int:
-    return len(_LINK.findall(text))
+def count_links(html: str) -> int:
+    """The links in a comment as rendered: every link element (however its source spelled
+    the address: character references, autolinks, email autolinks), plus link-looking text
+    outside them. Counting the source instead misses ``[x](&#104;ttps://...)``."""
+    rendered = read_html(html)
+    return rendered.links + len(_LINK.findall(rendered.text_outside_links))
 
 
 def matching_key(keys: Iterable[str], submission: Submission) -> str | None:
@@ -88,6 +96,8 @@ def matching_key(keys: Iterable[str], submission: Submission) -> str | None:
         submission.author_email,
         submission.author_url or "",
         submission.body,
+        # What readers see: a word spelled with character references in the source.
+        read_html(submission.body_html).text,
         submission.ip,
         submission.user_agent,
     ]
@@ -109,7 +119,7 @@ def judge(
         return Verdict("spam", "disallowed_keyword", key)
     if policy.moderate_all:
         return Verdict("pending", "moderate_all")
-    if policy.max_links and count_links(submission.body) >= policy.max_links:
+    if policy.max_links and count_links(submission.body_html) >= policy.max_links:
         return Verdict("pending", "too_many_links")
     if (key := matching_key(policy.moderation_keys, submission)) is not None:
         return Verdict("pending", "moderation_keyword", key)
