@@ -15,6 +15,7 @@ from newsroom.config import comments_settings
 from newsroom.http import (
     cacheable,
     install_error_handlers,
+    never_cached,
     page_or_json,
     pages_for_people,
     precheck_json_body,
@@ -113,7 +114,11 @@ def handle_get_comment(slug: SlugParam, comment_id: CommentIdParam) -> PublicCom
     return comments.get_public(slug, comment_id)
 
 
-@app.get("/admin/comments", summary="Moderation queue: comments with one status")
+@app.get(
+    "/admin/comments",
+    middlewares=[never_cached],
+    summary="Moderation queue: comments with one status",
+)
 @tracer.capture_method
 def handle_list_moderation_queue(
     status: Annotated[CommentStatus, Query()] = "pending",
@@ -123,7 +128,11 @@ def handle_list_moderation_queue(
     return comments.list_for_moderation(status, limit=limit, cursor=cursor)
 
 
-@app.post("/admin/comments/<slug>/<comment_id>/<action>", summary="Approve, spam or trash")
+@app.post(
+    "/admin/comments/<slug>/<comment_id>/<action>",
+    middlewares=[never_cached],
+    summary="Approve, spam or trash",
+)
 @tracer.capture_method
 def handle_post_moderation(
     slug: SlugParam,
@@ -134,7 +143,11 @@ def handle_post_moderation(
     return comments.moderate(slug, comment_id, action, by=moderator)
 
 
-@app.delete("/admin/comments/<slug>/<comment_id>", summary="Delete a comment for good")
+@app.delete(
+    "/admin/comments/<slug>/<comment_id>",
+    middlewares=[never_cached],
+    summary="Delete a comment for good",
+)
 @tracer.capture_method
 def handle_delete_comment(slug: SlugParam, comment_id: CommentIdParam) -> Response[None]:
     comments.delete(slug, comment_id)

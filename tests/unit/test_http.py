@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from newsroom.errors import ArticleNotFoundError, ServiceUnavailableError
-from newsroom.http import cacheable, install_error_handlers
+from newsroom.http import _refuse_duplicate_keys, cacheable, install_error_handlers
 from newsroom.models.common import ErrorBody
 from tests.apigw import LambdaContext, rest_event
 
@@ -127,3 +127,33 @@ def test_body_flagged_base64_that_is_not_base64_is_400_not_a_crash() -> None:
     assert answer is not None
     assert answer["statusCode"] == 400
     assert json.loads(answer["body"])["error"]["code"] == "malformed_request"
+
+
+class CountedKey(str):
+    """A JSON key that counts how often it is compared for equality."""
+
+    comparisons = 0
+
+    def __eq__(self, other: object) -> bool:
+        CountedKey.comparisons += 1
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+
+def test_duplicate_key_check_compares_keys_a_bounded_number_of_times() -> None:
+    # Given an object of 2,000 distinct keys (well within a 64 KB body)
+    pairs = [(CountedKey(f"k{n}"), n) for n in range(2_000)]
+    CountedKey.comparisons = 0
+
+    # When the body reader checks it for duplicate keys
+    checked = _refuse_duplicate_keys(pairs)  # type: ignore[arg-type]
+
+    # Then it looked at each key about once, not once per other key (quadratic)
+    assert len(checked) == 2_000
+    assert CountedKey.comparisons <= 2 * len(pairs)
+
+
+def test_duplicate_key_is_still_refused_naming_it() -> None:
+    with pytest.raises(ValueError, match="duplicate key 'b'"):
+        _refuse_duplicate_keys([("a", 1), ("b", 2), ("c", 3), ("b", 4)])
