@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
 
 from newsroom.local import emulator as local_emulator
 from newsroom.local.runner import free_port, function_environment
@@ -32,6 +33,15 @@ TABLE_PREFIX = f"test-{uuid.uuid4().hex[:8]}-"
 # Where links in emails point during tests (no server listens there; tests follow links
 # by handing the token to the handler).
 LINK_BASE_URL = "http://newsroom.test"
+
+
+# Property tests: CI runs the same examples every time and keeps no database, so a run cannot
+# fail on one clone and pass on the next; a developer's run keeps exploring new examples, and
+# replays what it found before from .hypothesis/ (failures found that way are pinned with
+# @example). HYPOTHESIS_PROFILE=ci picks CI's (.ci/run sets it).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -14,6 +14,7 @@ from newsroom.errors import (
     CommentsClosedError,
     CommentTooLongError,
     DuplicateCommentError,
+    EmptyCommentError,
     ParentCommentNotFoundError,
     StatusConflictError,
 )
@@ -28,6 +29,7 @@ from newsroom.models.comments import (
     PublicComment,
     StatusChange,
     StoredComment,
+    has_visible_text,
 )
 from newsroom.models.common import Page
 from newsroom.moderation import ModerationPolicy, Submission, judge
@@ -158,8 +160,11 @@ def submit(
         answered as a held comment and not stored.
     CommentTooLongError
         Too large to store once rendered.
+    EmptyCommentError
+        The text renders as nothing a reader could see.
     """
     from newsroom.data.comments import FloodGuard
+    from newsroom.rendered import read_html
     from newsroom.rendering import render_comment
 
     rules = rules or default_rules()
@@ -183,6 +188,8 @@ def submit(
     ):
         raise CommentsClosedError()
     body_html = render_comment(form.body)
+    if not has_visible_text(read_html(body_html).text):
+        raise EmptyCommentError()  # Markdown that renders to nothing, such as "[]()"
     if len(form.body.encode()) + len(body_html.encode()) > MAX_STORED_TEXT_BYTES:
         raise CommentTooLongError()
     comment_id = new_comment_id(now)
@@ -198,6 +205,7 @@ def submit(
             ip=sender.ip,
             user_agent=sender.user_agent,
             honeypot=form.phone,
+            body_html=body_html,
         ),
         rules.policy,
         previously_approved=context.previously_approved,

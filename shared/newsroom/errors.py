@@ -61,6 +61,18 @@ class CommentTooLongError(NewsroomError):
         )
 
 
+class EmptyCommentError(NewsroomError):
+    """The comment's Markdown renders as nothing visible (an empty link, only markup)."""
+
+    status_code = 422
+    code = "invalid_request"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The comment shows no visible text once formatted.", field="body", location="body"
+        )
+
+
 class ArticleNotFoundError(NewsroomError):
     status_code = 404
     code = "article_not_found"

@@ -414,6 +414,15 @@ def test_one_approved_comment_is_served_and_a_pending_one_is_404(slug: str, uniq
         ),
         pytest.param({"body": " \t\n  \r\n "}, {"body"}, id="body-of-whitespace"),
         pytest.param({"body": "\x00\x07\x1b\u200b\u202e\ufeff"}, {"body"}, id="body-of-controls"),
+        pytest.param({"author_name": "\u3164"}, {"author_name"}, id="name-of-hangul-filler"),
+        pytest.param({"body": "\u2800 \u2800"}, {"body"}, id="body-of-braille-blanks"),
+        pytest.param({"body": "[ ](https://x.example)"}, {"body"}, id="body-renders-empty"),
+        pytest.param({"body": "[]()"}, {"body"}, id="body-of-an-empty-link"),
+        pytest.param(
+            {"author_email": "j\u00f6@example.org"}, {"author_email"}, id="email-non-ascii"
+        ),
+        pytest.param({"author_url": "HTTP:`"}, {"author_url"}, id="url-backtick-host"),
+        pytest.param({"author_url": "http://a_b.example"}, {"author_url"}, id="url-bad-host"),
         pytest.param({"website": "https://x.example"}, {"website"}, id="unknown-field"),
         pytest.param({"author_name": 42}, {"author_name"}, id="name-as-number"),
         pytest.param({"notify_replies": [True]}, {"notify_replies"}, id="notify-as-list"),
@@ -1004,6 +1013,27 @@ def test_comment_with_two_links_is_held_for_too_many_links(
     assert queued("pending", answer.body["id"])["moderation"]["rule"] == "too_many_links"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("[a](&#104;ttps://a.example) [b](&#104;ttps://b.example)", id="entity"),
+        pytest.param("[a](https&colon;//a.example) [b](https&colon;//b.example)", id="colon"),
+        pytest.param("<http:a.example> and <http:b.example>", id="scheme-without-slashes"),
+        pytest.param("Write to <me@a.example> or <you@b.example>", id="email-autolinks"),
+    ],
+)
+def test_links_the_source_hides_are_counted_as_rendered_and_hold_the_comment(
+    auto_approve: None, slug: str, unique: str, body: str
+) -> None:
+    # Given first comments are otherwise approved at once
+    # When a comment's two links are spelled so that the source shows no "https://"
+    answer = post_comment(slug, form(unique, body=body))
+
+    # Then it is held for too many links all the same
+    assert answer.body["status"] == "pending"
+    assert queued("pending", answer.body["id"])["moderation"]["rule"] == "too_many_links"
+
+
 def test_comment_with_one_link_is_not_held_for_links(
     auto_approve: None, slug: str, unique: str
 ) -> None:
@@ -1135,6 +1165,22 @@ def test_pending_queue_shows_the_email_and_the_reason(slug: str, unique: str) ->
     assert item["body_markdown"] == commenter["body"]
     assert item["moderation"]["rule"] == "first_comment"
     assert item["moderation"]["explanation"]
+
+
+def test_moderation_answers_are_never_stored_by_a_cache(slug: str, unique: str) -> None:
+    # Given a held comment
+    comment_id = accepted_id(post_comment(slug, form(unique)))
+
+    # When a moderator reads the queue (emails in it), approves the comment and deletes it
+    answers = [
+        admin_queue("pending"),
+        admin_action(slug, comment_id, "approve"),
+        admin_delete(slug, comment_id),
+    ]
+
+    # Then no answer may be kept by a browser or a proxy
+    assert [a.status for a in answers] == [200, 200, 204]
+    assert [a.headers.get("cache-control") for a in answers] == ["no-store"] * 3
 
 
 def test_moderation_queue_of_an_unknown_status_is_422_naming_status(content_table: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from datetime import datetime
@@ -39,23 +40,60 @@ ACTION_STATUS: dict[str, CommentStatus] = {
 }
 
 
+# Joiners that writing needs: ZWNJ and ZWJ shape Persian and Indic words and join emoji
+# sequences. Every other format character (bidi controls, zero widths, tags) is removed.
+JOINERS = "\u200c\u200d"
+# An emoji tag sequence (a subdivision flag such as England's) is kept whole: its tag
+# characters are format characters too, and hide text anywhere else.
+_FLAG_TAGS = re.compile("\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f")
+
+
 def _cleaned(keep: str) -> BeforeValidator:
-    """Remove control and format characters (except `keep`), unify newlines, then trim."""
+    """Remove control and format characters (except `keep` and subdivision flags), unify
+    newlines, then trim."""
 
     def clean(value: object) -> object:
         if not isinstance(value, str):
             return value
         value = re.sub(r"\r\n?", "\n", value)
-        return "".join(
-            ch for ch in value if ch in keep or unicodedata.category(ch) not in _INVISIBLE
-        ).strip()
+        kept: list[str] = []
+        position = 0
+        for flag in _FLAG_TAGS.finditer(value):
+            kept.append(_without_invisible(value[position : flag.start()], keep))
+            kept.append(flag.group())
+            position = flag.end()
+        kept.append(_without_invisible(value[position:], keep))
+        return "".join(kept).strip()
 
     return BeforeValidator(clean)
+
+
+def _without_invisible(text: str, keep: str) -> str:
+    return "".join(ch for ch in text if ch in keep or unicodedata.category(ch) not in _INVISIBLE)
 
 
 # Cc: control characters (NUL, BEL, ESC, ...); Cf: format characters (RTL overrides, zero
 # widths) that can disguise text; Cs: lone surrogates. Private-use characters stay.
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs"})
+# Letters and symbols that draw nothing: Hangul fillers, the braille blank, Khmer inherent
+# vowels, the combining grapheme joiner, and the joiners themselves.
+_BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5\u034f\u180e" + JOINERS)
+# Categories that show something on their own (not spaces, not combining marks alone).
+_VISIBLE_CATEGORIES = ("L", "N", "P", "S")
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether `text` draws at least one character (a letter, digit, punctuation or symbol
+    that is not a blank look-alike such as the Hangul filler or the braille blank)."""
+    return any(
+        ch not in _BLANK and unicodedata.category(ch).startswith(_VISIBLE_CATEGORIES) for ch in text
+    )
+
+
+def _visible(value: str) -> str:
+    if not has_visible_text(value):
+        raise ValueError("must contain visible text")
+    return value
 
 
 def _empty_is_none(value: object) -> object:
@@ -68,23 +106,78 @@ def _at_most(limit: int, value: object) -> object:
     return value
 
 
-def _http_only(url: HttpUrl | None) -> HttpUrl | None:
-    if url is not None and url.scheme not in ("http", "https"):
+# One DNS label: letters, digits and inner hyphens, at most 63 characters (RFC 1123).
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def _hostname_or_address(host: str) -> bool:
+    """A public host name (two labels or more, the last not all digits) or an IP address, as
+    the URL parser left it (lowercase, internationalised names in punycode)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return True
+    labels = host.removesuffix(".").split(".")
+    return (
+        len(host) <= 253
+        and len(labels) >= 2
+        and all(_LABEL.match(label) for label in labels)
+        and not labels[-1].isdigit()
+    )
+
+
+def _website(url: HttpUrl | None) -> HttpUrl | None:
+    if url is None:
+        return None
+    if url.scheme not in ("http", "https"):
         raise ValueError("must be an http or https address")
+    if not _hostname_or_address(url.host or ""):
+        raise ValueError("must name a host such as example.org")
     return url
+
+
+def _deliverable(email: str) -> str:
+    """The address as SES can send to it: the domain in ASCII (punycode); an address whose
+    part before the @ is not ASCII is refused, as SES cannot deliver to it."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        ascii_email = validate_email(email, check_deliverability=False).ascii_email
+    except EmailNotValidError as exc:  # EmailStr accepted it: not expected
+        raise ValueError("must be an email address") from exc
+    if ascii_email is None:
+        raise ValueError("the part before @ must be ASCII: mail to this address cannot be sent")
+    return str(ascii_email)
 
 
 # Control characters (and format characters such as RTL overrides) are removed before the
 # length rule, which counts what is left after trimming.
-AuthorName = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX), _cleaned("")]
-AuthorEmail = Annotated[EmailStr, BeforeValidator(partial(_at_most, EMAIL_MAX)), _cleaned("")]
+AuthorName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=NAME_MAX),
+    AfterValidator(_visible),
+    _cleaned(JOINERS),
+]
+AuthorEmail = Annotated[
+    EmailStr,
+    AfterValidator(_deliverable),
+    BeforeValidator(partial(_at_most, EMAIL_MAX)),
+    _cleaned(""),
+]
 AuthorUrl = Annotated[
     HttpUrl | None,
-    AfterValidator(_http_only),
+    AfterValidator(_website),
     BeforeValidator(partial(_at_most, URL_MAX)),
     BeforeValidator(_empty_is_none),
 ]
-CommentText = Annotated[str, StringConstraints(min_length=1, max_length=BODY_MAX), _cleaned("\n\t")]
+CommentText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=BODY_MAX),
+    AfterValidator(_visible),
+    _cleaned("\n\t" + JOINERS),
+]
 
 
 class CommentIn(BaseModel):
