@@ -15,7 +15,8 @@ class _Settings(BaseSettings):
 
 
 class _LinkLifetimes(BaseSettings):
-    """How long the signed links in emails work (the same in every function)."""
+    """How long the signed links in emails work: the notifications function makes them, the
+    comments function follows them; both read the template's Globals."""
 
     moderation_link_days: int = Field(default=7, ge=1, le=90)
     unsubscribe_link_days: int = Field(default=90, ge=1, le=3650)
@@ -50,7 +51,8 @@ class CommentsSettings(_Settings, _LinkLifetimes):
     idempotency_table_name: str = Field(min_length=3, max_length=255)
     secret_parameter_name: str = Field(
         min_length=1,
-        description="SSM SecureString holding the key for IP/email hashes and signed links.",
+        description="SSM SecureString holding the current key for IP/email hashes and signed "
+        "links; NAME-previous holds the key it replaced while rotating (newsroom.secrets).",
     )
     comment_max_links: int = Field(
         default=2, ge=0, description="Hold a comment with this many links or more (0: off)."
@@ -84,7 +86,8 @@ def comments_settings() -> CommentsSettings:
 
 
 class NotificationsSettings(_Settings, _LinkLifetimes):
-    """Environment of the notifications function (stream consumer and link pages)."""
+    """Environment of the notifications function (the stream consumer; the link pages are the
+    comments function's)."""
 
     secret_parameter_name: str = Field(min_length=1)
     sender_email: str = Field(min_length=3, description="The SES identity emails come from.")

@@ -5,13 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from newsroom.comments import CommentRules, Sender, submit
 from newsroom.config import comments_settings
+from newsroom.errors import CommentFloodError
+from newsroom.models.comments import CommentIn
 from tests.apigw import Answer
 from tests.integration.articles_data import NOW, seed
 from tests.integration.comments_api import (
@@ -917,18 +921,43 @@ def test_comments_from_other_ips_and_emails_are_not_slowed_down(slug: str, uniqu
     assert answer.status == 201
 
 
-def test_same_ip_may_post_again_once_the_flood_interval_has_passed(
-    quick_flood: None, slug: str, unique: str
+def submit_at(moment: datetime, slug: str, comment: dict[str, Any], ip: str) -> Any:
+    """`comments.submit` against the test's table as the function would run it, with the
+    clock at `moment`: flood control's time passes without waiting for it."""
+    rules = replace(CommentRules.from_settings(comments_settings()), clock=lambda: moment)
+    return submit(slug, CommentIn.model_validate(comment), Sender(ip=ip), rules=rules)
+
+
+@pytest.mark.parametrize(
+    ("later", "refused"),
+    [
+        pytest.param(timedelta(seconds=14, milliseconds=999), True, id="a-millisecond-early"),
+        pytest.param(timedelta(seconds=15), False, id="at-15-seconds"),
+    ],
+)
+@pytest.mark.parametrize("same", ["ip", "email"])
+def test_same_ip_or_email_may_post_again_once_15_seconds_have_passed(
+    content_table: str, slug: str, unique: str, later: timedelta, refused: bool, same: str
 ) -> None:
-    # Given a comment from one address, and a flood interval of one second
-    ip = fresh_ip()
-    post_comment(slug, form(unique, reader="a"), ip=ip)
+    # Given a comment posted now from one address
+    now, ip = datetime.now(UTC), fresh_ip()
+    first = submit_at(now, slug, form(unique, reader="a"), ip)
 
-    # When another comment comes from it, retried while refused, for up to five seconds
-    answer = post_when_flood_allows(slug, form(unique, reader="b"), ip=ip)
+    # When the same address (another reader), or the same email (from another address),
+    # posts again a little later
+    if same == "ip":
+        again, again_ip = form(unique, reader="b"), ip
+    else:
+        again, again_ip = form(unique, body="Another thought."), fresh_ip()
+    try:
+        second = submit_at(now + later, slug, again, again_ip)
+    except CommentFloodError:
+        second = None
 
-    # Then it gets through
-    assert answer.status == 201, answer.body
+    # Then it is refused until the interval has passed, and stored from then on
+    assert (second is None) == refused
+    stored = sorted(c["id"] for c in stored_comments(content_table, slug))
+    assert stored == sorted([first.id] + ([] if second is None else [second.id]))
 
 
 # -- Idempotency-Key ---------------------------------------------------------------------------

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from newsroom.models.articles import ArticleSummary, StoredArticle, to_summary
+from newsroom.models.comments import CommentStatus, Moderation, StoredComment
 from newsroom.models.common import Page
+
+if TYPE_CHECKING:
+    from newsroom.data.comments import FloodGuard, SpentToken, SubmissionContext
 
 
 class FakeArticleReader:
@@ -28,3 +34,81 @@ class FakeArticleReader:
         items = [to_summary(a) for a in public[start : start + limit]]
         more = start + limit < len(public)
         return Page[ArticleSummary](items=items, next_cursor=str(start + limit) if more else None)
+
+
+class FakeCommentStore:
+    """Records what the comment logic asks of storage and answers from dicts; the guards'
+    rules themselves are the table's (tested against the emulator), so `insert` refuses only
+    what a test tells it to."""
+
+    def __init__(self, *articles: StoredArticle) -> None:
+        self.articles = {article.slug: article for article in articles}
+        self.profiles: dict[str, int] = {}  # commenter key -> approved comments
+        self.comments: dict[tuple[str, str], StoredComment] = {}
+        self.inserts: list[dict[str, Any]] = []
+        self.changes: list[tuple[str, str]] = []
+        self.refuse: Exception | None = None  # raised by the next insert
+
+    def load_context(
+        self, slug: str, *, commenters: Sequence[str], parent_id: str | None
+    ) -> SubmissionContext:
+        from newsroom.data.comments import SubmissionContext
+
+        self.asked_for = list(commenters)
+        return SubmissionContext(
+            article=self.articles.get(slug),
+            previously_approved=any(self.profiles.get(c, 0) > 0 for c in commenters),
+            parent=self.comments.get((slug, parent_id)) if parent_id else None,
+        )
+
+    def insert(
+        self,
+        comment: StoredComment,
+        *,
+        flood_guards: Sequence[FloodGuard],
+        flood_interval: timedelta,
+        earlier_duplicate_keys: Sequence[str] = (),
+    ) -> None:
+        self.inserts.append(
+            {
+                "comment": comment,
+                "flood_guards": list(flood_guards),
+                "flood_interval": flood_interval,
+                "earlier_duplicate_keys": list(earlier_duplicate_keys),
+            }
+        )
+        if self.refuse is not None:
+            refused, self.refuse = self.refuse, None
+            raise refused
+        self.comments[(comment.slug, comment.id)] = comment
+
+    def get(self, slug: str, comment_id: str) -> StoredComment | None:
+        return self.comments.get((slug, comment_id))
+
+    def list_thread(self, slug: str, *, limit: int, cursor: str | None) -> Page[StoredComment]:
+        approved = [
+            c for (s, _), c in self.comments.items() if s == slug and c.status == "approved"
+        ]
+        return Page[StoredComment](items=sorted(approved, key=lambda c: c.path)[:limit])
+
+    def list_by_status(
+        self, status: CommentStatus, *, limit: int, cursor: str | None
+    ) -> Page[StoredComment]:
+        found = [c for c in self.comments.values() if c.status == status]
+        return Page[StoredComment](items=found[:limit])
+
+    def change_status(
+        self,
+        comment: StoredComment,
+        status: CommentStatus,
+        *,
+        moderation: Moderation,
+        spend_token: SpentToken | None = None,
+    ) -> StoredComment:
+        changed = comment.model_copy(update={"status": status, "moderation": moderation})
+        self.comments[(comment.slug, comment.id)] = changed
+        self.changes.append((comment.id, status))
+        return changed
+
+    def delete(self, comment: StoredComment) -> None:
+        del self.comments[(comment.slug, comment.id)]

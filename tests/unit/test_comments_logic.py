@@ -1,0 +1,244 @@
+"""The comment logic's decisions, with an in-memory store, fixed keys and a clock: what it
+stores, which guards it asks storage to take, where a reply goes, what it answers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from newsroom.comments import CommentRules, Sender, moderate, submit
+from newsroom.data.comments import FloodGuard
+from newsroom.errors import (
+    CommentFloodError,
+    CommentsClosedError,
+    DuplicateCommentError,
+    EmptyCommentError,
+    StatusConflictError,
+)
+from newsroom.models.articles import StoredArticle
+from newsroom.models.comments import CommentIn, Moderation, StoredComment
+from newsroom.moderation import ModerationPolicy
+from newsroom.privacy import commenter_key, email_hash, ip_hash
+from newsroom.secrets import Keyring
+from tests.unit.fakes import FakeCommentStore
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+CURRENT, PREVIOUS = b"c" * 32, b"p" * 32
+SENDER = Sender(ip="198.51.100.7", user_agent="Mozilla/5.0")
+SLUG = "harbour-news"
+
+
+def article(**overrides: Any) -> StoredArticle:
+    values: dict[str, Any] = {
+        "slug": SLUG,
+        "title": "Harbour news",
+        "summary": "s",
+        "body_html": "<p>b</p>",
+        "body_markdown": "b",
+        "author": {"name": "Ada", "email": "ada@example.org"},
+        "published_at": NOW - timedelta(days=3),
+        "updated_at": NOW - timedelta(days=3),
+        "tags": [],
+    }
+    return StoredArticle.model_validate(values | overrides)
+
+
+def rules(store: FakeCommentStore, **overrides: Any) -> CommentRules:
+    values: dict[str, Any] = {
+        "store": store,
+        "keys": lambda: Keyring(CURRENT, (PREVIOUS,)),
+        "policy": ModerationPolicy(),
+        "clock": lambda: NOW,
+    }
+    return CommentRules(**(values | overrides))
+
+
+def comment_form(**fields: Any) -> CommentIn:
+    values = {"author_name": "Ann", "author_email": "ann@example.org", "body": "Lovely."}
+    return CommentIn.model_validate(values | fields)
+
+
+def stored(
+    comment_id: str, parent: StoredComment | None = None, *, depth: int = 1, **fields: Any
+) -> StoredComment:
+    values: dict[str, Any] = {
+        "id": comment_id,
+        "slug": SLUG,
+        "parent_id": parent.id if parent else None,
+        "depth": depth,
+        "path": f"{parent.path}/{comment_id}" if parent else comment_id,
+        "author_name": "Bo",
+        "author_email": "bo@example.org",
+        "body_markdown": "Hi.",
+        "body_html": "<p>Hi.</p>",
+        "created_at": NOW - timedelta(hours=1),
+        "status": "approved",
+        "moderation": Moderation(rule="auto_approved", explanation="."),
+        "ip_hash": "i",
+        "avatar": "a",
+        "commenter": "k",
+        "duplicate_key": "d" + comment_id,
+    }
+    return StoredComment.model_validate(values | fields)
+
+
+# -- what is stored, and the guards taken -------------------------------------------------------
+
+
+def test_new_comment_is_stored_at_the_clocks_time_with_guards_for_each_key() -> None:
+    # Given a keyring with a current and a previous key
+    store = FakeCommentStore(article())
+
+    # When a reader posts
+    answer = submit(SLUG, comment_form(), SENDER, rules=rules(store))
+
+    # Then the comment is stored as of now, keyed with the current key, and storage is asked
+    # to take the current key's IP and email guards and check the previous key's
+    insert = store.inserts[0]
+    comment = insert["comment"]
+    assert (answer.id, comment.created_at) == (comment.id, NOW)
+    assert comment.commenter == commenter_key(CURRENT, "Ann", "ann@example.org")
+    assert insert["flood_guards"] == [
+        FloodGuard("ip", ip_hash(CURRENT, SENDER.ip)),
+        FloodGuard("ip", ip_hash(PREVIOUS, SENDER.ip)),
+        FloodGuard("email", email_hash(CURRENT, "ann@example.org")),
+        FloodGuard("email", email_hash(PREVIOUS, "ann@example.org")),
+    ]
+    assert insert["flood_interval"] == timedelta(seconds=15)
+    assert len(insert["earlier_duplicate_keys"]) == 1
+
+
+def test_commenter_is_looked_up_under_every_key() -> None:
+    # Given a commenter approved before the key was rotated
+    store = FakeCommentStore(article())
+    store.profiles[commenter_key(PREVIOUS, "Ann", "ann@example.org")] = 1
+
+    # When they comment
+    answer = submit(SLUG, comment_form(), SENDER, rules=rules(store))
+
+    # Then they are previously approved
+    assert answer.status == "approved"
+    assert store.inserts[0]["comment"].moderation.rule == "previously_approved"
+
+
+def test_flood_refusal_from_storage_reaches_the_reader() -> None:
+    store = FakeCommentStore(article())
+    store.refuse = CommentFloodError(15)
+
+    with pytest.raises(CommentFloodError):
+        submit(SLUG, comment_form(), SENDER, rules=rules(store))
+
+
+def test_duplicate_is_answered_as_a_held_comment_and_not_stored() -> None:
+    # Given storage finds the same comment from the same email already there
+    store = FakeCommentStore(article())
+    store.refuse = DuplicateCommentError()
+
+    # When it is posted again
+    answer = submit(SLUG, comment_form(), SENDER, rules=rules(store))
+
+    # Then the answer is a held comment's, with an id, and nothing was kept
+    assert answer.status == "pending"
+    assert answer.id == store.inserts[0]["comment"].id
+    assert store.comments == {}
+
+
+def test_spam_is_answered_as_a_held_comment() -> None:
+    store = FakeCommentStore(article())
+    policy = ModerationPolicy(disallowed_keys=("casino",))
+
+    answer = submit(SLUG, comment_form(body="casino"), SENDER, rules=rules(store, policy=policy))
+
+    assert answer.status == "pending"
+    assert store.inserts[0]["comment"].status == "spam"
+
+
+def test_text_that_renders_as_nothing_is_refused_before_anything_is_stored() -> None:
+    store = FakeCommentStore(article())
+
+    with pytest.raises(EmptyCommentError):
+        submit(SLUG, comment_form(body="[ ](https://a.example)"), SENDER, rules=rules(store))
+
+    assert store.inserts == []
+
+
+# -- closing by age, by the clock ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("age_days", "closed"), [(29, False), (30, False), (31, True)])
+def test_comments_close_once_the_article_is_older_than_the_setting(
+    age_days: int, closed: bool
+) -> None:
+    # Given comments close 30 days after publication
+    published = NOW - timedelta(days=age_days)
+    store = FakeCommentStore(article(published_at=published, updated_at=published))
+    closing = rules(store, close_after=timedelta(days=30))
+
+    # When a reader posts on an article of that age
+    if closed:
+        with pytest.raises(CommentsClosedError):
+            submit(SLUG, comment_form(), SENDER, rules=closing)
+    else:
+        submit(SLUG, comment_form(), SENDER, rules=closing)
+
+    # Then only an article older than the limit refuses
+    assert len(store.inserts) == (0 if closed else 1)
+
+
+# -- threading ---------------------------------------------------------------------------------
+
+
+def test_reply_to_the_deepest_level_becomes_the_parents_sibling() -> None:
+    # Given a chain of approved comments five deep
+    store = FakeCommentStore(article())
+    chain = [stored("c000000000001aaaaaaaa")]
+    for depth in range(2, 6):
+        chain.append(stored(f"c00000000000{depth}aaaaaaaa", chain[-1], depth=depth))
+    for comment in chain:
+        store.comments[(SLUG, comment.id)] = comment
+
+    # When a reader replies to the deepest
+    submit(SLUG, comment_form(parent_id=chain[-1].id), SENDER, rules=rules(store))
+
+    # Then the reply sits beside it, under the same parent, at the same depth
+    reply = store.inserts[0]["comment"]
+    assert (reply.parent_id, reply.depth) == (chain[3].id, 5)
+    assert reply.path == f"{chain[3].path}/{reply.id}"
+
+
+# -- moderation --------------------------------------------------------------------------------
+
+
+def test_moderation_records_who_and_when_by_the_clock() -> None:
+    store = FakeCommentStore(article())
+    held = stored("c0000000000aaaaaaaaaa", status="pending")
+    store.comments[(SLUG, held.id)] = held
+
+    change = moderate(SLUG, held.id, "approve", by="arn:aws:iam::1:user/mod", rules=rules(store))
+
+    assert (change.previous_status, change.status) == ("pending", "approved")
+    decided = store.comments[(SLUG, held.id)].moderation
+    assert (decided.by, decided.at) == ("arn:aws:iam::1:user/mod", NOW)
+
+
+def test_applying_the_status_a_comment_has_changes_nothing() -> None:
+    store = FakeCommentStore(article())
+    approved = stored("c0000000000aaaaaaaaaa")
+    store.comments[(SLUG, approved.id)] = approved
+
+    change = moderate(SLUG, approved.id, "approve", by="mod", rules=rules(store))
+
+    assert (change.previous_status, change.status) == ("approved", "approved")
+    assert store.changes == []
+
+
+def test_link_acts_only_on_a_comment_still_held() -> None:
+    store = FakeCommentStore(article())
+    spam = stored("c0000000000aaaaaaaaaa", status="spam")
+    store.comments[(SLUG, spam.id)] = spam
+
+    with pytest.raises(StatusConflictError):
+        moderate(SLUG, spam.id, "approve", by="link", expected_status="pending", rules=rules(store))
+    assert store.changes == []
