@@ -22,6 +22,7 @@ from newsroom.models.comments import CommentIn, Moderation, StoredComment
 from newsroom.moderation import ModerationPolicy
 from newsroom.privacy import commenter_key, email_hash, ip_hash
 from newsroom.secrets import Keyring
+from tests.integration.articles_data import stored_article
 from tests.unit.fakes import FakeCommentStore
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -31,18 +32,10 @@ SLUG = "harbour-news"
 
 
 def article(**overrides: Any) -> StoredArticle:
-    values: dict[str, Any] = {
-        "slug": SLUG,
-        "title": "Harbour news",
-        "summary": "s",
-        "body_html": "<p>b</p>",
-        "body_markdown": "b",
-        "author": {"name": "Ada", "email": "ada@example.org"},
-        "published_at": NOW - timedelta(days=3),
-        "updated_at": NOW - timedelta(days=3),
-        "tags": [],
-    }
-    return StoredArticle.model_validate(values | overrides)
+    published = NOW - timedelta(days=3)
+    return stored_article(
+        SLUG, **({"published_at": published, "updated_at": published} | overrides)
+    )
 
 
 def rules(store: FakeCommentStore, **overrides: Any) -> CommentRules:
