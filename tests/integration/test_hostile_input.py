@@ -30,6 +30,7 @@ from functions.comments.app import lambda_handler as comments_handler
 from newsroom.config import comments_settings, notifications_settings
 from newsroom.local.apigateway import HttpRequest
 from newsroom.local.outbox import OUTBOX_PATH, Outbox, OutboxEmail, render_page
+from newsroom.models.comments import JOINERS
 from tests.apigw import Answer, invoke, random_ip, rest_event
 from tests.integration.articles_data import seed
 from tests.integration.comments_api import (
@@ -101,8 +102,9 @@ def table(content_table: str, dynamodb: DynamoDBClient) -> Iterator[str]:
 
 def as_stored(text: str, *, keep: str = "") -> str:
     """What the form keeps of a text (docs/api.md): newlines unified, control and format
-    characters removed, then trimmed."""
+    characters removed but the joiners ZWJ and ZWNJ, then trimmed."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    keep += JOINERS
     kept = (ch for ch in text if ch in keep or unicodedata.category(ch) not in INVISIBLE)
     return "".join(kept).strip()
 
