@@ -214,6 +214,7 @@ def submit(
         id=comment_id,
         slug=slug,
         parent_id=parent_id,
+        in_reply_to=form.parent_id,
         depth=depth,
         path=path,
         author_name=form.author_name,

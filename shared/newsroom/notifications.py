@@ -1,6 +1,7 @@
 """Who gets which email when a comment arrives or changes status, and sending each once.
 
-`plan` is pure: from the comment before and after, its article and parent, it lists the emails
+`plan` is pure: from the comment before and after, its article and the comment it answers, it
+lists the emails
 due. `deliver` sends them through a ledger that makes each (comment, kind, recipient) go out at
 most once however often the stream delivers the record, and at least once unless SES refuses it
 for good.
@@ -66,7 +67,8 @@ def plan(
 
     - held on arrival: every moderator, with approve / spam / trash links;
     - becomes public (at once or later): the article's author, unless they wrote it; the
-      parent comment's author if they asked for replies (and did not write this one); and,
+      author of the comment it answers if they asked for replies (and did not write this one;
+      at the deepest level that comment is the reply's sibling, not its parent); and,
       if it had been held, its own author if they asked to be told;
     - spam, trash, or no status change: nothing.
     """
@@ -97,15 +99,15 @@ def plan(
         return due
     if not _same_person(article.author.email, new.author_email):
         due.append(Notification("new_comment", new.id, new_comment(article.author.email, view)))
-    parent = context.parent
+    answered = context.answered
     if (
-        parent is not None
-        and parent.notify_replies
-        and parent.status == "approved"
-        and not _same_person(parent.author_email, new.author_email)
+        answered is not None
+        and answered.notify_replies
+        and answered.status == "approved"
+        and not _same_person(answered.author_email, new.author_email)
     ):
-        unsubscribe = links.act(parent.slug, parent.id, "unsubscribe")
-        email = reply_notice(parent.author_email, view, unsubscribe=unsubscribe)
+        unsubscribe = links.act(answered.slug, answered.id, "unsubscribe")
+        email = reply_notice(answered.author_email, view, unsubscribe=unsubscribe)
         due.append(Notification("reply", new.id, email))
     if old is not None and old.status == "pending" and new.notify_replies:
         due.append(Notification("comment_live", new.id, comment_live(new.author_email, view)))
@@ -248,7 +250,7 @@ def handle_change(
     if new is None:  # a deletion: nothing to tell anyone
         return DeliveryReport()
     services = services or NotificationServices.from_settings()
-    context = services.table.load_context(new.slug, new.parent_id)
+    context = services.table.load_context(new.slug, new.answered_id)
     keys = services.keys()
     due = plan(
         old,

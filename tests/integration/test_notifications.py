@@ -447,6 +447,33 @@ def test_one_click_unsubscribe_stops_reply_notices_but_not_the_authors_emails(
     assert tally(scene) == Counter({scene.author: 3, scene.reader("p"): 1})
 
 
+@pytest.mark.usefixtures("auto_approve")
+def test_reply_to_a_comment_at_the_deepest_level_notifies_its_author_not_the_grandparents(
+    scene: Scene,
+) -> None:
+    # Given a thread five deep, each comment by a reader who asked for replies, handled
+    parent_id: str | None = None
+    thread = []
+    for depth in "12345":
+        parent_id = post(scene, depth, parent_id=parent_id, notify_replies=True)
+        thread.append(parent_id)
+    assert handle(batch(*(inserted(scene, comment) for comment in thread))) == ALL_DONE
+    before = tally(scene)
+
+    # When someone answers the comment at depth 5 (stored as its sibling, the thread's shape)
+    answer = post(scene, "r", parent_id=thread[4])
+    assert (stored(scene, answer)["parent_id"], stored(scene, answer)["depth"]) == (thread[3], 5)
+    result = handle(batch(inserted(scene, answer)))
+
+    # Then the author of the comment answered hears of it, and the one above it does not
+    assert result == ALL_DONE
+    assert tally(scene) - before == Counter({scene.author: 1, scene.reader("5"): 1})
+    (notice,) = [
+        sent for sent in outbox.emails(to=scene.reader("5")) if sent.subject.startswith("New reply")
+    ]
+    assert marker(scene, "r") in (notice.text or "")
+
+
 def test_emails_escape_what_readers_wrote_and_keep_each_header_on_one_line(
     scene: Scene,
 ) -> None:

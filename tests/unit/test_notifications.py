@@ -71,7 +71,7 @@ def planned(
     due = plan(
         old,
         new,
-        NotificationContext(article=ARTICLE, parent=parent),
+        NotificationContext(article=ARTICLE, answered=parent),
         moderators=moderators if moderators is not None else ["mod@example.org"],
         links=FakeLinks(),
         moderation_link_days=7,

@@ -31,7 +31,7 @@ class ClaimHeldError(Exception):
 @dataclass(frozen=True)
 class NotificationContext:
     article: StoredArticle | None
-    parent: StoredComment | None
+    answered: StoredComment | None  # the comment a reply answers
 
 
 def _ledger_key(key: str) -> dynamo.Item:
@@ -45,20 +45,20 @@ def _ms(moment: datetime) -> int:
 class NotificationTable(dynamo.TableAccess):
     """Ledger writes and context reads on one content table."""
 
-    def load_context(self, slug: str, parent_id: str | None) -> NotificationContext:
-        """The article and the parent comment, in one `BatchGetItem`."""
+    def load_context(self, slug: str, answered_id: str | None) -> NotificationContext:
+        """The article and the comment a reply answers, in one `BatchGetItem`."""
         keys: list[dynamo.Item] = [{"pk": {"S": article_pk(slug)}, "sk": {"S": ARTICLE_SK}}]
-        if parent_id:
-            keys.append(comment_key(slug, parent_id))
+        if answered_id:
+            keys.append(comment_key(slug, answered_id))
         found = {
             item["sk"]["S"]: dynamo.from_item(item)
             for item in dynamo.batch_get(self.db, self.table, keys)
         }
         article = found.get(ARTICLE_SK)
-        parent = found.get(COMMENT_PREFIX + parent_id) if parent_id else None
+        answered = found.get(COMMENT_PREFIX + answered_id) if answered_id else None
         return NotificationContext(
             article=StoredArticle.model_validate(article) if article else None,
-            parent=StoredComment.model_validate(parent) if parent else None,
+            answered=StoredComment.model_validate(answered) if answered else None,
         )
 
     def claim(

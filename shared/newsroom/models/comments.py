@@ -242,6 +242,9 @@ class StoredComment(BaseModel):
     id: CommentId
     slug: Slug
     parent_id: CommentId | None = None
+    # The comment answered: the parent, except for a reply at the deepest level, which is
+    # stored as that comment's sibling (None on comments stored before this was kept).
+    in_reply_to: CommentId | None = None
     depth: int = Field(ge=1, le=MAX_DEPTH)
     path: str
     author_name: str
@@ -257,6 +260,11 @@ class StoredComment(BaseModel):
     avatar: str
     commenter: str
     duplicate_key: str
+
+    @property
+    def answered_id(self) -> str | None:
+        """The comment this one answers (whose author hears of it), if it is a reply."""
+        return self.in_reply_to or self.parent_id
 
     def to_public(self) -> PublicComment:
         # Only the public model's fields are copied: it has none that must never leave.
