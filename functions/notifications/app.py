@@ -18,8 +18,12 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams, model=CommentCh
 
 
 @tracer.capture_method
-def handle_comment_change(record: CommentChangeRecord) -> None:
-    report = notifications.handle_change(record.dynamodb.OldImage, record.dynamodb.NewImage)
+def handle_comment_change(record: CommentChangeRecord, lambda_context: LambdaContext) -> None:
+    report = notifications.handle_change(
+        record.dynamodb.OldImage,
+        record.dynamodb.NewImage,
+        deadline=notifications.deadline_of(lambda_context),
+    )
     metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=report.sent)
     if report.rejected:
         metrics.add_metric(name="EmailsRejected", unit=MetricUnit.Count, value=report.rejected)

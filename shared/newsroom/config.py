@@ -101,9 +101,6 @@ class NotificationsSettings(_Settings, _LinkLifetimes):
         default="{base}/articles/{slug}",
         description="Where readers read an article; {base} and {slug} are filled in.",
     )
-    lease_seconds: int = Field(
-        default=90, ge=10, description="How long a claimed email stays claimed if we crash."
-    )
 
 
 @cache

@@ -4,11 +4,13 @@
 lists the emails
 due. `deliver` sends them through a ledger that makes each (comment, kind, recipient) go out at
 most once however often the stream delivers the record, and at least once unless SES refuses it
-for good.
+for good; a process that dies after SES accepted an email, before the ledger knew, is the one
+case where it goes out twice (docs/notifications.md).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -141,6 +143,29 @@ class DeliveryReport:
     rejected: int = 0
 
 
+# Lambda stops an invocation a little after its deadline, not exactly at it.
+LEASE_MARGIN = timedelta(seconds=2)
+# What sending one email may take (the SES call, then the ledger update): no email is started
+# with less time left, and a claim another invocation holds is waited for only this long before
+# the deadline. The SES client's timeouts must fit in it.
+SEND_TIME = timedelta(seconds=5)
+# How often a claim another invocation holds is tried again while waiting for its lease to end
+# (it may be settled before then).
+HELD_CLAIM_POLL = timedelta(seconds=1)
+
+
+class InvocationContext(Protocol):
+    """What `deadline_of` reads from Lambda's context object."""
+
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+def deadline_of(context: InvocationContext, *, now: datetime | None = None) -> datetime:
+    """When Lambda stops this invocation: its context's remaining time from now."""
+    remaining = timedelta(milliseconds=context.get_remaining_time_in_millis())
+    return (now or datetime.now(UTC)) + remaining
+
+
 def deliver(
     notifications: list[Notification],
     *,
@@ -148,33 +173,37 @@ def deliver(
     mailer: Mailer,
     sender: str,
     keys: Keyring,
-    lease: timedelta,
+    deadline: datetime,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    sleep: Callable[[float], None] = time.sleep,
 ) -> DeliveryReport:
     """Send each notification unless the ledger says it went out already.
 
-    Every email is tried; a permanent refusal is recorded and not retried.
+    Every email is tried; a permanent refusal is recorded and not retried. A claim is leased
+    until this invocation's `deadline` (and `LEASE_MARGIN`): if the invocation dies while it
+    holds one, the claim ends when Lambda would have stopped the invocation anyway. Lambda
+    retries a shard's batch only once the invocation is over, so a claim found held is most
+    likely a dead invocation's: it is waited for (see `_claim`) rather than reported at once,
+    which would spend the stream's retries inside the lease.
 
     Raises
     ------
     TransientMailError
         After trying them all, when at least one failed in a way worth retrying (its claim
-        was released, so the retry sends it and skips the others).
+        was released, or never taken, so the retry sends it and skips the others).
     """
-    from newsroom.data.notifications import ClaimHeldError
-
     sent = skipped = rejected = 0
     retry: list[str] = []
     for notification in notifications:
         key = ledger_key(keys.current, notification)
         # An email sent before a key rotation is in the ledger under the previous key's entry.
         earlier = [ledger_key(previous, notification) for previous in keys.previous]
-        try:
-            if not ledger.claim(key, now=clock(), lease=lease, earlier=earlier):
-                skipped += 1
-                continue
-        except ClaimHeldError:
+        claimed = _claim(ledger, key, earlier, deadline=deadline, clock=clock, sleep=sleep)
+        if claimed is None:
             retry.append(notification.kind)
+            continue
+        if not claimed:
+            skipped += 1
             continue
         try:
             message_id = mailer.send(notification.email, sender=sender)
@@ -198,6 +227,48 @@ def deliver(
     return DeliveryReport(sent=sent, skipped=skipped, rejected=rejected)
 
 
+def _claim(
+    ledger: Ledger,
+    key: str,
+    earlier: Sequence[str],
+    *,
+    deadline: datetime,
+    clock: Callable[[], datetime],
+    sleep: Callable[[float], None],
+) -> bool | None:
+    """Claim the email `key` until `deadline`: True if ours to send, False if it went out
+    already, None if it is left for a retry (too little time left to send it).
+
+    A claim another invocation holds is tried again until its lease ends, for as long as
+    `SEND_TIME` is left to send the email afterwards. If this invocation's time runs out first,
+    the record's retry starts after it, when (or closer to when) that lease is over.
+    """
+    from newsroom.data.notifications import ClaimHeldError
+
+    waited = False
+    while True:
+        now = clock()
+        if deadline - now <= SEND_TIME:
+            return None
+        try:
+            return ledger.claim(key, now=now, lease=deadline + LEASE_MARGIN - now, earlier=earlier)
+        except ClaimHeldError as held:
+            if held.lease_until is None:
+                return None
+            if not waited:
+                logger.info(
+                    "email claimed by another invocation; waiting for its lease to end",
+                    seconds=round((held.lease_until - now).total_seconds(), 3),
+                )
+                waited = True
+            wake = min(
+                held.lease_until + timedelta(milliseconds=10),
+                now + HELD_CLAIM_POLL,
+                deadline - SEND_TIME,
+            )
+            sleep(max((wake - now).total_seconds(), 0.01))
+
+
 @dataclass(frozen=True)
 class NotificationServices:
     """The collaborators and settings notifications run with."""
@@ -209,7 +280,6 @@ class NotificationServices:
     sender: str
     moderators: list[str]
     moderation_link_days: int
-    lease: timedelta
 
     @classmethod
     def from_settings(cls) -> NotificationServices:
@@ -230,7 +300,6 @@ class NotificationServices:
             sender=settings.sender_email,
             moderators=settings.moderator_emails,
             moderation_link_days=settings.moderation_link_days,
-            lease=timedelta(seconds=settings.lease_seconds),
         )
 
 
@@ -238,9 +307,11 @@ def handle_change(
     old: StoredComment | None,
     new: StoredComment | None,
     *,
+    deadline: datetime,
     services: NotificationServices | None = None,
 ) -> DeliveryReport:
-    """Send what a comment's arrival or status change calls for, each email once.
+    """Send what a comment's arrival or status change calls for, each email once, within the
+    invocation (which Lambda stops at `deadline`).
 
     Raises
     ------
@@ -266,5 +337,5 @@ def handle_change(
         mailer=services.mailer,
         sender=services.sender,
         keys=keys,
-        lease=services.lease,
+        deadline=deadline,
     )

@@ -1,5 +1,6 @@
 """Faults: DynamoDB throttled or unreachable while a comment is posted, SES failing while the
-stream is delivered, and the notifications function crashing in the middle of a batch.
+stream is delivered, the notifications function crashing in the middle of a batch, and its
+process killed in the middle of sending.
 
 DynamoDB faults are injected on the layer's own client (`newsroom.data.dynamo.client()`) with a
 `before-send` hook, so botocore's retries (standard mode: the first attempt and 3 retries) see
@@ -9,8 +10,8 @@ of the test's own.
 SES faults and crashes go through a local run (`LocalSystem`): its stream poller, with the
 template's batching, partial batch failures, bisecting, retries and dead-letter queue, delivers
 the table's stream to the real notifications handler. The handler is wrapped (`Notifications`)
-only to record what it was given and to report an invocation that dies as Lambda does, as a
-function error.
+only to record what it was given, to run a chosen invocation in a child process that is killed
+(SIGKILL) mid-send, and to report an invocation that dies as Lambda does, as a function error.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -38,6 +42,7 @@ from newsroom.config import comments_settings
 from newsroom.data import dynamo
 from newsroom.data.articles import ARTICLE_SK, article_pk, save_article
 from newsroom.local.runner import LocalSystem, free_port
+from newsroom.local.template import PROJECT_ROOT
 from newsroom.privacy import commenter_key, duplicate_key, email_hash, ip_hash
 from newsroom.secrets import project_keys
 from tests.apigw import Answer
@@ -333,22 +338,68 @@ class InvocationDiedError(BaseException):
     Exception` in the handler catches it, as nothing catches a killed process."""
 
 
+@dataclass(frozen=True)
+class Death:
+    """An invocation to run in a process of its own, killed at its first email."""
+
+    mentioning: str  # the first event holding this text is the one
+    die: str  # "before-ses-accepts" or "after-ses-accepts" (see dying_invocation)
+    seconds_left: int  # the invocation's remaining time when it starts
+
+
 class Notifications:
     """The real notifications handler, as the local run's NotificationsFunction, recording each
     event it is given; an invocation that dies is reported as Lambda reports it: a function
-    error, the batch not done."""
+    error, the batch not done.
+
+    After `die_next_time`, the invocation it names runs the real handler in a child process
+    (tests/integration/dying_invocation.py) that is SIGKILLed in the middle of sending.
+    """
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
+        self.exit_codes: list[int] = []  # of the child processes, in order
+        self._death: Death | None = None
         self._lock = threading.Lock()
+
+    def die_next_time(self, mentioning: str, *, die: str, seconds_left: int) -> None:
+        with self._lock:
+            self._death = Death(mentioning, die, seconds_left)
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
         with self._lock:
             self.events.append(event)
+            death = self._death
+            if death is not None and death.mentioning in json.dumps(event):
+                self._death = None
+            else:
+                death = None
+        if death is not None:
+            return self._in_a_process_that_dies(event, death)
         try:
             return notifications_handler(event, context)
         except InvocationDiedError as exc:
             raise RuntimeError("the invocation died") from exc
+
+    def _in_a_process_that_dies(self, event: dict[str, Any], death: Death) -> Any:
+        # The local run's environment (emulator endpoint, table names), as Lambda would give it.
+        path = os.pathsep.join([str(PROJECT_ROOT / "shared"), str(PROJECT_ROOT)])
+        request = {"event": event, "die": death.die, "seconds_left": death.seconds_left}
+        child = subprocess.run(
+            [sys.executable, "-m", "tests.integration.dying_invocation"],
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_ROOT,
+            env=os.environ | {"PYTHONPATH": path},
+            timeout=120,
+            check=False,
+        )
+        with self._lock:
+            self.exit_codes.append(child.returncode)
+        if child.returncode != 0:
+            raise RuntimeError(f"the invocation died ({child.returncode}): {child.stderr[-2000:]}")
+        return json.loads(child.stdout)
 
     def batches_with(self, comment_ids: set[str]) -> list[list[str]]:
         """The comment ids of each batch that held any of `comment_ids`, in order."""
@@ -432,13 +483,15 @@ class Site:
             for address in sent.to
         )
 
-    def wait_for_emails_about(self, reader: str, timeout: float = 10.0) -> Counter[str]:
-        """Poll the outbox until an email about `reader`'s comment is there; then, the stream
-        delivered in full, what arrived."""
+    def wait_for_emails_about(
+        self, reader: str, timeout: float = 10.0, *, addresses: int = 1
+    ) -> Counter[str]:
+        """Poll the outbox until emails about `reader`'s comment reached `addresses` addresses;
+        then, the stream delivered in full, what arrived."""
         deadline = time.monotonic() + timeout
-        while not self.emails_about(reader) and time.monotonic() < deadline:
+        while len(self.emails_about(reader)) < addresses and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.system.wait_for_streams(timeout)
+        self.system.wait_for_streams(max(1.0, deadline - time.monotonic()))
         return self.emails_about(reader)
 
     def dead_letter_count(self) -> int:
@@ -601,4 +654,36 @@ def test_every_email_is_sent_once_when_the_function_crashes_in_the_middle_of_a_b
     assert batches == [["a", "b", "c"], *retried]
     for reader in "abc":
         assert site.emails_about(reader) == Counter(dict.fromkeys(site.moderators, 1)), reader
+    assert site.dead_letter_count() == dead_before
+
+
+@pytest.mark.parametrize(
+    ("die", "first_moderator_gets"),
+    [
+        # SES never saw the email: the retry sends it, once.
+        pytest.param("before-ses-accepts", 1, id="before-ses-accepts"),
+        # SES accepted it but the ledger was not told: the retry sends it again (at least once).
+        pytest.param("after-ses-accepts", 2, id="after-ses-accepts"),
+    ],
+)
+def test_first_retry_sends_what_a_process_killed_mid_send_left_claimed(
+    site: Site, notifications: Notifications, die: str, first_moderator_gets: int
+) -> None:
+    # Given that the invocation delivering a held comment's record is a process killed at its
+    # first email (to the first moderator), with 8 seconds of its time left
+    dead_before, given_up_before = site.dead_letter_count(), site.given_up()
+    notifications.die_next_time(site.marker("a"), die=die, seconds_left=8)
+
+    # When the comment is posted and the stream delivers it, retrying as Lambda does
+    comment = site.held("a")
+    received = site.wait_for_emails_about("a", timeout=40, addresses=len(site.moderators))
+
+    # Then the process did die, and the first retry (waiting out the claim the dead invocation
+    # held) sent every email that needed sending
+    assert notifications.exit_codes[-1] == -signal.SIGKILL
+    assert notifications.batches_with({comment}) == [[comment], [comment]]
+    first, *others = site.moderators
+    assert received == Counter({first: first_moderator_gets} | dict.fromkeys(others, 1))
+    # And nothing was given up
+    assert site.given_up() == given_up_before
     assert site.dead_letter_count() == dead_before

@@ -13,7 +13,15 @@ from newsroom.emails import Email
 from newsroom.mail import PermanentMailError, TransientMailError
 from newsroom.models.articles import StoredArticle
 from newsroom.models.comments import Moderation, StoredComment
-from newsroom.notifications import Notification, deliver, plan
+from newsroom.notifications import (
+    HELD_CLAIM_POLL,
+    LEASE_MARGIN,
+    SEND_TIME,
+    Notification,
+    deadline_of,
+    deliver,
+    plan,
+)
 from newsroom.secrets import Keyring
 
 NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
@@ -186,19 +194,25 @@ def test_held_reply_does_not_notify_the_parent_yet() -> None:
 
 
 class FakeLedger:
+    """The ledger's conditional writes, in a dict: a claim holds until its lease ends."""
+
     def __init__(self) -> None:
         self.state: dict[str, str] = {}
+        self.lease_until: dict[str, datetime] = {}
+        self.claims: list[tuple[datetime, datetime]] = []  # (when, until) of each claim made
 
     def claim(
         self, key: str, *, now: datetime, lease: timedelta, earlier: Sequence[str] = ()
     ) -> bool:
         if any(self.state.get(k) in ("sent", "failed") for k in earlier):
             return False
-        if self.state.get(key) == "sending":
-            raise ClaimHeldError(key)
-        if key in self.state:
+        if self.state.get(key) == "sending" and self.lease_until.get(key, now) >= now:
+            raise ClaimHeldError(key, lease_until=self.lease_until.get(key))
+        if self.state.get(key) in ("sent", "failed"):
             return False
         self.state[key] = "sending"
+        self.lease_until[key] = now + lease
+        self.claims.append((now, now + lease))
         return True
 
     def settle(self, key: str, state: str, *, detail: str = "") -> None:
@@ -224,15 +238,39 @@ def notification(to: str, kind: str = "new_comment") -> Notification:
     return Notification(kind, CID, Email(to=to, subject="s", text="t", html="<p>t</p>"))  # type: ignore[arg-type]
 
 
-def send(items: list[Notification], ledger: FakeLedger, mailer: FakeMailer) -> Any:
+class FakeClock:
+    """Time that passes only when the code under test sleeps."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+        self.slept: list[float] = []
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += timedelta(seconds=seconds)
+
+
+def send(
+    items: list[Notification],
+    ledger: FakeLedger,
+    mailer: FakeMailer,
+    *,
+    clock: FakeClock | None = None,
+    seconds_left: float = 60,
+) -> Any:
+    clock = clock or FakeClock()
     return deliver(
         items,
         ledger=ledger,
         mailer=mailer,
         sender="n@example.com",
         keys=Keyring(SECRET),
-        lease=timedelta(seconds=60),
-        clock=lambda: NOW,
+        deadline=clock.now + timedelta(seconds=seconds_left),
+        clock=clock,
+        sleep=clock.sleep,
     )
 
 
@@ -271,16 +309,108 @@ def test_permanent_refusal_is_recorded_and_not_retried() -> None:
     assert "failed" in ledger.state.values()
 
 
-def test_an_email_being_sent_elsewhere_is_left_for_a_retry() -> None:
-    ledger, mailer = FakeLedger(), FakeMailer()
-    items = [notification("a@example.org")]
-    send(items, ledger, mailer)
-    key = next(iter(ledger.state))
-    ledger.state[key] = "sending"
-
+def held_by_a_dead_invocation(ledger: FakeLedger, item: Notification, *, until: datetime) -> str:
+    """Claim `item` as an invocation that then died would have: leased until `until`."""
+    clock = FakeClock(until - timedelta(seconds=30))
     with pytest.raises(TransientMailError):
-        send(items, ledger, mailer)
+        send([item], ledger, FakeMailer({item.email.to: TransientMailError("x")}), clock=clock)
+    key = next(iter(ledger.lease_until))
+    ledger.state[key], ledger.lease_until[key] = "sending", until
+    return key
+
+
+def test_claim_is_leased_until_the_invocation_would_be_stopped() -> None:
+    ledger, mailer, clock = FakeLedger(), FakeMailer(), FakeClock()
+
+    send([notification("a@example.org")], ledger, mailer, clock=clock, seconds_left=42)
+
+    assert ledger.claims == [(NOW, NOW + timedelta(seconds=42) + LEASE_MARGIN)]
+
+
+def test_claim_of_a_dead_invocation_is_waited_for_and_the_email_sent_once_its_lease_ends() -> None:
+    # Given an email claimed by an invocation that died, its lease ending in 20 s
+    ledger, mailer, clock = FakeLedger(), FakeMailer(), FakeClock()
+    item = notification("a@example.org")
+    held_by_a_dead_invocation(ledger, item, until=NOW + timedelta(seconds=20))
+
+    # When the retry, with 60 s of its own, meets it
+    report = send([item], ledger, mailer, clock=clock, seconds_left=60)
+
+    # Then it waited for the lease (in steps, in case it was settled meanwhile), then sent it
+    assert (report.sent, mailer.sent) == (1, ["a@example.org"])
+    assert NOW + timedelta(seconds=20) < clock.now < NOW + timedelta(seconds=21)
+    assert max(clock.slept) <= HELD_CLAIM_POLL.total_seconds() + 0.01
+
+
+def test_claim_settled_while_waited_for_is_not_sent_again() -> None:
+    # Given an email another invocation is sending, leased for 20 s more
+    ledger, clock = FakeLedger(), FakeClock()
+    item = notification("a@example.org")
+    key = held_by_a_dead_invocation(ledger, item, until=NOW + timedelta(seconds=20))
+
+    # When a retry meets it, and the other invocation records it sent 3 s later
+    def settle_after_three_seconds(seconds: float) -> None:
+        clock.sleep(seconds)
+        if clock.now >= NOW + timedelta(seconds=3):
+            ledger.state[key] = "sent"
+
+    report = deliver(
+        [item],
+        ledger=ledger,
+        mailer=(mailer := FakeMailer()),
+        sender="n@example.com",
+        keys=Keyring(SECRET),
+        deadline=NOW + timedelta(seconds=60),
+        clock=clock,
+        sleep=settle_after_three_seconds,
+    )
+
+    # Then the retry skips it, without waiting for the lease to end
+    assert (report.skipped, mailer.sent) == (1, [])
+    assert clock.now < NOW + timedelta(seconds=5)
+
+
+def test_claim_whose_lease_outlasts_the_invocation_is_waited_for_then_left_to_the_next_retry() -> (
+    None
+):
+    # Given an email claimed by a dead invocation, its lease ending in 50 s
+    ledger, mailer, clock = FakeLedger(), FakeMailer(), FakeClock()
+    item = notification("a@example.org")
+    held_by_a_dead_invocation(ledger, item, until=NOW + timedelta(seconds=50))
+
+    # When a retry with 30 s left meets it
+    with pytest.raises(TransientMailError):
+        send([item], ledger, mailer, clock=clock, seconds_left=30)
+
+    # Then it sent nothing, and waited as long as it could send afterwards, so the next retry
+    # starts that much later, and (with its own full time) can wait for the rest
+    assert mailer.sent == []
+    assert clock.now == NOW + timedelta(seconds=30) - SEND_TIME
+    send([item], ledger, mailer, clock=clock, seconds_left=60)
     assert mailer.sent == ["a@example.org"]
+
+
+def test_no_email_is_started_without_the_time_to_send_it() -> None:
+    # Given an invocation with less time left than sending an email may take
+    ledger, mailer = FakeLedger(), FakeMailer()
+    items = [notification("a@example.org"), notification("b@example.org")]
+
+    # When it is given emails to send
+    with pytest.raises(TransientMailError):
+        send(items, ledger, mailer, seconds_left=SEND_TIME.total_seconds() - 1)
+
+    # Then none was sent or claimed, so the retry sends them all
+    assert (mailer.sent, ledger.state) == ([], {})
+    send(items, ledger, mailer)
+    assert mailer.sent == ["a@example.org", "b@example.org"]
+
+
+def test_deadline_is_the_contexts_remaining_time_from_now() -> None:
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 12_345
+
+    assert deadline_of(Context(), now=NOW) == NOW + timedelta(milliseconds=12_345)
 
 
 def test_same_recipient_gets_one_email_per_kind() -> None:

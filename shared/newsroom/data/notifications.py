@@ -1,15 +1,16 @@
 """The sent-email ledger and the reads the notifications need, in the content table.
 
 Ledger item: ``pk=SENT#<comment id>#<kind>#<recipient hash>``, ``sk=SENT``, with ``state``
-(``sending`` while claimed, then ``sent`` or ``failed``), ``lease_until_ms`` and ``expires_at``.
-Claiming is a conditional write, so a redelivered stream record finds the email already sent.
+(``sending`` while claimed, then ``sent`` or ``failed``), ``lease_until_ms`` (while claimed: when
+the claiming invocation would be stopped) and ``expires_at``. Claiming is a conditional write,
+so a redelivered stream record finds the email already sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,7 +26,12 @@ LEDGER_RETENTION = timedelta(days=30)
 
 
 class ClaimHeldError(Exception):
-    """Another attempt is sending this email right now (or crashed within its lease)."""
+    """Another invocation claimed this email and its lease has not ended: it is sending it,
+    or it died and its lease runs until it would have been stopped anyway."""
+
+    def __init__(self, key: str, *, lease_until: datetime | None = None) -> None:
+        super().__init__(key)
+        self.lease_until = lease_until
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ class NotificationTable(dynamo.TableAccess):
         Raises
         ------
         ClaimHeldError
-            When another attempt holds an unexpired claim.
+            When another invocation holds an unexpired claim (it says until when).
         """
         names = {"#state": "state"}
         values = {":sending": "sending", ":now": _ms(now)}
@@ -115,23 +121,28 @@ class NotificationTable(dynamo.TableAccess):
         except ClientError as exc:
             code = dynamo.error_code(exc)
             if code == "ConditionalCheckFailedException":
-                held: Any = exc.response.get("Item", {})
-                states = [held.get("state", {}).get("S")]
+                entries: list[Any] = [exc.response.get("Item", {})]
             elif code == "TransactionCanceledException":
-                states = self._states([key, *earlier])
+                entries = self._entries([key, *earlier])
             else:
                 raise
+            states = [entry.get("state", {}).get("S") for entry in entries]
             if "sent" in states or "failed" in states:
                 return False
+            leases = [
+                int(entry["lease_until_ms"]["N"])
+                for entry in entries
+                if entry.get("state", {}).get("S") == "sending" and "lease_until_ms" in entry
+            ]
             if "sending" in states:
-                raise ClaimHeldError(key) from exc
+                until = datetime.fromtimestamp(max(leases) / 1000, UTC) if leases else None
+                raise ClaimHeldError(key, lease_until=until) from exc
             raise  # cancelled for another reason (a conflict): the record is retried
         return True
 
-    def _states(self, keys: list[str]) -> list[str | None]:
-        """The ledger state of each key, read consistently (None: no entry)."""
-        found = dynamo.batch_get(self.db, self.table, [_ledger_key(k) for k in keys])
-        return [item.get("state", {}).get("S") for item in found]
+    def _entries(self, keys: list[str]) -> list[dynamo.Item]:
+        """The ledger entries of `keys` that exist, read consistently."""
+        return dynamo.batch_get(self.db, self.table, [_ledger_key(k) for k in keys])
 
     def settle(self, key: str, state: str, *, detail: str = "") -> None:
         """Record how a claimed email ended: ``sent`` or ``failed`` (never retried)."""
