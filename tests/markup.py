@@ -229,6 +229,7 @@ def email_skeletons() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
     from newsroom.emails import (
         CommentView,
         comment_live,
+        confirm_replies,
         moderation_request,
         new_comment,
         reply_notice,
@@ -250,5 +251,12 @@ def email_skeletons() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
         "new_comment": new_comment("a@example.org", view),
         "reply": reply_notice("r@example.org", view, unsubscribe="https://u.example/"),
         "comment_live": comment_live("r@example.org", view),
+        "confirm_replies": confirm_replies(
+            "r@example.org",
+            article_title="Title",
+            article_url="https://news.example/articles/a",
+            confirm="https://c.example/",
+            days=7,
+        ),
     }
     return {kind: skeleton(sent.html) for kind, sent in emails.items()}

@@ -20,6 +20,9 @@ class _LinkLifetimes(BaseSettings):
 
     moderation_link_days: int = Field(default=7, ge=1, le=90)
     unsubscribe_link_days: int = Field(default=90, ge=1, le=3650)
+    # Also the period in which an address gets at most one confirmation request; at most the
+    # sent-email ledger's retention (30 days), which remembers the last one.
+    confirmation_link_days: int = Field(default=7, ge=1, le=30)
 
 
 class ArticlesSettings(_Settings):

@@ -153,3 +153,38 @@ def comment_live(to: str, comment: CommentView) -> Email:
         ],
     )
     return Email(to=to, subject=subject, text=text, html=html_body)
+
+
+def confirm_replies(
+    to: str, *, article_title: str, article_url: str, confirm: str, days: int
+) -> Email:
+    """The request to confirm an address before any reply notice goes to it.
+
+    Anyone can type any address into the form, so it says nothing the commenter chose (no
+    name, text or website): only the article's title and address, and the link.
+    """
+    title = header_safe(article_title, 120)
+    subject = f'Confirm emails about replies to your comment on "{title}"'
+    ignore = (
+        "If this was not you, ignore this email: this address gets no emails about replies, "
+        f"and no other request like this one for {days} days."
+    )
+    text = (
+        f'Someone, probably you, left a comment on "{article_title}" ({article_url}) with this '
+        "email address and asked to be emailed when someone replies.\n\n"
+        "We send no such email until you confirm this address:\n"
+        f"Confirm: {confirm}\n\n"
+        f"The link opens a page with a button and works once, for {days} days. {ignore}\n"
+    )
+    html_body = _page(
+        subject,
+        [
+            f'<p>Someone, probably you, left a comment on <a href="{_e(article_url)}">'
+            f"{_e(article_title)}</a> with this email address and asked to be emailed when "
+            "someone replies.</p>",
+            "<p>We send no such email until you confirm this address:</p>",
+            f'<p><a href="{_e(confirm)}">Confirm emails about replies</a></p>',
+        ],
+        f"The link opens a page with a button and works once, for {days} days. {_e(ignore)}",
+    )
+    return Email(to=to, subject=subject, text=text, html=html_body)

@@ -38,11 +38,19 @@ _DESCRIPTIONS = {
         "Unsubscribe",
         "You will get no more emails about replies to this comment.",
     ),
+    "confirm_replies": (
+        "Confirm emails about replies",
+        "Confirm",
+        "Thank you: this address will be told of replies to the comments that asked for it. "
+        "Each such email has a link to stop them.",
+    ),
 }
+_MODERATION: dict[str, ModerationAction] = {"approve": "approve", "spam": "spam", "trash": "trash"}
 
 if TYPE_CHECKING:
     from newsroom.comments import CommentRules
     from newsroom.data.notifications import NotificationTable
+    from newsroom.models.comments import ModerationAction
     from newsroom.secrets import Keyring
 
 
@@ -74,22 +82,31 @@ class LinkPage(BaseModel):
     done: bool = False
 
 
-def read_claim(keys: Keyring, token: str, *, action_days: int, unsubscribe_days: int) -> LinkClaim:
+def read_claim(
+    keys: Keyring,
+    token: str,
+    *,
+    action_days: int,
+    unsubscribe_days: int,
+    confirmation_days: int,
+) -> LinkClaim:
     """The claim of a genuine, unexpired token.
 
     Raises
     ------
     LinkInvalidError, LinkExpiredError
     """
-    longest = max(action_days, unsubscribe_days)
+    longest = max(action_days, unsubscribe_days, confirmation_days)
     try:
         claim = verify(keys, token, max_age_seconds=longest * 86_400)
     except TokenExpiredError as exc:
         raise LinkExpiredError() from exc
     except TokenInvalidError as exc:
         raise LinkInvalidError() from exc
-    days = unsubscribe_days if claim.action == "unsubscribe" else action_days
-    # Moderation links live shorter than unsubscribe links: the token's own lifetime applies.
+    days = {"unsubscribe": unsubscribe_days, "confirm_replies": confirmation_days}.get(
+        claim.action, action_days
+    )
+    # Links of each kind live as long as theirs do: the token's own lifetime applies.
     if datetime.now(UTC) - claim.issued_at > timedelta(days=days):
         raise LinkExpiredError()
     return claim
@@ -100,7 +117,7 @@ def preview(claim: LinkClaim, *, current_status: str | None) -> LinkPage:
     title, button, _ = _DESCRIPTIONS[claim.action]
     if current_status is None:
         raise CommentNotFoundError(claim.comment_id)
-    if claim.action != "unsubscribe" and current_status != "pending":
+    if claim.action in _MODERATION and current_status != "pending":
         return LinkPage(
             title=title,
             message=f"This comment is no longer waiting for moderation: it is {current_status}.",
@@ -125,6 +142,7 @@ class LinkRules:
     keys: Callable[[], Keyring]
     action_days: int
     unsubscribe_days: int
+    confirmation_days: int
     comments: CommentRules
     notifications: NotificationTable
 
@@ -145,6 +163,7 @@ class LinkRules:
             keys=keys,
             action_days=settings.moderation_link_days,
             unsubscribe_days=settings.unsubscribe_link_days,
+            confirmation_days=settings.confirmation_link_days,
             comments=CommentRules(store=CommentTable(settings.content_table_name), keys=keys),
             notifications=NotificationTable(settings.content_table_name),
         )
@@ -156,6 +175,7 @@ def _claim(token: str, rules: LinkRules) -> LinkClaim:
         token,
         action_days=rules.action_days,
         unsubscribe_days=rules.unsubscribe_days,
+        confirmation_days=rules.confirmation_days,
     )
 
 
@@ -188,11 +208,14 @@ def follow_link(token: str, *, rules: LinkRules | None = None) -> LinkPage:
         if not rules.notifications.stop_reply_notices(claim.slug, claim.comment_id):
             raise CommentNotFoundError(claim.comment_id)
         return outcome(claim)
+    if claim.action == "confirm_replies":
+        _confirm_replies(claim, rules)
+        return outcome(claim)
     try:
         moderate(
             claim.slug,
             claim.comment_id,
-            claim.action,
+            _MODERATION[claim.action],
             by="moderation link",
             expected_status="pending",
             spend_token=SpentToken(claim.jti, spent_until(rules.action_days)),
@@ -204,3 +227,24 @@ def follow_link(token: str, *, rules: LinkRules | None = None) -> LinkPage:
             raise CommentNotFoundError(claim.comment_id) from exc
         raise LinkUsedError(f"the comment is already {comment.status}") from exc
     return outcome(claim)
+
+
+def _confirm_replies(claim: LinkClaim, rules: LinkRules) -> None:
+    """Record that the address of the comment's author wants reply notices (keyed by a keyed
+    hash of it), once per link.
+
+    Raises
+    ------
+    CommentNotFoundError, LinkUsedError
+    """
+    from newsroom.data.comments import SpentToken
+    from newsroom.privacy import subscriber_key
+
+    comment = rules.comments.store.get(claim.slug, claim.comment_id)
+    if comment is None:
+        raise CommentNotFoundError(claim.comment_id)
+    rules.notifications.confirm_subscriber(
+        subscriber_key(rules.keys().current, comment.author_email),
+        at=datetime.now(UTC),
+        spend_token=SpentToken(claim.jti, spent_until(rules.confirmation_days)),
+    )

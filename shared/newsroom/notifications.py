@@ -1,18 +1,18 @@
 """Who gets which email when a comment arrives or changes status, and sending each once.
 
-`plan` is pure: from the comment before and after, its article and the comment it answers, it
-lists the emails
-due. `deliver` sends them through a ledger that makes each (comment, kind, recipient) go out at
-most once however often the stream delivers the record, and at least once unless SES refuses it
-for good; a process that dies after SES accepted an email, before the ledger knew, is the one
-case where it goes out twice (docs/notifications.md).
+`plan` is pure: from the comment before and after, its article, the comment it answers and
+which addresses confirmed reply notices, it lists the emails due. `deliver` sends them through a
+ledger that makes each (comment, kind, recipient) go out at most once however often the stream
+delivers the record (a confirmation request: at most once per address per period), and at least
+once unless SES refuses it for good; a process that dies after SES accepted an email, before the
+ledger knew, is the one case where it goes out twice (docs/notifications.md).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -20,13 +20,14 @@ from newsroom.emails import (
     CommentView,
     Email,
     comment_live,
+    confirm_replies,
     moderation_request,
     new_comment,
     reply_notice,
 )
 from newsroom.mail import Mailer, PermanentMailError, TransientMailError
 from newsroom.observability import logger
-from newsroom.privacy import keyed_hash, normalise_email
+from newsroom.privacy import keyed_hash, normalise_email, subscriber_key
 from newsroom.tokens import LinkAction
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from newsroom.models.comments import StoredComment
     from newsroom.secrets import Keyring
 
-Kind = Literal["moderation", "new_comment", "reply", "comment_live"]
+Kind = Literal["moderation", "new_comment", "reply", "comment_live", "confirm_replies"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class Notification:
     kind: Kind
     comment_id: str
     email: Email
+    # Sent at most once per recipient in this period, whatever comment it is about (the
+    # ledger knows it by recipient alone); None: once per comment, for good.
+    once_every: timedelta | None = None
 
 
 class Links(Protocol):
@@ -64,6 +68,7 @@ def plan(
     moderators: list[str],
     links: Links,
     moderation_link_days: int,
+    confirmation_link_days: int,
 ) -> list[Notification]:
     """The emails a comment's arrival or status change calls for.
 
@@ -73,6 +78,11 @@ def plan(
       at the deepest level that comment is the reply's sibling, not its parent); and,
       if it had been held, its own author if they asked to be told;
     - spam, trash, or no status change: nothing.
+
+    Reply notices and "your comment is live" go only to addresses in `context.confirmed`
+    (double opt-in: anyone can type anyone's address). In their place an address that asked
+    for replies and has not confirmed gets a request to confirm, which says nothing the
+    commenter chose, at most once per `confirmation_link_days` (the link's lifetime).
     """
     article = context.article
     if article is None or (old is not None and old.status == new.status):
@@ -101,6 +111,19 @@ def plan(
         return due
     if not _same_person(article.author.email, new.author_email):
         due.append(Notification("new_comment", new.id, new_comment(article.author.email, view)))
+    confirmed = context.confirmed
+
+    def confirmation(subscribed: StoredComment) -> Notification:
+        email = confirm_replies(
+            subscribed.author_email,
+            article_title=article.title,
+            article_url=view.article_url,
+            confirm=links.act(subscribed.slug, subscribed.id, "confirm_replies"),
+            days=confirmation_link_days,
+        )
+        period = timedelta(days=confirmation_link_days)
+        return Notification("confirm_replies", subscribed.id, email, once_every=period)
+
     answered = context.answered
     if (
         answered is not None
@@ -108,11 +131,18 @@ def plan(
         and answered.status == "approved"
         and not _same_person(answered.author_email, new.author_email)
     ):
-        unsubscribe = links.act(answered.slug, answered.id, "unsubscribe")
-        email = reply_notice(answered.author_email, view, unsubscribe=unsubscribe)
-        due.append(Notification("reply", new.id, email))
-    if old is not None and old.status == "pending" and new.notify_replies:
-        due.append(Notification("comment_live", new.id, comment_live(new.author_email, view)))
+        if normalise_email(answered.author_email) in confirmed:
+            unsubscribe = links.act(answered.slug, answered.id, "unsubscribe")
+            email = reply_notice(answered.author_email, view, unsubscribe=unsubscribe)
+            due.append(Notification("reply", new.id, email))
+        else:  # asked before double opt-in, or the request was lost: ask (once per period)
+            due.append(confirmation(answered))
+    if new.notify_replies:
+        if normalise_email(new.author_email) not in confirmed:
+            due.append(confirmation(new))
+        elif old is not None and old.status == "pending":
+            email = comment_live(new.author_email, view)
+            due.append(Notification("comment_live", new.id, email))
     return due
 
 
@@ -123,17 +153,22 @@ class Ledger(Protocol):
         self, key: str, *, now: datetime, lease: timedelta, earlier: Sequence[str] = ()
     ) -> bool: ...
 
-    def settle(self, key: str, state: str, *, detail: str = "") -> None: ...
+    def settle(
+        self, key: str, state: str, *, detail: str = "", again_after: datetime | None = None
+    ) -> None: ...
 
     def release(self, key: str) -> None: ...
 
 
 def ledger_key(secret: bytes, notification: Notification) -> str:
-    """(comment, kind, recipient), the recipient as a keyed hash: the ledger holds no email.
+    """(comment, kind, recipient), or (kind, recipient) for an email sent once per period; the
+    recipient as a keyed hash: the ledger holds no email.
 
     During a key rotation an email is known by each key's ledger key (see `deliver`)."""
-    recipient = keyed_hash(secret, "recipient", normalise_email(notification.email.to))
-    return f"SENT#{notification.comment_id}#{notification.kind}#{recipient[:32]}"
+    recipient = keyed_hash(secret, "recipient", normalise_email(notification.email.to))[:32]
+    if notification.once_every is not None:
+        return f"SENT#ADDRESS#{notification.kind}#{recipient}"
+    return f"SENT#{notification.comment_id}#{notification.kind}#{recipient}"
 
 
 @dataclass(frozen=True)
@@ -213,18 +248,23 @@ def deliver(
             retry.append(notification.kind)
             continue
         except PermanentMailError as exc:
-            ledger.settle(key, "failed", detail=str(exc))
+            ledger.settle(key, "failed", detail=str(exc), again_after=_again(notification, clock))
             logger.error("email refused for good", kind=notification.kind, cause=str(exc))
             rejected += 1
             continue
         except BaseException:
             ledger.release(key)
             raise
-        ledger.settle(key, "sent", detail=message_id)
+        ledger.settle(key, "sent", detail=message_id, again_after=_again(notification, clock))
         sent += 1
     if retry:
         raise TransientMailError(f"{len(retry)} email(s) to retry: {', '.join(retry)}")
     return DeliveryReport(sent=sent, skipped=skipped, rejected=rejected)
+
+
+def _again(notification: Notification, clock: Callable[[], datetime]) -> datetime | None:
+    """When an email sent once per period may go to the same recipient again."""
+    return None if notification.once_every is None else clock() + notification.once_every
 
 
 def _claim(
@@ -280,6 +320,7 @@ class NotificationServices:
     sender: str
     moderators: list[str]
     moderation_link_days: int
+    confirmation_link_days: int
 
     @classmethod
     def from_settings(cls) -> NotificationServices:
@@ -300,6 +341,7 @@ class NotificationServices:
             sender=settings.sender_email,
             moderators=settings.moderator_emails,
             moderation_link_days=settings.moderation_link_days,
+            confirmation_link_days=settings.confirmation_link_days,
         )
 
 
@@ -323,6 +365,12 @@ def handle_change(
     services = services or NotificationServices.from_settings()
     context = services.table.load_context(new.slug, new.answered_id)
     keys = services.keys()
+    subscribers = [
+        comment.author_email
+        for comment in (new, context.answered)
+        if comment is not None and comment.notify_replies and new.status == "approved"
+    ]
+    context = replace(context, confirmed=confirmed_addresses(services.table, keys, subscribers))
     due = plan(
         old,
         new,
@@ -330,6 +378,7 @@ def handle_change(
         moderators=services.moderators,
         links=services.links(keys),
         moderation_link_days=services.moderation_link_days,
+        confirmation_link_days=services.confirmation_link_days,
     )
     return deliver(
         due,
@@ -339,3 +388,26 @@ def handle_change(
         keys=keys,
         deadline=deadline,
     )
+
+
+def confirmed_addresses(
+    table: NotificationTable, keys: Keyring, addresses: Sequence[str]
+) -> frozenset[str]:
+    """Those of `addresses` (normalised) that confirmed reply notices, under any key of the
+    keyring. One confirmed under a previous key only is recorded under the current key too, so
+    it survives the previous key's removal (docs/operations.md)."""
+    if not addresses:
+        return frozenset()
+    wanted = {normalise_email(address) for address in addresses}
+    found = table.confirmed_subscribers(
+        [subscriber_key(key, address) for address in wanted for key in keys.all]
+    )
+    confirmed = set()
+    for address in wanted:
+        current = subscriber_key(keys.current, address)
+        if current in found:
+            confirmed.add(address)
+        elif any(subscriber_key(key, address) in found for key in keys.previous):
+            table.confirm_subscriber(current, at=datetime.now(UTC))
+            confirmed.add(address)
+    return frozenset(confirmed)

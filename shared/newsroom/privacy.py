@@ -44,3 +44,8 @@ def avatar_key(secret: bytes, email: str) -> str:
 def duplicate_key(secret: bytes, slug: str, email: str, body: str) -> str:
     """The same person posting the same text on the same article again."""
     return keyed_hash(secret, "duplicate", slug, normalise_email(email), normalise_text(body))
+
+
+def subscriber_key(secret: bytes, email: str) -> str:
+    """An address as the record of its confirmed reply notices knows it."""
+    return keyed_hash(secret, "subscriber", normalise_email(email))

@@ -9,13 +9,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from newsroom.secrets import Keyring
 
-LinkAction = Literal["approve", "spam", "trash", "unsubscribe"]
+LinkAction = Literal["approve", "spam", "trash", "unsubscribe", "confirm_replies"]
+LINK_ACTIONS: tuple[LinkAction, ...] = get_args(LinkAction)
 _SALT = "newsroom.link.v1"
 
 
@@ -71,7 +72,7 @@ def verify(keys: Keyring, token: str, *, max_age_seconds: int) -> LinkClaim:
         raise TokenInvalidError() from exc
     if not isinstance(payload, dict) or set(payload) != {"s", "c", "a", "j"}:
         raise TokenInvalidError()
-    if payload["a"] not in ("approve", "spam", "trash", "unsubscribe"):
+    if payload["a"] not in LINK_ACTIONS:
         raise TokenInvalidError()
     return LinkClaim(
         slug=str(payload["s"]),

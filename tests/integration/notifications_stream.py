@@ -13,11 +13,13 @@ import email
 import email.policy
 import itertools
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -30,10 +32,13 @@ from functions.notifications.app import lambda_handler
 from newsroom import mail
 from newsroom.data import dynamo
 from newsroom.data.comments import comment_key
+from newsroom.data.notifications import NotificationTable
 from newsroom.local.emulator import REGION
 from newsroom.local.event_filter import Pattern, matches_any, parse_filter_criteria
 from newsroom.local.streams import first_failed_index
 from newsroom.local.template import functions, load_template, resources
+from newsroom.privacy import subscriber_key
+from newsroom.secrets import project_keys
 from tests.apigw import LambdaContext
 
 if TYPE_CHECKING:
@@ -117,6 +122,14 @@ def stream_record(table: str, new: Item, old: Item | None = None) -> dict[str, A
     }
     assert matches_any(_filters(), record), "the template's FilterCriteria would drop this record"
     return record
+
+
+def confirm_reply_notices(table: str, address: str) -> None:
+    """Record that `address` confirmed it wants reply notices, as following the link in its
+    confirmation email does (keyed as the functions key it, with the project's current key)."""
+    secret = project_keys(os.environ["SECRET_PARAMETER_NAME"]).current
+    key = subscriber_key(secret, address)
+    NotificationTable(table).confirm_subscriber(key, at=datetime.now(UTC))
 
 
 def batch(*records: dict[str, Any]) -> Event:

@@ -101,10 +101,19 @@ def test_post_moderate_by_link_and_notify(system: LocalSystem) -> None:
     after = request(f"{system.api_url}/articles/{SLUG}").json()
     assert after["comment_count"] == article["comment_count"] + 1
 
-    # And the article's author and the commenter hear about it, once each
+    # And the article's author hears about it, and the commenter (whose address nobody
+    # confirmed yet) is asked to confirm it, once each
     system.wait_for_streams()
-    live = emails_to(system, reader)
-    assert [e.subject for e in live] == [f'Your comment on "{article["title"]}" is live']
+    (confirmation,) = emails_to(system, reader)
+    assert confirmation.subject == (
+        f'Confirm emails about replies to your comment on "{article["title"]}"'
+    )
+    match = LINK.search(confirmation.text or "")
+    assert match, confirmation.text
+    confirmed = request(
+        local(system, match.group(0)), method="POST", headers={"Accept": "application/json"}
+    )
+    assert (confirmed.status, confirmed.json()["done"]) == (200, True)
     author_emails = (
         [
             e

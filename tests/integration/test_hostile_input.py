@@ -46,7 +46,13 @@ from tests.integration.comments_api import (
     stored_item,
     walk_listing,
 )
-from tests.integration.notifications_stream import batch, comment_item, handle, stream_record
+from tests.integration.notifications_stream import (
+    batch,
+    comment_item,
+    confirm_reply_notices,
+    handle,
+    stream_record,
+)
 from tests.markup import (
     COMMENT,
     EMAIL,
@@ -242,6 +248,14 @@ def _post_on_own_table(
         seed(table, slug, title='Harbour <b>news</b> & "views"', author=author)
         first = {"author_name": "Parent", "body": "Tell me about replies.", "notify_replies": True}
         parent = post_comment(slug, first | {"author_email": f"parent-{MODULE}@example.org"})
+        # The parent's and the texts' authors confirmed reply notices, so that the reply notice
+        # and "is live" carry the payloads; the websites' authors did not, so that they get the
+        # request to confirm (which shows the article's title).
+        if announce:
+            confirm_reply_notices(table, f"parent-{MODULE}@example.org")
+            for (_, kind), form in forms.items():
+                if kind == "text":
+                    confirm_reply_notices(table, form["author_email"])
         assert parent.status == 201, parent.body
         answers = {
             key: post_comment(
@@ -330,7 +344,9 @@ def test_emails_about_the_payloads_show_them_only_as_text(hostile: HostileRun) -
         shown[kind].append(text_of(sent.html))
     # And what readers wrote is in them as text: a held comment's name and text in the
     # moderator's email, the article author's and the reply notice, its text in the "it is
-    # live" email; every website kept in the moderator's email
+    # live" email; every website kept in the moderator's email (and the requests to confirm an
+    # address, sent to the websites' authors, were among the emails checked above)
+    assert shown["confirm_replies"], "no request to confirm an address was checked"
     for item in hostile.payloads:
         name, body = as_stored(item.payload), as_stored(item.payload, keep="\n\t")
         if item.held:

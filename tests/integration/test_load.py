@@ -59,8 +59,14 @@ def facts() -> dict[str, CommentFacts]:
 
 
 def test_expected_emails_follow_who_gets_what() -> None:
-    # When the rules of docs/notifications.md are applied to the comments
-    due = expected_emails(facts(), authors={"s": AUTHOR}, moderators=[*MODERATORS, MODERATORS[0]])
+    # When the rules of docs/notifications.md are applied to the comments, the parent's author
+    # having confirmed their address
+    due = expected_emails(
+        facts(),
+        authors={"s": AUTHOR},
+        moderators=[*MODERATORS, MODERATORS[0]],
+        confirmed=["Parent@example.org"],
+    )
 
     # Then each held comment goes to each moderator once, a public one to the article's author
     # unless they wrote it, a public reply to a parent who asked, and approval to its author
@@ -79,10 +85,20 @@ def test_expected_emails_follow_who_gets_what() -> None:
     )
 
 
+def test_expected_emails_hold_no_reply_notice_or_is_live_for_unconfirmed_addresses() -> None:
+    # When the rules are applied to the same comments, no address having confirmed
+    due = expected_emails(facts(), authors={"s": AUTHOR}, moderators=MODERATORS)
+
+    # Then nothing carrying a comment goes to a commenter's address
+    assert {kind for _, kind, _ in due} == {"moderation", "new_comment"}
+
+
 def test_an_email_sent_twice_or_not_at_all_shows_in_the_reconciliation() -> None:
     # Given what the rules call for, and an outbox where one email went out twice, one never,
     # and one names no comment of the run
-    due = expected_emails(facts(), authors={"s": AUTHOR}, moderators=MODERATORS)
+    due = expected_emails(
+        facts(), authors={"s": AUTHOR}, moderators=MODERATORS, confirmed=["parent@example.org"]
+    )
     ids = {f"ldrunnn{n:05d}": f"c{n}" for n in range(1, 5)}
     outbox = [
         {"number": n, "to": [to], "subject": subject, "text": f"... ldrunnn0000{comment[1]} ..."}

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -21,18 +22,26 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from functions.comments.app import lambda_handler as comments_handler
 from newsroom.config import comments_settings, notifications_settings
 from newsroom.data import dynamo
-from newsroom.data.notifications import LEDGER_SK
+from newsroom.data.notifications import LEDGER_SK, NotificationTable
 from newsroom.emails import Email
 from newsroom.local.outbox import Outbox, OutboxEmail
 from newsroom.notifications import Kind, Notification, ledger_key
+from newsroom.privacy import subscriber_key
 from newsroom.secrets import project_keys
 from tests.apigw import Answer, invoke, rest_event
 from tests.integration.articles_data import seed
-from tests.integration.comments_api import admin_action, form, own_content_table, post_comment
+from tests.integration.comments_api import (
+    admin_action,
+    form,
+    own_content_table,
+    post_comment,
+    post_when_flood_allows,
+)
 from tests.integration.notifications_stream import (
     addressed_to,
     batch,
     comment_item,
+    confirm_reply_notices,
     failed,
     handle,
     maximum_retry_attempts,
@@ -167,6 +176,10 @@ def ledger_item(scene: Scene, comment_id: str, kind: Kind, recipient: str) -> di
     return dynamo.from_item(response["Item"])
 
 
+def confirm_address(scene: Scene, reader: str) -> None:
+    confirm_reply_notices(scene.table, scene.reader(reader))
+
+
 def metric_total(stdout: str, name: str) -> float:
     """The sum of a metric over the CloudWatch EMF blobs Powertools printed."""
     total = 0.0
@@ -259,7 +272,8 @@ def test_email_ses_cannot_send_for_now_fails_only_its_record_and_the_retry_sends
 def test_email_refused_for_good_is_recorded_as_failed_and_never_retried(
     scene: Scene, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given a held comment by a reader who asked to hear back, approved
+    # Given a held comment by a reader who asked to hear back (and confirmed), approved
+    confirm_address(scene, "a")
     comment = post(scene, "a", notify_replies=True)
     record = changed(scene, comment, approve(scene, comment))
     refused = scene.reader("a")
@@ -351,7 +365,8 @@ def test_held_comment_is_sent_to_each_moderator_and_nobody_else(scene: Scene) ->
 
 @pytest.mark.usefixtures("auto_approve")
 def test_comment_public_on_arrival_is_sent_to_the_article_author_only(scene: Scene) -> None:
-    # Given a comment approved on arrival
+    # Given a comment approved on arrival, by a reader who asked for replies and confirmed
+    confirm_address(scene, "a")
     comment = post(scene, "a", notify_replies=True)
     assert stored(scene, comment)["status"] == "approved"
 
@@ -379,7 +394,9 @@ def test_comment_by_the_article_author_sends_nothing(scene: Scene) -> None:
 
 
 def test_approval_tells_the_article_author_and_the_commenter_who_asked(scene: Scene) -> None:
-    # Given two held comments, only one of whose authors asked to hear back, then approved
+    # Given two held comments, only one of whose authors asked to hear back (and confirmed
+    # their address), then approved
+    confirm_address(scene, "a")
     asked = post(scene, "a", notify_replies=True)
     silent = post(scene, "b", notify_replies=False)
     records = [changed(scene, comment, approve(scene, comment)) for comment in (asked, silent)]
@@ -411,7 +428,9 @@ def test_comment_marked_as_spam_or_trashed_sends_nothing(scene: Scene, action: s
 def test_one_click_unsubscribe_stops_reply_notices_but_not_the_authors_emails(
     scene: Scene,
 ) -> None:
-    # Given an approved comment whose author asked for replies, and a reply to it, handled
+    # Given an approved comment whose author asked for replies (and confirmed), and a reply to
+    # it, handled
+    confirm_address(scene, "p")
     parent = post(scene, "p", notify_replies=True)
     reply = post(scene, "r", parent_id=parent)
     assert handle(batch(inserted(scene, parent), inserted(scene, reply))) == ALL_DONE
@@ -451,10 +470,12 @@ def test_one_click_unsubscribe_stops_reply_notices_but_not_the_authors_emails(
 def test_reply_to_a_comment_at_the_deepest_level_notifies_its_author_not_the_grandparents(
     scene: Scene,
 ) -> None:
-    # Given a thread five deep, each comment by a reader who asked for replies, handled
+    # Given a thread five deep, each comment by a reader who asked for replies (and
+    # confirmed), handled
     parent_id: str | None = None
     thread = []
     for depth in "12345":
+        confirm_address(scene, depth)
         parent_id = post(scene, depth, parent_id=parent_id, notify_replies=True)
         thread.append(parent_id)
     assert handle(batch(*(inserted(scene, comment) for comment in thread))) == ALL_DONE
@@ -670,3 +691,175 @@ def test_link_page_shows_no_markup_from_the_link() -> None:
     tags = Tags(page.body)
     assert tags.named("script") == []
     assert tags.named("img") == []
+
+
+# -- reply notices go to confirmed addresses only --------------------------------------------
+
+
+CONFIRM_SUBJECT = "Confirm emails about replies"
+
+
+def confirmations_to(address: str) -> list[OutboxEmail]:
+    return [sent for sent in outbox.emails(to=address) if sent.subject.startswith(CONFIRM_SUBJECT)]
+
+
+def confirmation_token(address: str) -> str:
+    """The token of the link in the one confirmation email the address received."""
+    (sent,) = confirmations_to(address)
+    line = next(line for line in (sent.text or "").splitlines() if "/links/" in line)
+    url = line.split()[-1]
+    assert url.startswith(os.environ["PUBLIC_BASE_URL"] + "/links/"), url
+    return token_of(url)
+
+
+def is_confirmed(scene: Scene, address: str) -> bool:
+    secret = project_keys(os.environ["SECRET_PARAMETER_NAME"]).current
+    key = subscriber_key(secret, address)
+    return NotificationTable(scene.table).confirmed_subscribers([key]) == {key}
+
+
+def replies_to(address: str) -> list[OutboxEmail]:
+    return [sent for sent in outbox.emails(to=address) if sent.subject.startswith("New reply")]
+
+
+@pytest.mark.usefixtures("auto_approve")
+def test_an_address_gets_no_reply_notice_until_it_confirms_by_the_link_mailed_once(
+    scene: Scene,
+) -> None:
+    # Given a public comment asking for replies, with an address nobody confirmed, a name, a
+    # text and a website its writer chose
+    chosen = {"author_name": "Cheap Pills", "author_url": "https://pills.example/buy"}
+    parent = post(scene, "p", notify_replies=True, **chosen)
+    address = scene.reader("p")
+
+    # When the stream delivers it, and a reply to it
+    assert handle(batch(inserted(scene, parent))) == ALL_DONE
+    first_reply = post(scene, "r", parent_id=parent)
+    assert handle(batch(inserted(scene, first_reply))) == ALL_DONE
+
+    # Then the address got one email: a request to confirm, holding nothing the writer chose
+    # (name, text, website), and no reply notice
+    (request,) = outbox.emails(to=address)
+    assert request.subject.startswith(CONFIRM_SUBJECT)
+    everything = f"{request.subject}\n{request.text}\n{request.html}"
+    for text in (chosen["author_name"], chosen["author_url"], marker(scene, "p")):
+        assert text not in everything, text
+    assert request.header("List-Unsubscribe") is None
+
+    # When its link is opened (a mail scanner)
+    token = confirmation_token(address)
+    opened = open_link(token, accept=JSON)
+
+    # Then that offers a button and confirms nothing
+    assert (opened.status, opened.body["done"], opened.body["button"]) == (200, False, "Confirm")
+    assert not is_confirmed(scene, address)
+
+    # When the person follows it, and then again
+    confirmed = follow(token, accept=JSON)
+    again = follow(token, accept=JSON)
+
+    # Then it confirms once; the same link is used up
+    assert (confirmed.status, confirmed.body["done"]) == (200, True), confirmed.body
+    assert (again.status, error_code(again)) == (410, "link_used")
+
+    # When someone replies now
+    second_reply = post(scene, "s", parent_id=parent)
+    assert handle(batch(inserted(scene, second_reply))) == ALL_DONE
+
+    # Then the address is told of that reply, with its one-click unsubscribe
+    (notice,) = replies_to(address)
+    assert marker(scene, "s") in (notice.text or "")
+    assert notice.header("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
+
+
+@pytest.mark.usefixtures("auto_approve")
+def test_an_address_is_asked_to_confirm_at_most_once_per_period_however_it_is_used(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a public comment asking for replies, by an address nobody confirmed, handled
+    monkeypatch.setenv("FLOOD_INTERVAL_SECONDS", "1")
+    comments_settings.cache_clear()
+    first = post(scene, "x", notify_replies=True)
+    address = scene.reader("x")
+    assert handle(batch(inserted(scene, first))) == ALL_DONE
+    assert len(confirmations_to(address)) == 1
+
+    # When the same address asks again on another comment, others reply to both, and the
+    # stream delivers it all twice
+    second = post_when_flood_allows(
+        scene.slug, form(scene.unique, reader="x", body="Again, please.", notify_replies=True)
+    )
+    assert second.status == 201, second.body
+    replies = [post(scene, reader, parent_id=first) for reader in "rs"]
+    replies.append(post(scene, "t", parent_id=str(second.body["id"])))
+    event = batch(*(inserted(scene, c) for c in [str(second.body["id"]), *replies]))
+    assert handle(event) == handle(event) == ALL_DONE
+
+    # Then the address got no other email: no reply notice, no second request
+    assert [sent.subject for sent in outbox.emails(to=address)] == [
+        sent.subject for sent in confirmations_to(address)
+    ]
+    assert len(confirmations_to(address)) == 1
+
+    # When the period is over (the ledger's entry for the request says it may go again now)
+    secret = project_keys(os.environ["SECRET_PARAMETER_NAME"]).current
+    days = notifications_settings().confirmation_link_days
+    request = Notification(
+        "confirm_replies",
+        first,
+        Email(to=address, subject="", text="", html=""),
+        once_every=timedelta(days=days),
+    )
+    dynamo.client().update_item(
+        TableName=scene.table,
+        Key={"pk": {"S": ledger_key(secret, request)}, "sk": {"S": LEDGER_SK}},
+        UpdateExpression="SET again_after_ms = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time() * 1000) - 1)}},
+    )
+    later = post(scene, "u", parent_id=first)
+    assert handle(batch(inserted(scene, later))) == ALL_DONE
+
+    # Then one more request may go
+    assert len(confirmations_to(address)) == 2
+
+
+def test_approval_of_an_unconfirmed_commenters_comment_asks_them_to_confirm_instead(
+    scene: Scene,
+) -> None:
+    # Given a held comment by a reader who asked to hear back and never confirmed, approved
+    comment = post(scene, "a", notify_replies=True)
+    record = changed(scene, comment, approve(scene, comment))
+
+    # When its MODIFY record is handled
+    assert handle(batch(record)) == ALL_DONE
+
+    # Then the article's author hears of it, and the reader gets the request to confirm, not
+    # their text back ("is live" goes to confirmed addresses only)
+    assert tally(scene) == Counter({scene.author: 1, scene.reader("a"): 1})
+    (request,) = outbox.emails(to=scene.reader("a"))
+    assert request.subject.startswith(CONFIRM_SUBJECT)
+    assert marker(scene, "a") not in f"{request.text}{request.html}"
+
+
+def test_expired_confirmation_link_is_refused_and_confirms_nothing(scene: Scene) -> None:
+    # Given a confirmation link for a reader's comment, genuine but older than its lifetime
+    comment = post(scene, "a", notify_replies=True)
+    days = comments_settings().confirmation_link_days
+    secret = project_keys(os.environ["SECRET_PARAMETER_NAME"]).current
+
+    class SignedTooLongAgo(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - (days + 1) * 86_400
+
+    payload = {"s": scene.slug, "c": comment, "a": "confirm_replies", "j": secrets.token_hex(16)}
+    serializer = URLSafeTimedSerializer(secret, salt="newsroom.link.v1", signer=SignedTooLongAgo)
+    expired = str(serializer.dumps(payload))
+
+    # When it is opened and followed
+    opened = open_link(expired, accept=JSON)
+    followed = follow(expired, accept=JSON)
+
+    # Then both are told it expired, and the address is not confirmed
+    assert (opened.status, error_code(opened)) == (410, "link_expired")
+    assert (followed.status, error_code(followed)) == (410, "link_expired")
+    assert not is_confirmed(scene, scene.reader("a"))

@@ -20,6 +20,7 @@ from newsroom.notifications import (
     Notification,
     deadline_of,
     deliver,
+    ledger_key,
     plan,
 )
 from newsroom.secrets import Keyring
@@ -62,6 +63,10 @@ def comment(cid: str, status: str, **overrides: Any) -> StoredComment:
     return StoredComment.model_validate(values | overrides)
 
 
+# The commenters' addresses, confirmed for reply notices unless a test says otherwise.
+CONFIRMED = frozenset({"ann@example.org", "pat@example.org"})
+
+
 class FakeLinks:
     def article(self, slug: str) -> str:
         return f"https://news.example/{slug}"
@@ -75,14 +80,16 @@ def planned(
     new: StoredComment,
     parent: StoredComment | None = None,
     moderators: list[str] | None = None,
+    confirmed: frozenset[str] = CONFIRMED,
 ) -> list[tuple[str, str]]:
     due = plan(
         old,
         new,
-        NotificationContext(article=ARTICLE, answered=parent),
+        NotificationContext(article=ARTICLE, answered=parent, confirmed=confirmed),
         moderators=moderators if moderators is not None else ["mod@example.org"],
         links=FakeLinks(),
         moderation_link_days=7,
+        confirmation_link_days=7,
     )
     return [(n.kind, n.email.to) for n in due]
 
@@ -101,6 +108,7 @@ def test_held_comment_goes_to_every_moderator_with_three_links() -> None:
         moderators=["m1@example.org", "m2@example.org"],
         links=FakeLinks(),
         moderation_link_days=7,
+        confirmation_link_days=7,
     )
 
     assert [(n.kind, n.email.to) for n in due] == [
@@ -143,10 +151,11 @@ def test_public_reply_tells_the_parent_author_who_asked_with_one_click_unsubscri
     due = plan(
         None,
         reply,
-        NotificationContext(ARTICLE, parent),
+        NotificationContext(ARTICLE, parent, CONFIRMED),
         moderators=[],
         links=FakeLinks(),
         moderation_link_days=7,
+        confirmation_link_days=7,
     )
 
     notice = next(n for n in due if n.kind == "reply")
@@ -193,6 +202,73 @@ def test_held_reply_does_not_notify_the_parent_yet() -> None:
     assert planned(None, reply, parent) == [("moderation", "mod@example.org")]
 
 
+def plan_for(
+    old: StoredComment | None, new: StoredComment, parent: StoredComment | None = None
+) -> list[Notification]:
+    """What `plan` calls for when no address confirmed reply notices."""
+    return plan(
+        old,
+        new,
+        NotificationContext(ARTICLE, parent, frozenset()),
+        moderators=[],
+        links=FakeLinks(),
+        moderation_link_days=7,
+        confirmation_link_days=7,
+    )
+
+
+def test_approval_asks_an_unconfirmed_commenter_to_confirm_instead_of_mailing_their_text() -> None:
+    old = comment(CID, "pending", notify_replies=True)
+    new = comment(CID, "approved", notify_replies=True)
+
+    due = plan_for(old, new)
+
+    assert [(n.kind, n.email.to) for n in due] == [
+        ("new_comment", "ada@example.org"),
+        ("confirm_replies", "ann@example.org"),
+    ]
+    request = due[1]
+    assert request.once_every == timedelta(days=7)
+    assert f"links/confirm_replies-{CID}" in request.email.text
+    for chosen in ("Ann", "Nice", "piece"):
+        assert chosen not in request.email.subject + request.email.text + request.email.html
+
+
+def test_comment_public_at_once_asks_an_unconfirmed_commenter_to_confirm() -> None:
+    due = plan_for(None, comment(CID, "approved", notify_replies=True))
+
+    assert [(n.kind, n.email.to) for n in due] == [
+        ("new_comment", "ada@example.org"),
+        ("confirm_replies", "ann@example.org"),
+    ]
+
+
+def test_reply_to_an_unconfirmed_address_asks_it_to_confirm_and_carries_no_reply() -> None:
+    parent = comment(PARENT, "approved", author_email="pat@example.org", notify_replies=True)
+    reply = comment(
+        CID, "approved", parent_id=PARENT, depth=2, path=f"{PARENT}/{CID}", author_name="Spam"
+    )
+
+    due = plan_for(None, reply, parent)
+
+    (request,) = [n for n in due if n.email.to == "pat@example.org"]
+    assert (request.kind, request.comment_id) == ("confirm_replies", PARENT)
+    assert f"links/confirm_replies-{PARENT}" in request.email.text
+    assert "Nice" not in request.email.text
+    assert "Spam" not in request.email.text
+
+
+def test_confirmation_requests_share_one_ledger_entry_per_address() -> None:
+    # Given requests to confirm one address about two comments, and another address
+    first = plan_for(None, comment(CID, "approved", notify_replies=True))[-1]
+    second = plan_for(None, comment(PARENT, "approved", notify_replies=True))[-1]
+    other = plan_for(None, comment(CID, "approved", notify_replies=True, author_email="b@x.org"))
+
+    # Then the ledger knows the first two as one email, and the other apart
+    assert ledger_key(SECRET, first) == ledger_key(SECRET, second)
+    assert ledger_key(SECRET, first) != ledger_key(SECRET, other[-1])
+
+
 class FakeLedger:
     """The ledger's conditional writes, in a dict: a claim holds until its lease ends."""
 
@@ -200,6 +276,7 @@ class FakeLedger:
         self.state: dict[str, str] = {}
         self.lease_until: dict[str, datetime] = {}
         self.claims: list[tuple[datetime, datetime]] = []  # (when, until) of each claim made
+        self.again_after: dict[str, datetime] = {}
 
     def claim(
         self, key: str, *, now: datetime, lease: timedelta, earlier: Sequence[str] = ()
@@ -208,15 +285,20 @@ class FakeLedger:
             return False
         if self.state.get(key) == "sending" and self.lease_until.get(key, now) >= now:
             raise ClaimHeldError(key, lease_until=self.lease_until.get(key))
-        if self.state.get(key) in ("sent", "failed"):
+        if self.state.get(key) in ("sent", "failed") and self.again_after.get(key, now) >= now:
             return False
+        self.again_after.pop(key, None)
         self.state[key] = "sending"
         self.lease_until[key] = now + lease
         self.claims.append((now, now + lease))
         return True
 
-    def settle(self, key: str, state: str, *, detail: str = "") -> None:
+    def settle(
+        self, key: str, state: str, *, detail: str = "", again_after: datetime | None = None
+    ) -> None:
         self.state[key] = state
+        if again_after is not None:
+            self.again_after[key] = again_after
 
     def release(self, key: str) -> None:
         self.state.pop(key, None)
@@ -422,4 +504,34 @@ def test_same_recipient_gets_one_email_per_kind() -> None:
         mailer,
     )
 
+    assert mailer.sent == ["a@example.org", "a@example.org"]
+
+
+def test_confirmation_request_goes_once_per_address_per_period() -> None:
+    # Given requests to confirm one address, about two of its comments
+    ledger, mailer, clock = FakeLedger(), FakeMailer(), FakeClock()
+    period = timedelta(days=7)
+    about = [
+        Notification(
+            "confirm_replies",
+            cid,
+            Email(to="a@example.org", subject="s", text="t", html="h"),
+            once_every=period,
+        )
+        for cid in (CID, PARENT)
+    ]
+
+    # When both are delivered, twice, within the period
+    send(about, ledger, mailer, clock=clock)
+    clock.now += period - timedelta(seconds=1)
+    send(about, ledger, mailer, clock=clock)
+
+    # Then one went out
+    assert mailer.sent == ["a@example.org"]
+
+    # When the period is over
+    clock.now += timedelta(seconds=2)
+    send(about, ledger, mailer, clock=clock)
+
+    # Then one more may go
     assert mailer.sent == ["a@example.org", "a@example.org"]

@@ -1,9 +1,14 @@
 """The sent-email ledger and the reads the notifications need, in the content table.
 
-Ledger item: ``pk=SENT#<comment id>#<kind>#<recipient hash>``, ``sk=SENT``, with ``state``
+Ledger item: ``pk=SENT#<comment id>#<kind>#<recipient hash>`` (or ``SENT#ADDRESS#<kind>#...``
+for an email sent at most once per address per period), ``sk=SENT``, with ``state``
 (``sending`` while claimed, then ``sent`` or ``failed``), ``lease_until_ms`` (while claimed: when
-the claiming invocation would be stopped) and ``expires_at``. Claiming is a conditional write,
-so a redelivered stream record finds the email already sent.
+the claiming invocation would be stopped), ``again_after_ms`` (when a per-period email may go
+again) and ``expires_at``. Claiming is a conditional write, so a redelivered stream record finds
+the email already sent.
+
+Subscriber item: ``pk=SUBSCRIBER#<keyed hash of the address>``, ``sk=SUBSCRIBER``, with
+``confirmed_at``: the address confirmed, by a signed link, that it wants reply notices.
 """
 
 from __future__ import annotations
@@ -17,12 +22,16 @@ from botocore.exceptions import ClientError
 
 from newsroom.data import dynamo
 from newsroom.data.articles import ARTICLE_SK, article_pk
-from newsroom.data.comments import COMMENT_PREFIX, comment_key
+from newsroom.data.comments import COMMENT_PREFIX, GUARD_SK, SpentToken, comment_key
+from newsroom.errors import LinkUsedError, ServiceUnavailableError
 from newsroom.models.articles import StoredArticle
 from newsroom.models.comments import StoredComment
 
 LEDGER_SK = "SENT"
+SUBSCRIBER_SK = "SUBSCRIBER"
 LEDGER_RETENTION = timedelta(days=30)
+# Why a transaction is cancelled when trying again shortly would do (not a failed condition).
+_TRY_AGAIN = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"})
 
 
 class ClaimHeldError(Exception):
@@ -38,10 +47,16 @@ class ClaimHeldError(Exception):
 class NotificationContext:
     article: StoredArticle | None
     answered: StoredComment | None  # the comment a reply answers
+    # Addresses (normalised) that confirmed they want reply notices, of those asked about.
+    confirmed: frozenset[str] = frozenset()
 
 
 def _ledger_key(key: str) -> dynamo.Item:
     return {"pk": {"S": key}, "sk": {"S": LEDGER_SK}}
+
+
+def _subscriber_key(key: str) -> dynamo.Item:
+    return {"pk": {"S": f"SUBSCRIBER#{key}"}, "sk": {"S": SUBSCRIBER_SK}}
 
 
 def _ms(moment: datetime) -> int:
@@ -83,12 +98,15 @@ class NotificationTable(dynamo.TableAccess):
         """
         names = {"#state": "state"}
         values = {":sending": "sending", ":now": _ms(now)}
-        claimable = "attribute_not_exists(pk) OR (#state = :sending AND lease_until_ms < :now)"
+        claimable = (
+            "attribute_not_exists(pk) OR (#state = :sending AND lease_until_ms < :now)"
+            " OR again_after_ms < :now"
+        )
         update: Any = {
             "TableName": self.table,
             "Key": _ledger_key(key),
             "UpdateExpression": "SET #state = :sending, lease_until_ms = :lease, "
-            "expires_at = :expires, #type = :type",
+            "expires_at = :expires, #type = :type REMOVE again_after_ms",
             "ConditionExpression": claimable,
             "ExpressionAttributeNames": names | {"#type": "type"},
             "ExpressionAttributeValues": dynamo.to_item(
@@ -144,14 +162,22 @@ class NotificationTable(dynamo.TableAccess):
         """The ledger entries of `keys` that exist, read consistently."""
         return dynamo.batch_get(self.db, self.table, [_ledger_key(k) for k in keys])
 
-    def settle(self, key: str, state: str, *, detail: str = "") -> None:
-        """Record how a claimed email ended: ``sent`` or ``failed`` (never retried)."""
+    def settle(
+        self, key: str, state: str, *, detail: str = "", again_after: datetime | None = None
+    ) -> None:
+        """Record how a claimed email ended: ``sent`` or ``failed``, never sent again (or, with
+        `again_after`, not before then)."""
+        expression = "SET #state = :state, detail = :detail"
+        values: dict[str, Any] = {":state": state, ":detail": detail}
+        if again_after is not None:
+            expression += ", again_after_ms = :again"
+            values[":again"] = _ms(again_after)
         self.db.update_item(
             TableName=self.table,
             Key={"pk": {"S": key}, "sk": {"S": LEDGER_SK}},
-            UpdateExpression="SET #state = :state, detail = :detail REMOVE lease_until_ms",
+            UpdateExpression=expression + " REMOVE lease_until_ms",
             ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues={":state": {"S": state}, ":detail": {"S": detail}},
+            ExpressionAttributeValues=dynamo.to_item(values),
         )
 
     def release(self, key: str) -> None:
@@ -183,3 +209,68 @@ class NotificationTable(dynamo.TableAccess):
                 return False
             raise
         return True
+
+    def confirmed_subscribers(self, keys: Sequence[str]) -> set[str]:
+        """Which of the subscriber `keys` confirmed reply notices, in one `BatchGetItem`."""
+        if not keys:
+            return set()
+        found = dynamo.batch_get(
+            self.db, self.table, [_subscriber_key(k) for k in dict.fromkeys(keys)]
+        )
+        return {
+            item["pk"]["S"].removeprefix("SUBSCRIBER#") for item in found if "confirmed_at" in item
+        }
+
+    def confirm_subscriber(
+        self, key: str, *, at: datetime, spend_token: SpentToken | None = None
+    ) -> None:
+        """Record that the address `key` stands for wants reply notices (keeping the first
+        confirmation's time), spending the signed link's one-time id in the same transaction.
+
+        Raises
+        ------
+        LinkUsedError
+            When the link's token was spent already.
+        """
+        confirm: Any = {
+            "Update": {
+                "TableName": self.table,
+                "Key": _subscriber_key(key),
+                "UpdateExpression": "SET confirmed_at = if_not_exists(confirmed_at, :at), "
+                "#type = :type",
+                "ExpressionAttributeNames": {"#type": "type"},
+                "ExpressionAttributeValues": dynamo.to_item(
+                    {":at": at.isoformat(), ":type": "subscriber"}
+                ),
+            }
+        }
+        if spend_token is None:
+            with dynamo.unavailable_as_domain_error():
+                self.db.update_item(**confirm["Update"])
+            return
+        spend: Any = {
+            "Put": {
+                "TableName": self.table,
+                "Item": dynamo.to_item(
+                    {
+                        "pk": f"TOKEN#{spend_token.jti}",
+                        "sk": GUARD_SK,
+                        "type": "spent_token",
+                        "expires_at": spend_token.expires_at,
+                    }
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        try:
+            with dynamo.unavailable_as_domain_error():
+                self.db.transact_write_items(TransactItems=[confirm, spend])
+        except ClientError as exc:
+            if dynamo.error_code(exc) != "TransactionCanceledException":
+                raise
+            codes = [reason.get("Code") for reason in exc.response.get("CancellationReasons", [])]
+            if codes[1:2] == ["ConditionalCheckFailed"]:
+                raise LinkUsedError() from exc
+            if set(codes) & _TRY_AGAIN:
+                raise ServiceUnavailableError() from exc
+            raise

@@ -62,7 +62,7 @@ import time
 import uuid
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -391,13 +391,17 @@ def expected_emails(
     *,
     authors: Mapping[str, str],
     moderators: Sequence[str],
+    confirmed: Collection[str] = (),
 ) -> Counter[EmailKey]:
     """One email per (comment, kind, recipient) that docs/notifications.md calls for.
 
     Written from the table in "Who gets what", not from `newsroom.notifications.plan`, so the
     two can disagree. It assumes what the run guarantees: a parent is approved before any reply
     to it is posted and never changes after, and each comment changes status at most once.
+    Reply notices and "is live" go only to `confirmed` addresses; the run confirms none (the
+    requests to confirm name no comment, so the reconciliation does not count them).
     """
+    confirmed = {address.strip().casefold() for address in confirmed}
     due: Counter[EmailKey] = Counter()
     for comment in comments.values():
         if comment.arrived_as == "pending":
@@ -414,9 +418,14 @@ def expected_emails(
             and parent.notify_replies
             and parent.final == "approved"
             and not _same_person(parent.author_email, comment.author_email)
+            and parent.author_email.strip().casefold() in confirmed
         ):
             due[(comment.id, "reply", parent.author_email.lower())] += 1
-        if comment.arrived_as == "pending" and comment.notify_replies:
+        if (
+            comment.arrived_as == "pending"
+            and comment.notify_replies
+            and comment.author_email.strip().casefold() in confirmed
+        ):
             due[(comment.id, "comment_live", comment.author_email.lower())] += 1
     return due
 

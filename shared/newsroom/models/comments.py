@@ -192,7 +192,14 @@ class CommentIn(BaseModel):
     parent_id: CommentId | None = None
     # Strict: JSON's true or false only, not 0, 1 or "yes" (lax mode would take them).
     notify_replies: bool = Field(
-        default=False, strict=True, description="Email me when someone replies to this comment."
+        default=False,
+        strict=True,
+        description=(
+            "Email me when someone replies to this comment. Double opt-in: once the comment is "
+            "public, an address that has not confirmed gets one email asking it to (at most one "
+            "per address per 7 days, with nothing from the comment in it), and no reply notice "
+            "before it confirms by that email's link."
+        ),
     )
     phone: str | None = Field(
         default=None,
