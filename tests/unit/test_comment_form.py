@@ -56,6 +56,17 @@ def test_joiners_and_flag_tags_that_writing_needs_are_kept(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("\ue000", id="private-use-an-icon-font-draws"),
+        pytest.param("\U00011daa", id="unassigned-here-perhaps-assigned-on-lambda"),
+    ],
+)
+def test_characters_this_python_cannot_name_count_as_visible(text: str) -> None:
+    assert CommentIn.model_validate(VALID | {"body": text}).body == text
+
+
+@pytest.mark.parametrize(
     ("sent", "kept"),
     [
         pytest.param("abc\u202edef", "abcdef", id="right-to-left-override"),

@@ -79,7 +79,9 @@ _INVISIBLE = frozenset({"Cc", "Cf", "Cs"})
 # vowels, the combining grapheme joiner, and the joiners themselves.
 _BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5\u034f\u180e" + JOINERS)
 # Categories that show something on their own (not spaces, not combining marks alone).
-_VISIBLE_CATEGORIES = ("L", "N", "P", "S")
+# Private-use characters draw a site's icon font; unassigned ones may be a script newer than
+# this Python's Unicode tables (Lambda's Python is newer than a developer's): both count.
+_VISIBLE_CATEGORIES = ("L", "N", "P", "S", "Co", "Cn")
 
 
 def has_visible_text(text: str) -> bool:
