@@ -1,5 +1,6 @@
 """The `newsroom secret rekey` command: after a key rotation, re-derive the avatars, commenter
-keys and duplicate guards stored with comments under the current key (docs/operations.md).
+keys and duplicate guards stored with comments, and the keys of confirmed reply-notice
+subscribers, under the current key (docs/operations.md).
 
 Without it nothing breaks while the previous key is kept (lookups try both keys); with it, a
 commenter's avatar stays the same across the rotation and "previously approved" survives the
@@ -16,7 +17,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsroom.privacy import avatar_key, commenter_key, duplicate_key
+from newsroom.privacy import avatar_key, commenter_key, duplicate_key, subscriber_key
 from newsroom.secrets import SecretMissingError, SecretTooShortError, read_keyring
 
 TABLE_VARIABLE = "CONTENT_TABLE_NAME"
@@ -38,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Rekey every comment; 0 when all are done, 1 when some changed meanwhile (run it again)
     or AWS failed, 2 when the input is at fault."""
-    from newsroom.data.rekeying import rekey_comments
+    from newsroom.data.rekeying import move_subscriber, rekey_comments
 
     table = args.table or os.environ.get(TABLE_VARIABLE)
     if not table:
@@ -68,14 +69,22 @@ def run(args: argparse.Namespace) -> int:
             ),
         )
 
+    db = session.client("dynamodb")
     try:
-        report = rekey_comments(session.client("dynamodb"), table, derive)
+        report = rekey_comments(db, table, derive)
+        for email in report.emails:
+            new = subscriber_key(current, email)
+            for previous in keys.previous:
+                old = subscriber_key(previous, email)
+                if old != new and move_subscriber(db, table, old, new):
+                    report.subscribers_moved += 1
     except (BotoCoreError, ClientError) as exc:
         print(f"error: rekeying table {table} failed: {exc}", file=sys.stderr)
         return 1
     print(
         f"{report.comments_seen} comments read, {report.comments_rekeyed} rekeyed, "
-        f"{report.profiles_moved} commenter profiles moved"
+        f"{report.profiles_moved} commenter profiles moved, "
+        f"{report.subscribers_moved} confirmed subscribers moved"
     )
     if report.changed_meanwhile:
         print(

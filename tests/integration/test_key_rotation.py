@@ -17,6 +17,8 @@ import pytest
 
 from newsroom.cli import main as cli_main
 from newsroom.config import comments_settings
+from newsroom.data.notifications import NotificationTable
+from newsroom.privacy import subscriber_key
 from newsroom.secrets import Keyring, previous_parameter_name, project_keys
 from newsroom.tokens import TokenInvalidError, verify
 from tests.integration.comments_api import (
@@ -26,7 +28,7 @@ from tests.integration.comments_api import (
     post_when_flood_allows,
     stored_comments,
 )
-from tests.integration.notifications_stream import batch, handle
+from tests.integration.notifications_stream import batch, confirm_reply_notices, handle
 from tests.integration.test_notifications import (
     ALL_DONE,
     JSON,
@@ -238,10 +240,12 @@ def test_links_of_a_key_no_longer_honoured_are_refused(
 def test_rekey_after_a_rotation_keeps_avatars_and_survives_the_previous_keys_removal(
     quick_flood: None, scene: Scene, rotation: Rotation, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given a commenter with an approved comment, made before a rotation
+    # Given a commenter with an approved comment, who confirmed reply notices, before a
+    # rotation
     commenter = form(scene.unique, reader="regular")
     first = approve_first_comment_of(scene.slug, commenter)
     avatar_before = stored(scene, first)["avatar"]
+    confirm_reply_notices(scene.table, commenter["author_email"])
 
     # When the key is rotated, the stored comments rekeyed (twice: the second finds nothing
     # to do) and the previous key removed
@@ -252,8 +256,8 @@ def test_rekey_after_a_rotation_keeps_avatars_and_survives_the_previous_keys_rem
     rotation.drop_previous()
     printed = [line for line in capsys.readouterr().out.splitlines() if "rekeyed" in line]
 
-    # Then the commenter is still previously approved, keeps one avatar across all their
-    # comments, and the same text again is still a duplicate
+    # Then the commenter is still previously approved, still confirmed, keeps one avatar
+    # across all their comments, and the same text again is still a duplicate
     again = post_when_flood_allows(scene.slug, commenter | {"body": "Back after the rotation."})
     assert (again.status, again.body["status"]) == (201, "approved"), again.body
     avatars = {stored(scene, cid)["avatar"] for cid in (first, again.body["id"])}
@@ -262,5 +266,12 @@ def test_rekey_after_a_rotation_keeps_avatars_and_survives_the_previous_keys_rem
     duplicate = post_when_flood_allows(scene.slug, commenter | {"body": "Back after the rotation."})
     assert (duplicate.status, duplicate.body["status"]) == (201, "pending")
     assert len(stored_comments(scene.table, scene.slug)) == 2
-    assert printed[0].endswith("1 rekeyed, 1 commenter profiles moved")
-    assert printed[1].endswith("0 rekeyed, 0 commenter profiles moved")
+    keys = project_keys(rotation.name)
+    address = subscriber_key(keys.current, commenter["author_email"])
+    assert NotificationTable(scene.table).confirmed_subscribers([address]) == {address}
+    assert printed[0].endswith(
+        "1 rekeyed, 1 commenter profiles moved, 1 confirmed subscribers moved"
+    )
+    assert printed[1].endswith(
+        "0 rekeyed, 0 commenter profiles moved, 0 confirmed subscribers moved"
+    )

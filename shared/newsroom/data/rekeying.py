@@ -3,9 +3,11 @@
 A comment keeps what was derived from its author's name and email and its text with the key of
 the day it was posted: its `avatar`, its `commenter` key (and so the commenter profile that
 makes a returning commenter "previously approved") and its `duplicate_key` (and its duplicate
-guard). Each comment is moved in one transaction, conditional on the values read, so a comment
-changed meanwhile is left for the next run; then each old profile's count moves to the new
-profile in one transaction conditional on the count read. Running it again changes nothing.
+guard); an address that confirmed reply notices is known by its keyed hash. Each comment is
+moved in one transaction, conditional on the values read, so a comment changed meanwhile is
+left for the next run; then each old profile's count moves to the new profile in one
+transaction conditional on the count read, and each confirmed subscriber to its new key.
+Running it again changes nothing.
 
 An operator's tool (a `Scan` of the whole table), never run on a request path.
 """
@@ -20,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from newsroom.data import dynamo
 from newsroom.data.comments import COMMENT_PREFIX, GUARD_SK, PROFILE_SK, duplicate_pk
+from newsroom.data.notifications import SUBSCRIBER_SK
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -39,7 +42,11 @@ class RekeyReport:
     comments_seen: int = 0
     comments_rekeyed: int = 0
     profiles_moved: int = 0
+    subscribers_moved: int = 0
     changed_meanwhile: list[str] = field(default_factory=list)
+    # The commenters' addresses, for what is keyed by address alone (subscribers); kept in
+    # memory only.
+    emails: set[str] = field(default_factory=set)
 
 
 def _comments(db: DynamoDBClient, table: str) -> Iterator[dict[str, Any]]:
@@ -67,6 +74,7 @@ def rekey_comments(
     moved_profiles: dict[str, str] = {}  # old commenter key -> new
     for comment in _comments(db, table):
         report.comments_seen += 1
+        report.emails.add(str(comment["author_email"]))
         new = derive(comment)
         if comment.get("commenter") != new.commenter:
             moved_profiles[str(comment["commenter"])] = new.commenter
@@ -172,6 +180,39 @@ def _move_profile(db: DynamoDBClient, table: str, old_key: str, new_key: str) ->
                         "ExpressionAttributeValues": {":count": count},
                     }
                 },
+            ]
+        )
+    except ClientError as exc:
+        if dynamo.error_code(exc) == "TransactionCanceledException":
+            return False
+        raise
+    return True
+
+
+def move_subscriber(db: DynamoDBClient, table: str, old_key: str, new_key: str) -> bool:
+    """Carry an address's confirmed reply notices from its old key to its new one (keeping
+    the first confirmation's time); False if there was nothing to move."""
+    old = {"pk": {"S": f"SUBSCRIBER#{old_key}"}, "sk": {"S": SUBSCRIBER_SK}}
+    found = db.get_item(TableName=table, Key=old, ConsistentRead=True).get("Item")
+    if found is None or "confirmed_at" not in found:
+        return False
+    try:
+        db.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": f"SUBSCRIBER#{new_key}"}, "sk": {"S": SUBSCRIBER_SK}},
+                        "UpdateExpression": "SET confirmed_at = if_not_exists(confirmed_at, :at), "
+                        "#type = :type",
+                        "ExpressionAttributeNames": {"#type": "type"},
+                        "ExpressionAttributeValues": {
+                            ":at": found["confirmed_at"],
+                            ":type": {"S": "subscriber"},
+                        },
+                    }
+                },
+                {"Delete": {"TableName": table, "Key": old}},
             ]
         )
     except ClientError as exc:
