@@ -18,15 +18,19 @@ from newsroom.notifications import (
     LEASE_MARGIN,
     SEND_TIME,
     Notification,
+    NotificationServices,
     deadline_of,
     deliver,
+    handle_change,
     ledger_key,
     plan,
 )
+from newsroom.privacy import subscriber_key
 from newsroom.secrets import Keyring
 
 NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
 SECRET = b"k" * 32
+KEYS = Keyring(SECRET)
 ARTICLE = StoredArticle.model_validate(
     {
         "slug": "story",
@@ -535,3 +539,73 @@ def test_confirmation_request_goes_once_per_address_per_period() -> None:
 
     # Then one more may go
     assert mailer.sent == ["a@example.org", "a@example.org"]
+
+
+# -- handle_change: the reads around plan and deliver --------------------------------------------
+
+
+class FakeNotificationTable(FakeLedger):
+    """The ledger, plus the reads and the subscriber records `handle_change` uses."""
+
+    def __init__(self, context: NotificationContext, subscribers: set[str] = frozenset()) -> None:
+        super().__init__()
+        self.context = context
+        self.subscribers = set(subscribers)
+        self.reads = 0
+
+    def load_context(self, slug: str, answered_id: str | None) -> NotificationContext:
+        self.reads += 1
+        return self.context
+
+    def confirmed_subscribers(self, keys: Sequence[str]) -> set[str]:
+        self.reads += 1
+        return self.subscribers & set(keys)
+
+    def confirm_subscriber(self, key: str, *, at: datetime, spend_token: Any = None) -> None:
+        self.subscribers.add(key)
+
+
+def services(table: FakeNotificationTable, mailer: FakeMailer, keys: Keyring) -> Any:
+    return NotificationServices(
+        table=table,  # type: ignore[arg-type]
+        mailer=mailer,
+        keys=lambda: keys,
+        links=lambda _: FakeLinks(),
+        sender="n@example.com",
+        moderators=["mod@example.com"],
+        moderation_link_days=7,
+        confirmation_link_days=7,
+    )
+
+
+def test_a_deleted_comment_reads_nothing_and_sends_nothing() -> None:
+    table, mailer = FakeNotificationTable(NotificationContext(ARTICLE, None)), FakeMailer()
+
+    report = handle_change(
+        comment(CID, "approved"), None, deadline=NOW, services=services(table, mailer, KEYS)
+    )
+
+    assert (report.sent, table.reads, mailer.sent) == (0, 0, [])
+
+
+def test_address_confirmed_under_the_previous_key_gets_its_reply_and_moves_to_the_current() -> None:
+    # Given a parent's author who confirmed reply notices before the key was rotated
+    keys = Keyring(b"n" * 32, (SECRET,))
+    parent = comment("c00000000000000000b01", "approved", notify_replies=True)
+    table = FakeNotificationTable(
+        NotificationContext(ARTICLE, parent),
+        subscribers={subscriber_key(SECRET, parent.author_email)},
+    )
+    mailer = FakeMailer()
+    reply = comment(CID, "approved", parent_id=parent.id, author_email="pat@example.org")
+
+    # When a reply to them is published
+    in_a_minute = datetime.now(UTC) + timedelta(minutes=1)  # deliver reads the real clock
+    handle_change(None, reply, deadline=in_a_minute, services=services(table, mailer, keys))
+
+    # Then they get the reply notice (not a request to confirm), and are now known under the
+    # current key too
+    reply_notice = Notification("reply", CID, Email(parent.author_email, "", "", ""))
+    assert table.state[ledger_key(keys.current, reply_notice)] == "sent"
+    assert mailer.sent.count(parent.author_email) == 1
+    assert subscriber_key(keys.current, parent.author_email) in table.subscribers
