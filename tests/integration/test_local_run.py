@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -161,6 +162,95 @@ def test_local_route_is_served_next_to_the_api(system: LocalSystem) -> None:
 
     assert reply.status == 200
     assert reply.json() == {"messages": [], "method": "GET"}
+
+
+def raw_exchange(
+    system: LocalSystem, data: bytes, *, hang_up: bool = False, timeout: float = 5.0
+) -> tuple[int, bytes]:
+    """Send bytes as they are to the local API (then stop sending, if `hang_up`); (status,
+    body) of its answer, read until it closes the connection (the request says
+    `Connection: close`; the deadline fails the test)."""
+    assert system.server is not None
+    with socket.create_connection((HOST, system.server.server_port), timeout=timeout) as sock:
+        sock.sendall(data)
+        if hang_up:
+            sock.shutdown(socket.SHUT_WR)
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except TimeoutError as exc:
+            raise AssertionError(f"no complete answer within {timeout}s: {received!r}") from exc
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 "), received
+    return int(head.split()[1]), body
+
+
+def chunked_post(system: LocalSystem, chunks: bytes) -> bytes:
+    path = f"/articles/{system.seeded[0]}/comments"
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n"
+        "Content-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode() + chunks
+
+
+@pytest.mark.parametrize(
+    ("chunks", "hang_up"),
+    [
+        pytest.param(b"-1\r\n", False, id="negative size"),
+        pytest.param(b"zz\r\n{}\r\n0\r\n\r\n", False, id="not hex"),
+        pytest.param(b"0x2\r\n{}\r\n0\r\n\r\n", False, id="hex with a 0x prefix"),
+        pytest.param(b"+2\r\n{}\r\n0\r\n\r\n", False, id="signed size"),
+        pytest.param(b"\r\n{}\r\n0\r\n\r\n", False, id="empty size line"),
+        pytest.param(b"2\r\n{}XX0\r\n\r\n", False, id="chunk not followed by CRLF"),
+        pytest.param(b"1" * 70_000 + b"\r\n", False, id="size line longer than any size"),
+        pytest.param(b"5\r\n{}", True, id="body ends inside a chunk"),
+        pytest.param(b"2\r\n{}\r\n", True, id="body ends before the last chunk"),
+    ],
+)
+def test_malformed_chunked_body_is_refused_with_400(
+    system: LocalSystem, chunks: bytes, hang_up: bool
+) -> None:
+    # Given a chunked POST whose chunk framing is broken (the client then keeps the
+    # connection open, as a slow or hostile one would, or hangs up)
+    request = chunked_post(system, chunks)
+
+    # When it is sent
+    status, body = raw_exchange(system, request, hang_up=hang_up)
+
+    # Then the gateway refuses it in the error shape, without reading on
+    assert status == 400
+    error = json.loads(body)["error"]
+    assert error["code"] == "malformed_request"
+    assert "chunked body" in error["message"]
+
+
+def test_well_formed_chunked_body_reaches_the_function(system: LocalSystem) -> None:
+    payload = json.dumps({"author_name": "Chunk", "author_email": "c@example.org"}).encode()
+    chunks = b"".join(
+        f"{len(part):x};ext=1\r\n".encode() + part + b"\r\n" for part in (payload[:7], payload[7:])
+    )
+
+    status, body = raw_exchange(system, chunked_post(system, chunks + b"0\r\nX-Trailer: 1\r\n\r\n"))
+
+    # The function read the whole body: the comment is refused for its missing field only
+    assert status == 422, body
+    assert [d["field"] for d in json.loads(body)["error"]["details"]] == ["body"]
+
+
+def test_content_length_that_is_not_a_number_is_refused_with_400(system: LocalSystem) -> None:
+    request = (
+        f"POST /articles/{system.seeded[0]}/comments HTTP/1.1\r\nHost: {HOST}\r\n"
+        "Connection: close\r\nContent-Type: application/json\r\nContent-Length: -5\r\n\r\n{}"
+    ).encode()
+
+    status, body = raw_exchange(system, request)
+
+    assert status == 400
+    error = json.loads(body)["error"]
+    assert error["code"] == "malformed_request"
+    assert "Content-Length" in error["message"]
 
 
 # newsroom invoke

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 import socketserver
 import threading
 import time
@@ -38,6 +39,10 @@ if TYPE_CHECKING:
     from newsroom.local.template import FunctionSpec
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+# A chunk-size line: hex digits, then optional extensions (RFC 9112, 7.1).
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]+)[ \t]*(;[^\r\n]*)?\r?\n")
+_MAX_LINE_BYTES = 4096  # a chunk-size or trailer line longer than this is refused
+_MAX_TRAILERS = 100
 
 LocalRoute = Callable[[HttpRequest], HttpResponse]
 
@@ -50,6 +55,10 @@ class PortInUseError(OSError):
 
 class PayloadTooLargeError(Exception):
     pass
+
+
+class MalformedBodyError(Exception):
+    """The body's framing (Content-Length or chunks) is broken; the message says how."""
 
 
 class LocalApiServer(ThreadingHTTPServer):
@@ -179,6 +188,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             body = self._read_body()
         except PayloadTooLargeError:
             response = _too_large()
+        except MalformedBodyError as exc:
+            self.close_connection = True  # where the next request starts is unknown
+            response = gateway_error(HTTPStatus.BAD_REQUEST, "malformed_request", str(exc))
         else:
             request = HttpRequest(
                 method=self.command,
@@ -213,10 +225,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return super().handle_expect_100()
 
     def _declared_length(self) -> int:
-        try:
-            return int(self.headers.get("Content-Length", "0"))
-        except ValueError:
+        """The Content-Length (0 when absent).
+
+        Raises
+        ------
+        MalformedBodyError
+            When it is not a decimal number of bytes.
+        """
+        declared = self.headers.get("Content-Length")
+        if declared is None:
             return 0
+        if not declared.strip().isdigit() or not declared.strip().isascii():
+            raise MalformedBodyError(f"Content-Length must be a number of bytes, not {declared!r}.")
+        return int(declared)
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -227,17 +248,49 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _read_chunked(self) -> bytes:
+        """The body of a chunked request, read no further than its last chunk.
+
+        Raises
+        ------
+        MalformedBodyError
+            When a chunk size is not hex digits, a chunk is not followed by CRLF, a line is
+            too long or the connection ends inside the body.
+        PayloadTooLargeError
+        """
         body = bytearray()
         while True:
-            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            line = self._line("chunk size")
+            found = _CHUNK_SIZE.fullmatch(line)
+            if found is None:
+                raise MalformedBodyError(
+                    f"The chunked body has a chunk size that is not hex digits: {line[:40]!r}."
+                )
+            size = int(found.group(1), 16)
             if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return bytes(body)
+                for _ in range(_MAX_TRAILERS):
+                    if self._line("trailer") in (b"\r\n", b"\n"):
+                        return bytes(body)
+                raise MalformedBodyError(
+                    f"The chunked body has more than {_MAX_TRAILERS} trailer lines."
+                )
             if len(body) + size > MAX_BODY_BYTES:
                 raise PayloadTooLargeError
-            body += self.rfile.read(size)
-            self.rfile.readline()  # the CRLF after each chunk
+            chunk = self.rfile.read(size)
+            if len(chunk) < size:
+                raise MalformedBodyError("The chunked body ends inside a chunk.")
+            body += chunk
+            if self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                raise MalformedBodyError("The chunked body has a chunk not followed by CRLF.")
+
+    def _line(self, what: str) -> bytes:
+        line = self.rfile.readline(_MAX_LINE_BYTES + 1)
+        if not line.endswith(b"\n"):
+            if len(line) > _MAX_LINE_BYTES:
+                raise MalformedBodyError(
+                    f"The chunked body has a {what} line longer than {_MAX_LINE_BYTES} bytes."
+                )
+            raise MalformedBodyError("The chunked body ends before its last chunk.")
+        return line
 
     def _send(self, response: HttpResponse) -> None:
         if response.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
