@@ -15,6 +15,7 @@ from newsroom.config import comments_settings
 from newsroom.http import (
     cacheable,
     install_error_handlers,
+    location_of,
     never_cached,
     page_or_json,
     pages_for_people,
@@ -88,7 +89,7 @@ def handle_post_comment(
         status_code=HTTPStatus.CREATED,
         content_type=content_types.APPLICATION_JSON,
         body=accepted,
-        headers={"Location": f"/articles/{slug}/comments/{accepted.id}"},
+        headers={"Location": location_of(app, f"/articles/{slug}/comments/{accepted.id}")},
     )
 
 
@@ -171,7 +172,9 @@ LINK_RESPONSES: dict[int, OpenAPIResponse] = {
 @tracer.capture_method
 def handle_get_link(token: LinkToken) -> Response[str]:
     page = links.open_link(token)
-    return page_or_json(app, page, title=page.title, message=page.message, button=page.button)
+    return page_or_json(
+        app, page, title=page.title, message=page.message, button=page.button, quote=page.quote()
+    )
 
 
 @app.post(

@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
@@ -29,6 +29,9 @@ from newsroom.errors import (
 )
 from newsroom.models.common import ErrorBody, ErrorDetail, ErrorInfo
 from newsroom.observability import logger
+
+if TYPE_CHECKING:
+    from newsroom.pages import Quote
 
 _LOCATIONS = {"path", "query", "header", "body", "cookie"}
 
@@ -217,6 +220,33 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
+def relative_reference(base_path: str, target_path: str) -> str:
+    """A relative URL reference that, resolved against the URL a client used to reach
+    `base_path` (a path as the function sees it, `event.path`), leads to `target_path` behind
+    the same front: the stage (`/v1`), a custom domain's base path, or nothing.
+
+    The function never sees that front, so an absolute path (`/articles/...`) would leave it
+    and meet API Gateway's 403. Only the segments after it differ between the two URLs.
+    """
+    base_directory = base_path.split("/")[1:-1]
+    target = target_path.split("/")[1:]
+    common = 0
+    while (
+        common < min(len(base_directory), len(target) - 1)
+        and base_directory[common] == target[common]
+    ):
+        common += 1
+    ups = len(base_directory) - common
+    # "./" keeps a first segment with a colon from reading as a scheme.
+    return ("../" * ups or "./") + "/".join(target[common:])
+
+
+def location_of(app: APIGatewayRestResolver, path: str) -> str:
+    """A `Location` for `path` of this API, relative to the request's own URL (see
+    `relative_reference`)."""
+    return relative_reference(app.current_event.path, path)
+
+
 def request_sender(app: APIGatewayRestResolver) -> tuple[str, str]:
     """(source IP, user agent) as API Gateway saw them; X-Forwarded-For is not trusted."""
     identity = app.current_event.request_context.identity
@@ -275,14 +305,20 @@ def wants_json(app: APIGatewayRestResolver) -> bool:
 
 
 def html_response(
-    status: int, title: str, message: str, *, button: str | None = None, action_url: str = ""
+    status: int,
+    title: str,
+    message: str,
+    *,
+    button: str | None = None,
+    quote: Quote | None = None,
 ) -> Response[str]:
+    """A page for a person (`newsroom.pages.page`); its button posts to the page's own URL."""
     from newsroom.pages import page
 
     return Response(
         status_code=status,
         content_type="text/html; charset=utf-8",
-        body=page(title, message, button=button, action_url=action_url),
+        body=page(title, message, button=button, quote=quote),
         headers={
             "Cache-Control": "no-store",
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
@@ -311,9 +347,10 @@ def page_or_json(
     title: str,
     message: str,
     button: str | None = None,
+    quote: Quote | None = None,
 ) -> Response[Any]:
     """The model as JSON when the client asked for it, else as a page for a person; a page's
-    button POSTs back to the same URL."""
+    button POSTs back to the same URL (the one the client used, stage and all)."""
     if wants_json(app):
         return Response(
             status_code=HTTPStatus.OK,
@@ -321,6 +358,4 @@ def page_or_json(
             body=model.model_dump_json(),
             headers={"Cache-Control": "no-store"},
         )
-    return html_response(
-        HTTPStatus.OK, title, message, button=button, action_url=app.current_event.path
-    )
+    return html_response(HTTPStatus.OK, title, message, button=button, quote=quote)

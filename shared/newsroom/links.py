@@ -48,10 +48,14 @@ _DESCRIPTIONS = {
 _MODERATION: dict[str, ModerationAction] = {"approve": "approve", "spam": "spam", "trash": "trash"}
 
 if TYPE_CHECKING:
+    from newsroom.articles import ArticleReader
     from newsroom.comments import CommentRules
     from newsroom.data.notifications import NotificationTable
-    from newsroom.models.comments import ModerationAction
+    from newsroom.models.comments import ModerationAction, StoredComment
+    from newsroom.pages import Quote
     from newsroom.secrets import Keyring
+
+EXCERPT_MAX = 280  # characters of a comment its link page shows
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,31 @@ class TokenLinks:
         return f"{self.base_url.rstrip('/')}/links/{quote(token, safe='')}"
 
 
+class LinkSubject(BaseModel):
+    """The comment a link is about, as its page names it."""
+
+    article_title: str
+    author_name: str
+    excerpt: str = Field(description=f"The comment's text, cut to {EXCERPT_MAX} characters.")
+
+    @classmethod
+    def of(cls, comment: StoredComment, article_title: str | None) -> LinkSubject:
+        return cls(
+            article_title=article_title or comment.slug,
+            author_name=comment.author_name,
+            excerpt=excerpt(comment.body_markdown),
+        )
+
+
+def excerpt(text: str, limit: int = EXCERPT_MAX) -> str:
+    """The text on one line, cut at a word boundary to at most `limit` characters (with …)."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
+
+
 class LinkPage(BaseModel):
     """What a person sees when opening or following a link (JSON for programs)."""
 
@@ -80,6 +109,18 @@ class LinkPage(BaseModel):
     )
     action: str | None = None
     done: bool = False
+    comment: LinkSubject | None = Field(
+        default=None, description="The comment the link is about, on the page that opens it."
+    )
+
+    def quote(self) -> Quote | None:
+        """The comment as the page quotes it: its text, by whom, on which article."""
+        from newsroom.pages import Quote
+
+        if self.comment is None:
+            return None
+        subject = self.comment
+        return Quote(subject.excerpt, f"{subject.author_name}, on “{subject.article_title}”")
 
 
 def read_claim(
@@ -112,8 +153,11 @@ def read_claim(
     return claim
 
 
-def preview(claim: LinkClaim, *, current_status: str | None) -> LinkPage:
-    """The page for opening a link: what the button will do. Changes nothing."""
+def preview(
+    claim: LinkClaim, *, current_status: str | None, subject: LinkSubject | None = None
+) -> LinkPage:
+    """The page for opening a link: what the button will do, to which comment (`subject`).
+    Changes nothing."""
     title, button, _ = _DESCRIPTIONS[claim.action]
     if current_status is None:
         raise CommentNotFoundError(claim.comment_id)
@@ -121,8 +165,11 @@ def preview(claim: LinkClaim, *, current_status: str | None) -> LinkPage:
         return LinkPage(
             title=title,
             message=f"This comment is no longer waiting for moderation: it is {current_status}.",
+            comment=subject,
         )
-    return LinkPage(title=title, message=f"{title}?", button=button, action=claim.action)
+    return LinkPage(
+        title=title, message=f"{title}?", button=button, action=claim.action, comment=subject
+    )
 
 
 def outcome(claim: LinkClaim) -> LinkPage:
@@ -145,11 +192,13 @@ class LinkRules:
     confirmation_days: int
     comments: CommentRules
     notifications: NotificationTable
+    articles: ArticleReader
 
     @classmethod
     def from_settings(cls) -> LinkRules:
         from newsroom.comments import CommentRules
         from newsroom.config import comments_settings
+        from newsroom.data.articles import ArticleTable
         from newsroom.data.comments import CommentTable
         from newsroom.data.notifications import NotificationTable
         from newsroom.secrets import project_keys
@@ -166,6 +215,7 @@ class LinkRules:
             confirmation_days=settings.confirmation_link_days,
             comments=CommentRules(store=CommentTable(settings.content_table_name), keys=keys),
             notifications=NotificationTable(settings.content_table_name),
+            articles=ArticleTable(settings.content_table_name),
         )
 
 
@@ -189,7 +239,11 @@ def open_link(token: str, *, rules: LinkRules | None = None) -> LinkPage:
     rules = rules or LinkRules.from_settings()
     claim = _claim(token, rules)
     comment = rules.comments.store.get(claim.slug, claim.comment_id)
-    return preview(claim, current_status=comment.status if comment else None)
+    if comment is None:
+        raise CommentNotFoundError(claim.comment_id)
+    article = rules.articles.get(claim.slug)
+    subject = LinkSubject.of(comment, article.title if article else None)
+    return preview(claim, current_status=comment.status, subject=subject)
 
 
 def follow_link(token: str, *, rules: LinkRules | None = None) -> LinkPage:

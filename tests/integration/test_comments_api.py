@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 import pytest
 
@@ -125,10 +126,12 @@ def test_post_answers_201_with_id_status_and_location(slug: str, unique: str) ->
     # When a reader posts a comment on it
     answer = post_comment(slug, form(unique))
 
-    # Then the answer names the new comment and where it will live
+    # Then the answer names the new comment and where it will live, relative to the URL
+    # posted to, so that it stays under the stage or a custom domain's base path
     assert answer.status == 201
     assert set(answer.body) == {"id", "status"}
-    assert answer.headers["location"] == f"/articles/{slug}/comments/{answer.body['id']}"
+    posted_to = f"https://api.example/v1/articles/{slug}/comments"
+    assert urljoin(posted_to, answer.headers["location"]) == f"{posted_to}/{answer.body['id']}"
 
 
 def test_post_answer_never_contains_the_email(slug: str, unique: str) -> None:

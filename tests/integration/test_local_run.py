@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -112,7 +113,7 @@ def test_other_method_on_a_route_is_the_gateways_403(system: LocalSystem) -> Non
 
 
 def test_local_run_serves_the_api_contract(system: LocalSystem) -> None:
-    reply = request(f"{system.api_url}/openapi.json")
+    reply = request(f"{system.root_url}/openapi.json")  # a local route: at the root
 
     assert reply.status == 200
     assert reply.json()["openapi"] == "3.1.0"
@@ -152,13 +153,13 @@ def test_concurrent_requests_are_all_answered_by_at_most_four_instances(
     assert 1 <= system.server.pools["ArticlesFunction"].instances <= 4
 
 
-def test_local_route_is_served_next_to_the_api(system: LocalSystem) -> None:
+def test_local_route_is_served_at_the_root_next_to_the_api(system: LocalSystem) -> None:
     def outbox(request: HttpRequest) -> HttpResponse:
         return HttpResponse.json(200, {"messages": [], "method": request.method})
 
     system.add_local_route("/_local/test-outbox", outbox)
 
-    reply = request(f"{system.api_url}/_local/test-outbox")
+    reply = request(f"{system.root_url}/_local/test-outbox")
 
     assert reply.status == 200
     assert reply.json() == {"messages": [], "method": "GET"}
@@ -186,8 +187,13 @@ def raw_exchange(
     return int(head.split()[1]), body
 
 
+def comments_path(system: LocalSystem) -> str:
+    """The path of an article's comments, under the stage, as a client sends it."""
+    return urlsplit(f"{system.api_url}/articles/{system.seeded[0]}/comments").path
+
+
 def chunked_post(system: LocalSystem, chunks: bytes) -> bytes:
-    path = f"/articles/{system.seeded[0]}/comments"
+    path = comments_path(system)
     return (
         f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n"
         "Content-Type: application/json\r\n"
@@ -241,7 +247,7 @@ def test_well_formed_chunked_body_reaches_the_function(system: LocalSystem) -> N
 
 def test_content_length_that_is_not_a_number_is_refused_with_400(system: LocalSystem) -> None:
     request = (
-        f"POST /articles/{system.seeded[0]}/comments HTTP/1.1\r\nHost: {HOST}\r\n"
+        f"POST {comments_path(system)} HTTP/1.1\r\nHost: {HOST}\r\n"
         "Connection: close\r\nContent-Type: application/json\r\nContent-Length: -5\r\n\r\n{}"
     ).encode()
 
@@ -377,7 +383,7 @@ def test_run_stops_cleanly_on_ctrl_c_and_starts_again_on_the_same_ports() -> Non
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         try:
-            wait_until_serving(f"http://{HOST}:{api_port}/articles", process, 30)
+            wait_until_serving(f"http://{HOST}:{api_port}/v1/articles", process, 30)
 
             # When it gets Ctrl-C
             process.send_signal(signal.SIGINT)
@@ -388,7 +394,7 @@ def test_run_stops_cleanly_on_ctrl_c_and_starts_again_on_the_same_ports() -> Non
 
         # Then it exits 0 and frees both ports, so the next run can start
         assert process.returncode == 0, (attempt, stderr)
-        assert f"http://{HOST}:{api_port}/articles" in stdout
+        assert f"http://{HOST}:{api_port}/v1/articles" in stdout
         assert "Traceback" not in stderr
         assert not is_listening(HOST, api_port)
         assert not is_listening(HOST, emulator_port)

@@ -205,16 +205,16 @@ def test_email_sent_through_ses_shows_in_the_outbox(system: LocalSystem, unique:
     )
 
     # Then the outbox lists it, serves it alone, and shows it to a browser
-    (listed,) = get_json(f"{system.api_url}/_local/outbox?to={reader}")
+    (listed,) = get_json(f"{system.root_url}/_local/outbox?to={reader}")
     assert listed["subject"] == f"Reply {unique}"
     assert listed["to"] == [reader]
     assert listed["headers"]["List-Unsubscribe"] == f"<https://news.example/unsubscribe/{unique}>"
     assert listed["text"] == "A reply.\n"
     assert listed["html"] == "<p>A <b>reply</b>.</p>\n"
-    one = get_json(f"{system.api_url}/_local/outbox/{listed['number']}")
+    one = get_json(f"{system.root_url}/_local/outbox/{listed['number']}")
     assert one["id"] == listed["id"]
     page = urllib.request.Request(  # noqa: S310 - http to loopback
-        f"{system.api_url}/_local/outbox?to={reader}", headers={"Accept": "text/html"}
+        f"{system.root_url}/_local/outbox?to={reader}", headers={"Accept": "text/html"}
     )
     with urllib.request.urlopen(page, timeout=10) as response:  # noqa: S310
         assert response.headers["Content-Type"].startswith("text/html")

@@ -22,6 +22,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from functions.comments.app import lambda_handler as comments_handler
 from newsroom.config import comments_settings, notifications_settings
 from newsroom.data import dynamo
+from newsroom.data.articles import get_article
 from newsroom.data.notifications import LEDGER_SK, NotificationTable
 from newsroom.emails import Email
 from newsroom.local.outbox import Outbox, OutboxEmail
@@ -588,12 +589,13 @@ def test_opening_a_moderation_link_changes_nothing_and_offers_a_button(
     page = open_link(token)
     as_json = open_link(token, accept=JSON)
 
-    # Then the page describes the action with a button that posts back to the link
+    # Then the page describes the action with a button that posts back to the page's own URL
+    # (no action: the URL the person opened, stage and all), naming the comment
     assert page.status == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "default-src 'none'" in page.headers["content-security-policy"]
     forms = Tags(page.body).named("form")
-    assert forms == [{"method": "post", "action": link_event("GET", token)["path"]}]
+    assert forms == [{"method": "post"}]
     assert as_json.status == 200
     assert as_json.body | {"title": "", "message": ""} == {
         "title": "",
@@ -601,6 +603,11 @@ def test_opening_a_moderation_link_changes_nothing_and_offers_a_button(
         "button": "Approve",
         "action": "approve",
         "done": False,
+        "comment": {
+            "article_title": stored_article_title(scene),
+            "author_name": form(scene.unique, reader="a")["author_name"],
+            "excerpt": form(scene.unique, reader="a")["body"],
+        },
     }
     # And the comment is still held
     assert stored(scene, held.id)["status"] == "pending"
@@ -675,6 +682,35 @@ def test_expired_moderation_link_is_refused_as_expired_and_changes_nothing(
     assert (opened.status, error_code(opened)) == (410, "link_expired")
     assert (followed.status, error_code(followed)) == (410, "link_expired")
     assert stored(scene, held.id) == before
+
+
+def stored_article_title(scene: Scene) -> str:
+    article = get_article(scene.slug, table=scene.table)
+    assert article is not None
+    return article.title
+
+
+def test_link_page_names_the_comment_its_author_and_article_as_text(scene: Scene) -> None:
+    # Given a held comment full of markup, by a name of markup, on an article titled in markup
+    slug = f"x-{scene.unique}"
+    seed(
+        scene.table, slug, title=f"Harbour {HOSTILE}", author={"name": "Ada", "email": scene.author}
+    )
+    body = f"{HOSTILE} <img src=x onerror=alert(1)> " + "long words " * 60
+    comment = post(scene, "a", slug=slug, author_name=f"Eve {HOSTILE}", body=body)
+    assert handle(batch(inserted(scene, comment, slug=slug))) == ALL_DONE
+    token = moderation_links(only_email_to(scene.moderators[0]))["approve"]
+
+    # When a person opens the approve link
+    page = open_link(token)
+
+    # Then the page quotes the start of the comment, its author and the article, as text
+    tags = Tags(page.body)
+    assert tags.named("script") == []
+    assert tags.named("img") == []
+    assert HOSTILE + " <img src=x onerror=alert(1)> long words" in tags.text
+    assert "…" in tags.text
+    assert f"Eve {HOSTILE}, on “Harbour {HOSTILE}”" in tags.text
 
 
 @pytest.mark.usefixtures("content_table")

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import urljoin
 
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newsroom.errors import ArticleNotFoundError, ServiceUnavailableError
-from newsroom.http import _refuse_duplicate_keys, cacheable, install_error_handlers
+from newsroom.http import (
+    _refuse_duplicate_keys,
+    cacheable,
+    install_error_handlers,
+    relative_reference,
+)
 from newsroom.models.common import ErrorBody
 from tests.apigw import LambdaContext, rest_event
 
@@ -157,3 +165,47 @@ def test_duplicate_key_check_compares_keys_a_bounded_number_of_times() -> None:
 def test_duplicate_key_is_still_refused_naming_it() -> None:
     with pytest.raises(ValueError, match="duplicate key 'b'"):
         _refuse_duplicate_keys([("a", 1), ("b", 2), ("c", 3), ("b", 4)])
+
+
+# Relative references: a URL the API hands out must lead back under whatever the client used
+# in front of the API's paths (a stage, a custom domain's base path, nothing).
+
+_SEGMENT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.~%", min_size=1, max_size=8)
+_PATH = st.lists(_SEGMENT.filter(lambda s: s not in (".", "..")), min_size=1, max_size=5)
+
+
+@given(
+    prefix=st.lists(_SEGMENT.filter(lambda s: s not in (".", "..")), max_size=3),
+    base=_PATH,
+    target=_PATH,
+    trailing_slash=st.booleans(),
+)
+def test_relative_reference_resolves_to_the_target_under_any_prefix(
+    prefix: list[str], base: list[str], target: list[str], trailing_slash: bool
+) -> None:
+    # Given the path a function saw and the one it means, and a client URL with a prefix
+    base_path = "/" + "/".join(base) + ("/" if trailing_slash else "")
+    target_path = "/" + "/".join(target)
+    front = "https://api.example" + "".join("/" + p for p in prefix)
+
+    # When the relative reference is resolved against the URL the client used
+    reference = relative_reference(base_path, target_path)
+    resolved = urljoin(front + base_path, reference)
+
+    # Then it is the target, under the same prefix
+    assert resolved == front + target_path
+    assert not reference.startswith("/")
+    assert "://" not in reference
+
+
+@pytest.mark.parametrize(
+    ("base", "target", "reference"),
+    [
+        ("/articles/s/comments", "/articles/s/comments/c1", "./comments/c1"),
+        ("/articles/s/comments/", "/articles/s/comments/c1", "./c1"),
+        ("/links/tok", "/links/tok", "./tok"),
+        ("/a/b/c", "/x", "../../x"),
+    ],
+)
+def test_relative_reference_is_the_shortest_one(base: str, target: str, reference: str) -> None:
+    assert relative_reference(base, target) == reference

@@ -173,8 +173,50 @@ def test_event_names_the_resource_template_and_the_requested_path() -> None:
     assert event["httpMethod"] == "GET"
     assert event["pathParameters"] == {"slug": "harbour-wall"}
     assert event["requestContext"]["resourcePath"] == "/articles/{slug}"
-    assert event["requestContext"]["path"] == "/local/articles/harbour-wall"
-    assert event["requestContext"]["stage"] == "local"
+
+
+def test_under_the_stage_the_path_has_no_stage_and_the_request_context_path_has_it() -> None:
+    # Given a request to /v1/articles/harbour-wall, as API Gateway's invoke URL takes it
+    sent = HttpRequest("GET", "/v1/articles/harbour-wall?x=1", (("Host", "h"),))
+    below = sent.below("/v1")
+    assert below is not None
+
+    # When it becomes the function's event
+    event = to_event(below, matched("GET", below.path), stage="v1")
+
+    # Then `path` is without the stage, `requestContext.path` is what the client asked for
+    assert event["path"] == "/articles/harbour-wall"
+    assert event["queryStringParameters"] == {"x": "1"}
+    assert event["requestContext"]["path"] == "/v1/articles/harbour-wall"
+    assert event["requestContext"]["stage"] == "v1"
+
+
+def test_served_at_the_root_both_paths_are_the_path_as_sent() -> None:
+    request = HttpRequest("GET", "/articles/harbour-wall", (("Host", "h"),))
+
+    event = to_event(request, matched("GET", request.path), stage="v1", stage_in_path=False)
+
+    assert event["path"] == event["requestContext"]["path"] == "/articles/harbour-wall"
+    assert event["requestContext"]["stage"] == "v1"
+
+
+@pytest.mark.parametrize(
+    ("target", "below"),
+    [
+        ("/v1", "/"),
+        ("/v1/", "/"),
+        ("/v1/articles?limit=2", "/articles?limit=2"),
+        ("/v1x/articles", None),
+        ("/articles", None),
+        ("/", None),
+    ],
+)
+def test_a_path_is_below_the_stage_only_when_the_stage_is_its_first_segment(
+    target: str, below: str | None
+) -> None:
+    found = HttpRequest("GET", target).below("/v1")
+
+    assert (found.target if found else None) == below
 
 
 def test_path_and_path_parameters_stay_percent_encoded_as_api_gateway_sends_them() -> None:

@@ -9,7 +9,10 @@ What it mirrors from API Gateway, on purpose:
   string is decoded; a header or query parameter given twice keeps its last value in the
   single-value maps and every value in the ``multiValue*`` maps; empty maps are ``None``;
 - a body that is not UTF-8 arrives base64-encoded with ``isBase64Encoded`` true;
-- a proxy result that is not a valid ``{"statusCode": ...}`` answers 502.
+- a proxy result that is not a valid ``{"statusCode": ...}`` answers 502;
+- under the stage (``/v1/articles``, as on the API's invoke URL) ``path`` has no stage and
+  ``requestContext.path`` has it; served at the root (as a custom domain mapped there) both
+  are the path as sent.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
 
 ACCOUNT_ID = "123456789012"
 API_ID = "local"
-STAGE = "local"
+STAGE = "v1"  # the template's StageName default; the local run passes the template's value
 ANY_METHOD = "ANY"
 
 _log = logging.getLogger(__name__)
@@ -64,6 +67,16 @@ class HttpRequest:
         """The last value of a header, whatever its case, or None."""
         values = [value for key, value in self.headers if key.lower() == name.lower()]
         return values[-1] if values else None
+
+    def below(self, prefix: str) -> HttpRequest | None:
+        """The same request with `prefix` (``/v1``) taken off the front of its path, or None
+        when the path is not `prefix` or below it. ``/v1`` alone is the root, ``/``."""
+        parts = urlsplit(self.target)
+        path = parts.path or "/"
+        if path != prefix and not path.startswith(prefix + "/"):
+            return None
+        rest = path[len(prefix) :] or "/"
+        return replace(self, target=rest + (f"?{parts.query}" if parts.query else ""))
 
 
 @dataclass(frozen=True)
@@ -280,14 +293,19 @@ def to_event(
     match: RouteMatch,
     *,
     stage: str = STAGE,
+    stage_in_path: bool = True,
     now: datetime | None = None,
     request_id: str | None = None,
     caller_key: str | None = None,
     caller_arn: str | None = None,
 ) -> dict[str, Any]:
-    """The REST API (payload 1.0) proxy event API Gateway sends the function for `request`.
+    """The REST API (payload 1.0) proxy event API Gateway sends the function for `request`,
+    whose path is the one below the stage.
 
-    `caller_key` and `caller_arn` identify the signer of an AWS_IAM-authorized request.
+    `stage_in_path` says whether the client's URL had the stage in front (``/v1/articles``,
+    the invoke URL), or not (a custom domain mapped at its root): `requestContext.path` is the
+    path the client used. `caller_key` and `caller_arn` identify the signer of an
+    AWS_IAM-authorized request.
     """
     now = now or datetime.now(UTC)
     request_id = request_id or str(uuid.uuid4())
@@ -316,7 +334,7 @@ def to_event(
             "httpMethod": request.method.upper(),
             "extendedRequestId": base64.b64encode(uuid.uuid4().bytes[:10]).decode(),
             "requestTime": _request_time(now),
-            "path": f"/{stage}{request.path}",
+            "path": f"/{stage}{request.path}" if stage_in_path else request.path,
             "protocol": "HTTP/1.1",
             "stage": stage,
             "domainPrefix": host.split(".", 1)[0].split(":", 1)[0],

@@ -67,7 +67,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from newsroom.local import emulator as local_emulator
 
@@ -818,11 +818,11 @@ class LoadRun:
     # the outbox and the stream
 
     def outbox(self) -> list[dict[str, Any]]:
-        reply = self.traffic.send("outbox", "GET", f"{OUTBOX_PATH}?format=json")
+        # The outbox is at the server's root, outside the API's stage.
+        url = urljoin(self.target.api_url, OUTBOX_PATH)
+        reply = self.traffic.send("outbox", "GET", f"{url}?format=json")
         if reply.status != 200:
-            raise LoadSetupError(
-                f"the outbox at {self.target.api_url}{OUTBOX_PATH} answered {reply.status}"
-            )
+            raise LoadSetupError(f"the outbox at {url} answered {reply.status}")
         emails: list[dict[str, Any]] = reply.json()
         return emails
 
@@ -873,7 +873,8 @@ class LoadRun:
                 line = next((line for line in text.splitlines() if line.startswith(label)), "")
                 match = _LINK.search(line)
                 if match:
-                    links[action] = self.target.api_url + urlsplit(match.group(0)).path
+                    # The link's path (stage included) on the API's host, which is on loopback.
+                    links[action] = urljoin(self.target.api_url, urlsplit(match.group(0)).path)
             return links
         return {}
 

@@ -1,9 +1,10 @@
 """The `newsroom run` command: the whole system on this machine, without Docker or AWS.
 
-It starts the embedded emulator (or reuses one already on its port), creates the template's
-tables there, loads the demo articles, serves every API route of every function on one port,
-feeds each DynamoDB stream event of the template to its function, and shows the emails sent
-at /_local/outbox, until Ctrl-C. `LocalSystem` does the same in process for end-to-end tests.
+It starts the embedded emulator, creates the template's tables there, loads the demo articles,
+serves every API route of every function on one port (under the stage, `/v1/...`, as the API's
+invoke URL does), feeds each DynamoDB stream event of the template to its function, and shows
+the emails sent at /_local/outbox, until Ctrl-C. `LocalSystem` does the same in process for
+end-to-end tests.
 
 The module's top level stays on the standard library; moto, boto3 and the handlers load in `run`.
 """
@@ -185,7 +186,9 @@ class LocalSystem:
 
     `parameters` override template parameter defaults, as `sam deploy --parameter-overrides`
     does (for example ``{"ApiDocs": "on"}``). `handlers` (logical id → handler) stand in for
-    functions' own, for tests of the plumbing.
+    functions' own, for tests of the plumbing. With `stage_in_path` (the default) the API is
+    served under its stage, as on its invoke URL (`api_url` ends in ``/v1``); otherwise at the
+    root, as behind a custom domain. Local-only routes are at `root_url` either way.
 
     In a test::
 
@@ -205,8 +208,10 @@ class LocalSystem:
         pool_size: int = DEFAULT_POOL_SIZE,
         parameters: Mapping[str, str] | None = None,
         handlers: Mapping[str, Handler] | None = None,
+        stage_in_path: bool = True,
     ) -> None:
         self.host = host
+        self.stage_in_path = stage_in_path
         self.parameters = dict(parameters or {})
         self.port = port
         self.emulator_port = emulator_port
@@ -224,9 +229,17 @@ class LocalSystem:
 
     @property
     def api_url(self) -> str:
+        """The API's base URL, the stage included when it is served under it."""
         if self.server is None:
             raise RuntimeError("the local system is not running")
         return self.server.url
+
+    @property
+    def root_url(self) -> str:
+        """The server's root, where the local-only routes (the outbox) are."""
+        if self.server is None:
+            raise RuntimeError("the local system is not running")
+        return self.server.root_url
 
     @property
     def emulator_url(self) -> str:
@@ -279,14 +292,31 @@ class LocalSystem:
         from newsroom.local.apigateway import Router, cors_of
         from newsroom.local.outbox import Outbox
         from newsroom.local.streams import StreamConfigError, pollers_for
-        from newsroom.local.template import functions, load_template, resources
+        from newsroom.local.template import (
+            ParameterOverrideError,
+            functions,
+            load_template,
+            parameter_values,
+            resources,
+            stage_name,
+        )
 
         template = load_template()
         specs = functions(template)
         router = Router.of(specs.values(), cors_of(template))
         try:
+            stage = stage_name(template, parameter_values(template, self.parameters))
+        except ParameterOverrideError as exc:
+            raise LocalRunError(str(exc)) from exc
+        try:
             # Bound first, so a taken API port fails before anything else starts.
-            server = LocalApiServer((self.host, self.port), router, pools={})
+            server = LocalApiServer(
+                (self.host, self.port),
+                router,
+                pools={},
+                stage=stage,
+                stage_in_path=self.stage_in_path,
+            )
         except PortInUseError as exc:
             raise LocalRunError(f"{exc} (is another `newsroom run` running? use --port)") from exc
         self.server = server
@@ -435,6 +465,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-seed", action="store_true", help="load no articles at start")
     parser.add_argument(
+        "--stage-in-path",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve the API under its stage (/v1/...), as its invoke URL does (the default), "
+        "or, with --no-stage-in-path, at the root, as a custom domain mapped at its root",
+    )
+    parser.add_argument(
         "--parameter-overrides",
         metavar="NAME=VALUE",
         nargs="*",
@@ -461,6 +498,7 @@ def run(args: argparse.Namespace) -> int:
         content=args.content,
         seed=not args.no_seed,
         parameters=dict(args.parameter_overrides),
+        stage_in_path=args.stage_in_path,
     )
     stopping = threading.Event()
 
@@ -487,7 +525,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _banner(system: LocalSystem) -> str:
-    api = system.api_url
+    api, root = system.api_url, system.root_url
     emulator_note = "reused, already running" if system.reused_emulator else "moto, in process"
     table = system.table_names.get(CONTENT_TABLE, "-")
     outbox_note = (
@@ -504,13 +542,13 @@ def _banner(system: LocalSystem) -> str:
             "newsroom is running locally (no Docker, no AWS)",
             f"  API        {api}",
             f"  articles   {api}/articles",
-            f"  contract   {api}/openapi.json",
+            f"  contract   {root}/openapi.json",
             *(
                 [f"  api docs   {api}/api-docs  (Swagger UI)"]
                 if _publishes_api_docs(system)
                 else []
             ),
-            f"  outbox     {api}/_local/outbox  ({outbox_note})",
+            f"  outbox     {root}/_local/outbox  ({outbox_note})",
             f"  emulator   {system.emulator_url}  ({emulator_note}; use it as AWS_ENDPOINT_URL)",
             f"  table      {table} ({len(system.seeded)} articles loaded)",
             *streams,

@@ -1,8 +1,9 @@
 """The local API: an HTTP server that plays API Gateway in front of the template's functions.
 
-Standard library only. Every `Api` route of every function is served on one port; the gateway's
-own answers (unknown route, missing signature, CORS preflight, 413) never reach a function.
-Extra local-only endpoints, such as an outbox viewer, are added with
+Standard library only. Every `Api` route of every function is served on one port, under the
+stage (``/v1/articles``) as on the API's invoke URL, or at the root; the gateway's own answers
+(unknown route, path outside the stage, missing signature, CORS preflight, 413) never reach a
+function. Extra local-only endpoints, such as an outbox viewer, are added at the root with
 `LocalApiServer.add_local_route`.
 """
 
@@ -62,7 +63,12 @@ class MalformedBodyError(Exception):
 
 
 class LocalApiServer(ThreadingHTTPServer):
-    """One thread per connection; each function's pool bounds how many run at once."""
+    """One thread per connection; each function's pool bounds how many run at once.
+
+    With `stage_in_path` the API is served below ``/<stage>``, as API Gateway's invoke URL
+    serves it (the functions see paths without it); otherwise at the root, as a custom domain
+    mapped there.
+    """
 
     daemon_threads = True
     allow_reuse_address = True  # a restart right after Ctrl-C must not wait out TIME_WAIT
@@ -74,10 +80,12 @@ class LocalApiServer(ThreadingHTTPServer):
         pools: Mapping[str, FunctionPool],
         *,
         stage: str = STAGE,
+        stage_in_path: bool = False,
     ) -> None:
         self.router = router
         self.pools = pools
         self.stage = stage
+        self.stage_in_path = stage_in_path
         self.local_routes: dict[str, LocalRoute] = {}
         self._thread: threading.Thread | None = None
         try:
@@ -97,11 +105,18 @@ class LocalApiServer(ThreadingHTTPServer):
         self.server_port = int(port)
 
     @property
-    def url(self) -> str:
+    def root_url(self) -> str:
+        """Where the server listens; local-only routes are below it."""
         return f"http://{self.server_name}:{self.server_port}"
 
+    @property
+    def url(self) -> str:
+        """The API's base URL: the root, or the stage below it."""
+        return self.root_url + (f"/{self.stage}" if self.stage_in_path else "")
+
     def add_local_route(self, path: str, route: LocalRoute) -> None:
-        """Serve `path` (any method) with `route`, ahead of the template's routes.
+        """Serve `path` (any method, from the server's root) with `route`, ahead of the
+        template's routes.
 
         A path ending in ``/`` serves every path below it too (the longest such prefix wins).
         By convention local-only paths start with ``/_local/``, which no API route uses.
@@ -120,19 +135,23 @@ class LocalApiServer(ThreadingHTTPServer):
         local = self.local_route(request.path)
         if local is not None:
             return local(request)
-        match = self.router.match(request.method, request.path)
+        api_request = request.below(f"/{self.stage}") if self.stage_in_path else request
+        if api_request is None:
+            return _outside_the_stage(self.stage)
+        match = self.router.match(api_request.method, api_request.path)
         if isinstance(match, HttpResponse):
             return match
         caller: Caller | None = None
         if match.route.authorizer == "AWS_IAM":
-            authorized = authorize(request)
+            authorized = authorize(request)  # signed for the path the client sent
             if isinstance(authorized, HttpResponse):
                 return authorized
             caller = authorized
         event = to_event(
-            request,
+            api_request,
             match,
             stage=self.stage,
+            stage_in_path=self.stage_in_path,
             caller_key=caller.access_key if caller else None,
             caller_arn=caller.user_arn if caller else None,
         )
@@ -168,13 +187,15 @@ def serve(
     *,
     cors: Cors | None = None,
     stage: str = STAGE,
+    stage_in_path: bool = False,
 ) -> LocalApiServer:
     """Serve every route of `specs` on host:port (0 picks a free port), in a daemon thread.
 
     Call `.stop()` on the result to shut it down.
     """
     router = Router.of(specs, cors)
-    return LocalApiServer((host, port), router, pools, stage=stage).start()
+    server = LocalApiServer((host, port), router, pools, stage=stage, stage_in_path=stage_in_path)
+    return server.start()
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -315,6 +336,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
+
+
+def _outside_the_stage(stage: str) -> HttpResponse:
+    # API Gateway's invoke URL answers a path without a stage 403 Forbidden.
+    return gateway_error(
+        HTTPStatus.FORBIDDEN,
+        "forbidden",
+        f"Forbidden: the path names no stage; the API is served under /{stage}/.",
+    )
 
 
 def _too_large() -> HttpResponse:

@@ -165,6 +165,15 @@ def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def stage_name(template: dict[str, Any], parameters: Mapping[str, str]) -> str:
+    """The `StageName` of the template's API (a `!Ref` is looked up in `parameters`)."""
+    (api,) = resources(template, "AWS::Serverless::Api").values()
+    stage = api.get("Properties", {}).get("StageName")
+    if isinstance(stage, dict) and "Ref" in stage:
+        return str(parameters[stage["Ref"]])
+    return str(stage)
+
+
 class ParameterOverrideError(ValueError):
     """A parameter override names no template parameter, or a value it does not allow."""
 
