@@ -35,7 +35,8 @@ run: $(STAMP) ## run everything locally: emulator on :4566, API on http://127.0.
 
 invoke: $(STAMP) ## invoke a function with an event, e.g. FUNCTION=ArticlesFunction EVENT=events/get_article.json
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=ArticlesFunction EVENT=events/get_article.json"; exit 2; }
-	$(BIN)/newsroom invoke $(FUNCTION) $(EVENT)
+	$(BIN)/newsroom invoke $(FUNCTION) $(EVENT) $(if $(PORT),--port $(PORT)) \
+	  $(if $(EMULATOR_PORT),--emulator-port $(EMULATOR_PORT))
 
 test: lint typecheck cfn-lint checkov requirements-check pytest check-arm64 ## everything CI runs: lint, types, template, tests, arm64 layer
 

@@ -7,6 +7,8 @@ articles never meet the test session's tables (or a `make run` on the default po
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,7 +24,7 @@ import pytest
 from newsroom.local.apigateway import HttpRequest, HttpResponse, Router
 from newsroom.local.emulator import is_listening
 from newsroom.local.runner import LocalSystem, free_port
-from newsroom.local.template import functions, load_template
+from newsroom.local.template import PROJECT_ROOT, functions, load_template
 from tests.apigw import EVENTS_DIR, expected_status
 from tests.http_client import request
 
@@ -41,9 +43,22 @@ def system() -> Iterator[LocalSystem]:
         yield running
 
 
+def shell_environment() -> dict[str, str]:
+    """The environment of a new terminal: none of the variables this test session set for the
+    functions in process (PUBLIC_BASE_URL, AWS_ENDPOINT_URL, the table names, ...)."""
+    kept = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
+    return {name: value for name, value in os.environ.items() if name in kept}
+
+
 def newsroom(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """The `newsroom` command, run as a person runs it from a new terminal."""
     return subprocess.run(  # noqa: S603 - our own console script
-        [str(NEWSROOM), *args], capture_output=True, text=True, timeout=timeout, check=False
+        [str(NEWSROOM), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=shell_environment(),
     )
 
 
@@ -284,6 +299,7 @@ def test_invoke_processes_every_stream_event_file(system: LocalSystem, event_fil
 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"batchItemFailures": []}
+    assert "Traceback" not in done.stderr
 
 
 @pytest.mark.parametrize("event_file", API_EVENT_FILES, ids=lambda path: Path(path).name)
@@ -307,6 +323,40 @@ def test_invoke_answers_every_event_file(system: LocalSystem, event_file: Path) 
     content_type = (result.get("multiValueHeaders") or {}).get("Content-Type", [""])[0]
     if content_type == "application/json":
         json.loads(result["body"])
+
+
+def test_make_invoke_uses_the_emulator_on_emulator_port(system: LocalSystem) -> None:
+    # Given a running local system whose emulator is on a port of its own
+    assert system.emulator is not None
+    port = system.emulator.port
+    event_file = EVENTS_DIR / "get_article.json"
+
+    # When `make invoke` is given that port, as the README says
+    make = shutil.which("make")
+    assert make is not None
+    done = subprocess.run(  # noqa: S603 - make, on this project's Makefile
+        [
+            make,
+            "--no-print-directory",
+            "-o",
+            ".venv/.installed",  # the test session's virtualenv is in place: no reinstall
+            "invoke",
+            "FUNCTION=ArticlesFunction",
+            f"EVENT={event_file}",
+            f"EMULATOR_PORT={port}",
+        ],
+        cwd=PROJECT_ROOT,
+        env=shell_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    # Then the function ran against that emulator, and says so
+    assert done.returncode == 0, done.stderr
+    assert f"the emulator at http://{HOST}:{port} (already running)" in done.stderr
+    assert json.loads(done.stdout[done.stdout.index("{") :])["statusCode"] == 200
 
 
 def test_invoke_starts_seeds_and_stops_its_own_emulator_when_none_runs() -> None:

@@ -1,9 +1,12 @@
 """The `newsroom invoke` command: one function, one event file, one call, no Docker.
 
 The counterpart of `sam local invoke FUNCTION -e EVENT_FILE`. An emulator already listening on
-the port is reused (its tables are created if missing); otherwise one is started for the call,
-with the tables and the demo articles, and stopped afterwards. The handler's return value is
-printed as JSON on stdout; everything the function logs goes to stderr.
+the port (a `make run`'s) is reused (its tables are created if missing); otherwise one is
+started for the call, with the tables and the demo articles, and stopped afterwards. The
+function's environment is the one `newsroom run` gives it: a variable that names the API (the
+links in emails, `PUBLIC_BASE_URL`) is the local run's API URL, on `--port`, under the stage.
+The handler's return value is printed as JSON on stdout; everything the function logs goes to
+stderr.
 
 The module's top level stays on the standard library; moto, boto3 and the handler load in `run`.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import traceback
 import warnings
@@ -22,7 +26,14 @@ from typing import IO, Any
 
 from newsroom.local import emulator as local_emulator
 from newsroom.local.functions import FunctionLoadError, LambdaContext, limits_of, load_function
-from newsroom.local.runner import LocalRunError, default_content, prepare_tables
+from newsroom.local.runner import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    LocalRunError,
+    default_content,
+    environment_of,
+    prepare_tables,
+)
 
 
 class InvokeError(Exception):
@@ -34,6 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("function", metavar="FUNCTION", help="logical id, e.g. ArticlesFunction")
     parser.add_argument("event", metavar="EVENT_FILE", type=Path, help="the event, as JSON")
     local_emulator.add_port_argument(parser)
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=os.environ.get("NEWSROOM_PORT", str(DEFAULT_PORT)),
+        help="port of the local API (`newsroom run`'s) that links in emails lead to "
+        f"(default: $NEWSROOM_PORT or {DEFAULT_PORT})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
     # result only.
     with redirect_stdout(sys.stderr):
         try:
-            result = invoke(args.function, args.event, emulator_port=args.emulator_port)
+            result = invoke(
+                args.function, args.event, emulator_port=args.emulator_port, api_port=args.port
+            )
         except (InvokeError, LocalRunError) as exc:
             print(f"newsroom invoke: {exc}", file=sys.stderr)
             return 1
@@ -61,15 +81,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def invoke(function: str, event_file: Path, *, emulator_port: int) -> Any:
+def invoke(
+    function: str, event_file: Path, *, emulator_port: int, api_port: int = DEFAULT_PORT
+) -> Any:
     """Call the function's handler once with the event; returns what the handler returns.
+
+    The function's links lead to the local API on `api_port`, under the stage.
 
     Raises
     ------
     InvokeError
         When the function is not in the template or the event file is not JSON.
     """
-    from newsroom.local.template import functions, load_template
+    from newsroom.local.template import functions, load_template, resources, stage_name
 
     template = load_template()
     specs = functions(template)
@@ -82,14 +106,14 @@ def invoke(function: str, event_file: Path, *, emulator_port: int) -> Any:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from newsroom.local.template import resolve_environment
-
     with ExitStack() as stack:
         try:
             emulator = local_emulator.start(local_emulator.DEFAULT_HOST, emulator_port)
         except (OSError, TimeoutError) as exc:
             raise InvokeError(f"the emulator did not start on port {emulator_port}: {exc}") from exc
         stack.callback(emulator.stop)
+        how = "already running" if emulator.server is None else "started for this call"
+        print(f"newsroom invoke: the emulator at {emulator.endpoint_url} ({how})", file=sys.stderr)
         stack.enter_context(local_emulator.environment(emulator.environment()))
         db = boto3.client(
             "dynamodb", endpoint_url=emulator.endpoint_url, region_name=local_emulator.REGION
@@ -100,7 +124,12 @@ def invoke(function: str, event_file: Path, *, emulator_port: int) -> Any:
             names, _ = prepare_tables(db, template, content=content)
         except (BotoCoreError, ClientError) as exc:
             raise InvokeError(f"the emulator at {emulator.endpoint_url} failed: {exc}") from exc
-        environment = {**resolve_environment(spec, names), "POWERTOOLS_TRACE_DISABLED": "true"}
+        api_url = f"http://{DEFAULT_HOST}:{api_port}/{stage_name(template, names)}"
+        apis = resources(template, "AWS::Serverless::Api")
+        environment = {
+            **environment_of(spec, names, api_url=api_url, apis=apis),
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
         stack.enter_context(local_emulator.environment(environment))
 
         try:

@@ -86,22 +86,35 @@ def function_environment(
     in emails) is `api_url` here: the local API stands in for the deployed one.
     All functions share one process here, so tracing is off and the service name is common.
     """
-    from newsroom.local.template import resolve_environment
-
     merged: dict[str, str] = {}
     for spec in specs.values():
-        defaults = {
-            key: api_url
-            for key, value in spec.environment.items()
-            if api_url is not None and any(_names_resource(value, api) for api in apis)
-        }
-        for key, value in resolve_environment(spec, table_names, defaults).items():
+        for key, value in environment_of(spec, table_names, api_url=api_url, apis=apis).items():
             if key in merged and merged[key] != value and key != "POWERTOOLS_SERVICE_NAME":
                 log.warning("functions disagree on %s; %s's value is used", key, spec.name)
             merged[key] = value
     merged["POWERTOOLS_TRACE_DISABLED"] = "true"
     merged["POWERTOOLS_SERVICE_NAME"] = SERVICE_NAME
     return merged
+
+
+def environment_of(
+    spec: FunctionSpec,
+    table_names: dict[str, str],
+    *,
+    api_url: str | None = None,
+    apis: Iterable[str] = (),
+) -> dict[str, str]:
+    """One function's variables, resolved as `function_environment` resolves them: a variable
+    naming one of `apis` (its invoke URL, under `!If` or `!Sub`) is `api_url`."""
+    from newsroom.local.template import resolve_environment
+
+    apis = tuple(apis)
+    defaults = {
+        key: api_url
+        for key, value in spec.environment.items()
+        if api_url is not None and any(_names_resource(value, api) for api in apis)
+    }
+    return resolve_environment(spec, table_names, defaults)
 
 
 def _names_resource(value: Any, logical_id: str) -> bool:
