@@ -12,10 +12,13 @@ SAM := $(SAM_VENV)/bin/sam
 PYTEST_ARGS ?=
 # Template parameters of `make run` other than their defaults (the deployed default is ApiDocs=off).
 RUN_PARAMETERS ?= ApiDocs=on
+# Other options of `newsroom run`, e.g. RUN_ARGS="--reuse-emulator --no-stage-in-path".
+RUN_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format typecheck cfn-lint checkov requirements requirements-check \
-        pytest unit integration invoke build check-arm64 bench load openapi test-localstack clean
+.PHONY: help install run test lint format typecheck cfn-lint checkov requirements requirements-check sam-python \
+        pytest unit integration invoke import-articles build check-arm64 bench load openapi \
+        test-localstack clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -29,14 +32,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create the virtualenv and install the project with its dev tools
 
-run: $(STAMP) ## run everything locally: emulator on :4566, API on http://127.0.0.1:3000
+run: $(STAMP) ## run everything locally: emulator on :4566, API on http://127.0.0.1:3000/v1
 	$(BIN)/newsroom run $(if $(PORT),--port $(PORT)) $(if $(EMULATOR_PORT),--emulator-port $(EMULATOR_PORT)) \
-	  $(if $(RUN_PARAMETERS),--parameter-overrides $(RUN_PARAMETERS))
+	  $(RUN_ARGS) $(if $(RUN_PARAMETERS),--parameter-overrides $(RUN_PARAMETERS))
 
 invoke: $(STAMP) ## invoke a function with an event, e.g. FUNCTION=ArticlesFunction EVENT=events/get_article.json
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=ArticlesFunction EVENT=events/get_article.json"; exit 2; }
 	$(BIN)/newsroom invoke $(FUNCTION) $(EVENT) $(if $(PORT),--port $(PORT)) \
 	  $(if $(EMULATOR_PORT),--emulator-port $(EMULATOR_PORT))
+
+import-articles: $(STAMP) ## add articles to a running make run, e.g. ARTICLES="my-article.md more/"
+	@test -n "$(ARTICLES)" || { echo "usage: make import-articles ARTICLES=path/to/article.md"; exit 2; }
+	$(BIN)/newsroom articles import --local $(if $(EMULATOR_PORT),--emulator-port $(EMULATOR_PORT)) $(ARTICLES)
 
 test: lint typecheck cfn-lint checkov requirements-check pytest check-arm64 ## everything CI runs: lint, types, template, tests, arm64 layer
 
@@ -89,11 +96,22 @@ unit: $(STAMP) ## unit tests only (no network)
 integration: $(STAMP) ## integration tests only
 	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
 
-$(SAM):
+# Stops with what is missing and how to get it, before anything uses $(SAM_PYTHON).
+sam-python:
+	@test -n "$(SAM_PYTHON)" || { \
+	  echo "make: sam build needs Python 3.13 (the Lambda runtime) and found none, in pyenv" \
+	    "($(HOME)/.pyenv/versions/3.13*) or as python3.13 on PATH. Install it (pyenv install" \
+	    "3.13, or your system's python3.13 package), or name it:" \
+	    "make test SAM_PYTHON=/path/to/python3.13" >&2; exit 1; }
+	@"$(SAM_PYTHON)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || { \
+	  echo "make: SAM_PYTHON=$(SAM_PYTHON) is not Python 3.13, which sam build needs (the" \
+	    "Lambda runtime): make test SAM_PYTHON=/path/to/python3.13" >&2; exit 1; }
+
+$(SAM): | sam-python
 	$(SAM_PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli
 
-build: $(SAM) ## sam build (python3.13 on PATH; layer built for arm64)
+build: sam-python $(SAM) ## sam build (python3.13 on PATH; layer built for arm64)
 	SAM_CLI_TELEMETRY=0 PATH="$(abspath $(SAM_VENV))/bin:$(dir $(SAM_PYTHON)):$$PATH" $(SAM) build
 
 check-arm64: build $(STAMP) ## sam build, then prove the layer's native extensions are aarch64

@@ -272,6 +272,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--region", help="AWS region (default: the usual AWS settings)")
     parser.add_argument("--profile", help="AWS profile (default: the usual AWS settings)")
+    parser.add_argument(
+        "--local",
+        action="store_true",
+        help="into a running `newsroom run` (`make run`): its emulator on --emulator-port, "
+        "its content table",
+    )
+    from newsroom.local.emulator import add_port_argument
+
+    add_port_argument(parser, when_taken="with --local: the local run's")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -280,11 +289,40 @@ def run(args: argparse.Namespace) -> int:
     Returns 0 on success, 2 when the input is at fault (nothing written), 1 when a write
     failed part-way.
     """
+    if args.local:
+        return _run_locally(args)
     table = args.table or os.environ.get(TABLE_VARIABLE)
     if not table:
         print(f"error: no table name: pass --table or set {TABLE_VARIABLE}", file=sys.stderr)
         return 2
-    db = _client(region=args.region, profile=args.profile)
+    return _import(args, table=table, db=_client(region=args.region, profile=args.profile))
+
+
+def _run_locally(args: argparse.Namespace) -> int:
+    """Import into the emulator of a running local system (`newsroom run`)."""
+    from newsroom.local import emulator
+    from newsroom.local.runner import CONTENT_TABLE
+
+    host, port = emulator.DEFAULT_HOST, args.emulator_port
+    if not emulator.is_listening(host, port):
+        print(
+            f"error: no local run on {host}:{port}: start `make run` first "
+            "(or pass --emulator-port PORT)",
+            file=sys.stderr,
+        )
+        return 2
+    credentials = emulator.FAKE_CREDENTIALS
+    db = boto3.client(
+        "dynamodb",
+        endpoint_url=f"http://{host}:{port}",
+        region_name=emulator.REGION,
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+    )
+    return _import(args, table=args.table or CONTENT_TABLE, db=db)
+
+
+def _import(args: argparse.Namespace, *, table: str, db: DynamoDBClient) -> int:
     try:
         import_paths(
             args.paths,

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from newsroom.local import emulator as local_emulator
 from newsroom.local.apigateway import HttpRequest, HttpResponse, Router
 from newsroom.local.emulator import is_listening
 from newsroom.local.runner import LocalSystem, free_port
@@ -408,6 +409,63 @@ def test_run_fails_in_one_line_when_the_api_port_is_taken(system: LocalSystem) -
         f"newsroom run: port {taken} on {HOST} is already in use "
         "(is another `newsroom run` running? use --port)"
     )
+
+
+@pytest.fixture
+def other_emulator() -> Iterator[int]:
+    """An emulator that is not this run's (LocalStack's, say) on a port of its own."""
+    running = local_emulator.start(local_emulator.DEFAULT_HOST, free_port(), reuse=False)
+    try:
+        yield running.port
+    finally:
+        running.stop()
+
+
+def test_run_refuses_an_emulator_already_on_its_port_in_one_line(other_emulator: int) -> None:
+    # Given an emulator already listening on the port `newsroom run` would use
+    command = ["run", "--port", str(free_port()), "--emulator-port", str(other_emulator)]
+
+    # When it starts
+    done = newsroom(*command, timeout=30)
+
+    # Then it stops at once, saying why and what to do, and touches nothing there
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"newsroom run: port {other_emulator} on {HOST} is already in use (another emulator? "
+        "LocalStack listens on 4566): stop it, pass --emulator-port PORT, "
+        "or --reuse-emulator to use it"
+    )
+    assert done.stdout == ""
+
+
+def test_run_reuses_an_emulator_when_asked_and_says_so(other_emulator: int) -> None:
+    api_port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own console script
+        [
+            str(NEWSROOM),
+            "run",
+            "--port",
+            str(api_port),
+            "--emulator-port",
+            str(other_emulator),
+            "--reuse-emulator",
+            "--no-seed",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=shell_environment(),
+    )
+    try:
+        wait_until_serving(f"http://{HOST}:{api_port}/v1/articles", process, 30)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+    assert process.returncode == 0, stderr
+    assert f"http://{HOST}:{other_emulator}  (reused, already running" in stdout
 
 
 def wait_until_serving(url: str, process: subprocess.Popen[str], deadline_seconds: float) -> None:

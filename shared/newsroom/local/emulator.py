@@ -251,12 +251,15 @@ def environment(
                 target[key] = old
 
 
-def add_port_argument(parser: argparse.ArgumentParser) -> None:
-    """The `--emulator-port` option every local command takes."""
+def add_port_argument(
+    parser: argparse.ArgumentParser, *, when_taken: str = "one already running there is reused"
+) -> None:
+    """The `--emulator-port` option every local command takes; `when_taken` says what the
+    command does when something already listens there."""
     parser.add_argument(
         "--emulator-port",
         type=int,
         default=os.environ.get("NEWSROOM_EMULATOR_PORT", str(DEFAULT_PORT)),
-        help="port of the AWS emulator; one already running there is reused "
+        help=f"port of the AWS emulator; {when_taken} "
         f"(default: $NEWSROOM_EMULATOR_PORT or {DEFAULT_PORT})",
     )

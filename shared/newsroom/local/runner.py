@@ -201,7 +201,9 @@ class LocalSystem:
     does (for example ``{"ApiDocs": "on"}``). `handlers` (logical id → handler) stand in for
     functions' own, for tests of the plumbing. With `stage_in_path` (the default) the API is
     served under its stage, as on its invoke URL (`api_url` ends in ``/v1``); otherwise at the
-    root, as behind a custom domain. Local-only routes are at `root_url` either way.
+    root, as behind a custom domain. Local-only routes are at `root_url` either way. An
+    emulator already on `emulator_port` (LocalStack's, another run's) is refused unless
+    `reuse_emulator`.
 
     In a test::
 
@@ -222,9 +224,11 @@ class LocalSystem:
         parameters: Mapping[str, str] | None = None,
         handlers: Mapping[str, Handler] | None = None,
         stage_in_path: bool = True,
+        reuse_emulator: bool = False,
     ) -> None:
         self.host = host
         self.stage_in_path = stage_in_path
+        self.reuse_emulator = reuse_emulator
         self.parameters = dict(parameters or {})
         self.port = port
         self.emulator_port = emulator_port
@@ -335,9 +339,15 @@ class LocalSystem:
         self.server = server
         self._stack.callback(server.server_close)
 
-        port = self.emulator_port or free_port(local_emulator.DEFAULT_HOST)
+        host, port = local_emulator.DEFAULT_HOST, self.emulator_port or free_port()
+        if not self.reuse_emulator and local_emulator.is_listening(host, port):
+            raise LocalRunError(
+                f"port {port} on {host} is already in use (another emulator? LocalStack "
+                "listens on 4566): stop it, pass --emulator-port PORT, or --reuse-emulator "
+                "to use it"
+            )
         try:
-            self.emulator = local_emulator.start(local_emulator.DEFAULT_HOST, port)
+            self.emulator = local_emulator.start(host, port, reuse=self.reuse_emulator)
         except (OSError, TimeoutError) as exc:
             raise LocalRunError(f"the emulator did not start on port {port}: {exc}") from exc
         self._stack.callback(self._stop_emulator)
@@ -468,7 +478,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("NEWSROOM_PORT", str(DEFAULT_PORT)),
         help=f"port of the API (default: $NEWSROOM_PORT or {DEFAULT_PORT})",
     )
-    local_emulator.add_port_argument(parser)
+    local_emulator.add_port_argument(
+        parser, when_taken="refused when something already listens there"
+    )
+    parser.add_argument(
+        "--reuse-emulator",
+        action="store_true",
+        help="use an emulator already on --emulator-port (its emails cannot be shown here)",
+    )
     parser.add_argument(
         "--content",
         metavar="PATH",
@@ -512,6 +529,7 @@ def run(args: argparse.Namespace) -> int:
         seed=not args.no_seed,
         parameters=dict(args.parameter_overrides),
         stage_in_path=args.stage_in_path,
+        reuse_emulator=args.reuse_emulator,
     )
     stopping = threading.Event()
 
