@@ -16,7 +16,8 @@ RUN_PARAMETERS ?= ApiDocs=on
 RUN_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format typecheck cfn-lint checkov requirements requirements-check sam-python \
+.PHONY: help install run test lint format typecheck cfn-lint checkov lock requirements requirements-check \
+        sam-python \
         pytest unit integration invoke import-articles build check-arm64 bench load openapi \
         test-localstack clean
 
@@ -24,13 +25,17 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Every install is from a lock, each package pinned with its hashes (see `make lock`).
+LOCKED_INSTALL := -m pip install --quiet --require-hashes --no-deps
+
+$(STAMP): pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python $(LOCKED_INSTALL) -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
-install: $(STAMP) ## create the virtualenv and install the project with its dev tools
+install: $(STAMP) ## create the virtualenv and install the project with its dev tools, from the lock
 
 run: $(STAMP) ## run everything locally: emulator on :4566, API on http://127.0.0.1:3000/v1
 	$(BIN)/newsroom run $(if $(PORT),--port $(PORT)) $(if $(EMULATOR_PORT),--emulator-port $(EMULATOR_PORT)) \
@@ -66,14 +71,12 @@ openapi: $(STAMP) ## regenerate docs/openapi.json (the API contract, and the lay
 
 CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
-CHECKOV_VERSION := 3.3.30
-SAM_TRANSLATOR_VERSION := 1.115.0
-CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)-$(SAM_TRANSLATOR_VERSION)
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-$(CHECKOV_STAMP):
+$(CHECKOV_STAMP): requirements/checkov.txt
+	rm -rf $(CHECKOV_VENV)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet \
-	  checkov==$(CHECKOV_VERSION) aws-sam-translator==$(SAM_TRANSLATOR_VERSION)
+	$(CHECKOV_VENV)/bin/python $(LOCKED_INSTALL) -r requirements/checkov.txt
 	touch $@
 
 checkov: $(CHECKOV_STAMP) ## checkov on template.yaml and on the CloudFormation SAM expands it into
@@ -81,11 +84,26 @@ checkov: $(CHECKOV_STAMP) ## checkov on template.yaml and on the CloudFormation 
 	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV) --config-file .checkov.yaml \
 	  -f template.yaml -f .aws-sam/checkov/template.json
 
-requirements: $(STAMP) ## regenerate shared/requirements.txt (the layer's) from pyproject.toml
-	$(BIN)/python -m newsroom.local.layer_requirements
+# uv resolves the locks; it is installed from its own lock, requirements/uv.txt.
+UV_VENV := .venv-uv
+UV := $(UV_VENV)/bin/uv
+UV_STAMP := $(UV_VENV)/.installed
+LOCKS := PYTHONPATH=shared $(PYTHON) -m newsroom.local.locks --uv $(UV)
 
-requirements-check: $(STAMP) ## fail when shared/requirements.txt and pyproject.toml disagree
-	$(BIN)/python -m newsroom.local.layer_requirements --check
+$(UV_STAMP): requirements/uv.txt
+	rm -rf $(UV_VENV)
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/python $(LOCKED_INSTALL) -r requirements/uv.txt
+	touch $@
+
+lock: $(UV_STAMP) ## re-resolve uv.lock and the tool locks (LOCK_ARGS=--upgrade for the newest), export
+	$(LOCKS) --resolve $(LOCK_ARGS)
+
+requirements: $(UV_STAMP) ## export shared/requirements.txt (the layer's) and requirements/dev.txt from uv.lock
+	$(LOCKS)
+
+requirements-check: $(UV_STAMP) ## fail when uv.lock, pyproject.toml, the exports and the tool locks disagree
+	$(LOCKS) --check
 
 pytest: $(STAMP) ## unit and integration tests (starts the emulator itself when none runs)
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -107,15 +125,19 @@ sam-python:
 	  echo "make: SAM_PYTHON=$(SAM_PYTHON) is not Python 3.13, which sam build needs (the" \
 	    "Lambda runtime): make test SAM_PYTHON=/path/to/python3.13" >&2; exit 1; }
 
-$(SAM): | sam-python
-	$(SAM_PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli
+SAM_STAMP := $(SAM_VENV)/.installed
 
-build: sam-python $(SAM) ## sam build (python3.13 on PATH; layer built for arm64)
+$(SAM_STAMP): requirements/sam.txt | sam-python
+	rm -rf $(SAM_VENV)
+	$(SAM_PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python $(LOCKED_INSTALL) -r requirements/sam.txt
+	touch $@
+
+build: sam-python $(SAM_STAMP) ## sam build (python3.13 on PATH; layer built for arm64 from shared/requirements.txt)
 	SAM_CLI_TELEMETRY=0 PATH="$(abspath $(SAM_VENV))/bin:$(dir $(SAM_PYTHON)):$$PATH" $(SAM) build
 
-check-arm64: build $(STAMP) ## sam build, then prove the layer's native extensions are aarch64
-	$(BIN)/python -m newsroom.local.check_layer .aws-sam/build/NewsroomLayer
+check-arm64: build $(STAMP) ## sam build, then prove the layer is the lock's, its native extensions aarch64
+	$(BIN)/python -m newsroom.local.check_layer .aws-sam/build/NewsroomLayer shared/requirements.txt
 
 load: $(STAMP) ## bounded load through a local run, then reconcile; bigger: make load LOAD_ARGS="--posts 1000 --seconds 300"
 	$(BIN)/python -m newsroom.local.load $(LOAD_ARGS)

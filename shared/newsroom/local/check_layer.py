@@ -1,4 +1,5 @@
-"""Proves a built layer holds only aarch64 native extensions (Lambda arm64 cannot load x86-64),
+"""Proves a built layer is the lock's (exactly the packages and versions its requirements pin for
+the Lambda runtime), holds only aarch64 native extensions (Lambda arm64 cannot load x86-64),
 and the data files its code reads (the API docs page's contract and Swagger UI)."""
 
 from __future__ import annotations
@@ -8,11 +9,53 @@ import struct
 import sys
 from pathlib import Path
 
+from packaging.requirements import Requirement
+
 from newsroom.apidocs import LAYER_PATHS
+from newsroom.local.locks import pins
 
 _MACHINES = {0x3E: "x86-64", 0xB7: "aarch64", 0x03: "x86", 0x28: "arm"}
 # Native extensions the functions import on every cold start; missing one means a broken build.
 REQUIRED = ("pydantic_core",)
+# What environment markers see on the Lambda runtime (python3.13, arm64).
+LAMBDA_ENVIRONMENT = {
+    "python_version": "3.13",
+    "python_full_version": "3.13.0",
+    "platform_machine": "aarch64",
+    "platform_system": "Linux",
+    "sys_platform": "linux",
+    "os_name": "posix",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+}
+
+
+def locked_for_lambda(requirements: str) -> dict[str, str]:
+    """Package → version the requirements pin for the Lambda runtime (markers evaluated)."""
+    wanted: dict[str, str] = {}
+    for line in _logical_lines(requirements):
+        requirement = Requirement(line.split(" --hash", 1)[0].strip())
+        if requirement.marker is None or requirement.marker.evaluate(LAMBDA_ENVIRONMENT):
+            wanted |= pins(str(requirement).split(";", 1)[0])
+    return wanted
+
+
+def _logical_lines(text: str) -> list[str]:
+    joined = text.replace("\\\n", " ")
+    return [
+        line for line in joined.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+def installed(layer_dir: Path) -> dict[str, str]:
+    """Package → version of every distribution in the built layer (its dist-info folders)."""
+    found: dict[str, str] = {}
+    for metadata in layer_dir.glob("python/*.dist-info/METADATA"):
+        fields = dict(
+            line.split(": ", 1) for line in metadata.read_text().splitlines() if ": " in line
+        )
+        found |= pins(f"{fields['Name']}=={fields['Version']}")
+    return found
 
 
 def elf_machine(path: Path) -> str:
@@ -28,7 +71,20 @@ def elf_machine(path: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("layer_dir", type=Path, help="e.g. .aws-sam/build/NewsroomLayer")
+    parser.add_argument("requirements", type=Path, help="what it was built from, locked")
     args = parser.parse_args(argv)
+    locked = locked_for_lambda(args.requirements.read_text())
+    built = installed(args.layer_dir)
+    if built != locked:
+        for name in sorted(set(built) | set(locked)):
+            if built.get(name) != locked.get(name):
+                in_layer, in_lock = built.get(name, "absent"), locked.get(name, "absent")
+                print(
+                    f"FAIL: {name} is {in_layer} in the layer but {in_lock} in the lock",
+                    file=sys.stderr,
+                )
+        return 1
+    print(f"OK: the layer holds the {len(built)} packages of {args.requirements}, as pinned")
     extensions = sorted(args.layer_dir.rglob("*.so"))
     found = {path: elf_machine(path) for path in extensions}
     for path, machine in found.items():
