@@ -5,12 +5,17 @@ from __future__ import annotations
 import base64
 import json
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 
 from functions.articles.app import lambda_handler
 from tests.apigw import Answer, invoke, rest_event
 from tests.integration.articles_data import NOW, seed
+from tests.integration.comments_api import own_content_table
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 pytestmark = pytest.mark.integration
 
@@ -148,6 +153,36 @@ def test_list_is_newest_first_and_pages_end_with_a_null_cursor(
         [f"p2-{unique}", f"p3-{unique}"],
         [f"p4-{unique}"],
     ]
+
+
+def walk_articles(**query: str) -> list[list[str]]:
+    """The slugs of every page of an article listing, following the cursors."""
+    pages: list[list[str]] = []
+    cursor: str | None = None
+    while True:
+        answer = list_articles(**query, **({"cursor": cursor} if cursor else {}))
+        assert answer.status == 200, answer.body
+        pages.append([item["slug"] for item in answer.body["items"]])
+        cursor = answer.body["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_front_page_past_dynamodbs_1_mb_query_page_lists_every_article(
+    dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch, unique: str
+) -> None:
+    # Given four long articles (350 KB of body each), on a table of this test's own
+    with own_content_table(dynamodb, monkeypatch, stream=False) as table:
+        slugs = [f"long{age}-{unique}" for age in range(4)]
+        for age, slug in enumerate(slugs):
+            body = "<p>" + "x" * 350_000 + "</p>"
+            seed(table, slug, body_html=body, published_at=NOW - timedelta(hours=age))
+
+        # When a reader walks the front page, 20 at a time
+        pages = walk_articles(limit="20")
+
+    # Then every article is listed once, newest first
+    assert [slug for page in pages for slug in page] == slugs
 
 
 def test_full_last_page_has_a_null_cursor(content_table: str, unique: str) -> None:

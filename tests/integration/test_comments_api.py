@@ -35,6 +35,7 @@ from tests.integration.comments_api import (
     post_comment,
     post_when_flood_allows,
     queued,
+    queued_ids,
     stored_comment,
     stored_comments,
     stored_item,
@@ -317,6 +318,51 @@ def test_full_last_page_of_comments_has_a_null_cursor(
 
     assert len(answer.body["items"]) == 2
     assert answer.body["next_cursor"] is None
+
+
+# A body of 60,000 '&' is stored as about 360 KB (the text, and 300 KB of '&amp;' rendered):
+# three of them are more than one DynamoDB Query page (1 MB).
+BIG_BODY = "&" * 60_000
+
+
+def test_listing_past_dynamodbs_1_mb_query_page_serves_every_comment_following_cursors(
+    auto_approve: None, slug: str, unique: str
+) -> None:
+    # Given six approved comments, every other one 60,000 '&' long
+    ids = [
+        accepted_id(
+            post_comment(
+                slug, form(unique, reader=f"r{n}", **({"body": BIG_BODY} if n % 2 else {}))
+            )
+        )
+        for n in range(6)
+    ]
+
+    # When a reader walks the listing, 50 at a time
+    pages = walk_listing(slug, limit=50)
+
+    # Then every comment comes once, in order, each page but the last pointing to the next
+    assert [item["id"] for page in pages for item in page] == ids
+
+
+def test_moderation_queue_past_dynamodbs_1_mb_query_page_shows_every_held_comment(
+    slug: str, unique: str
+) -> None:
+    # Given five held comments, three of them 60,000 '&' long
+    ids = [
+        accepted_id(
+            post_comment(
+                slug, form(unique, reader=f"r{n}", **({"body": BIG_BODY} if n < 3 else {}))
+            )
+        )
+        for n in range(5)
+    ]
+
+    # When a moderator walks the pending queue
+    listed = queued_ids("pending")
+
+    # Then it shows each of them once
+    assert listed == ids
 
 
 def test_cursor_of_another_articles_listing_is_400_naming_cursor(

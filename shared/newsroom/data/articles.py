@@ -83,9 +83,9 @@ def list_public_summaries(
     tag: str | None = None,
     db: DynamoDBClient | None = None,
 ) -> Page[ArticleSummary]:
-    """Published articles (optionally with one tag), newest first. One Query per page.
-
-    Asks for one item more than the page holds, so the last page has no cursor.
+    """Published articles (optionally with one tag), newest first. One Query per page,
+    unless its items add up past 1 MB (`newsroom.data.dynamo.query_page`); the last page has
+    no cursor.
     """
     db = db or dynamo.client()
     partition = PUBLISHED_PARTITION if tag is None else tag_partition(tag)
@@ -99,15 +99,11 @@ def list_public_summaries(
             ":upto": {"S": dynamo.sort_timestamp(now) + "$"},
         },
         "ScanIndexForward": False,
-        "Limit": limit + 1,
     }
     if cursor is not None:
         start = decode_cursor(cursor, fixed={"gsi1pk": partition}, free=_INDEX_KEY_FREE)
         query["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
-    with dynamo.unavailable_as_domain_error():
-        response = db.query(**query)
-    raw = response.get("Items", [])
-    page, more = raw[:limit], len(raw) > limit
+    page, more = dynamo.query_page(db, query, limit=limit)
     next_cursor = None
     if more:
         last = page[-1]

@@ -191,7 +191,7 @@ class CommentTable(dynamo.TableAccess):
 
     def list_thread(self, slug: str, *, limit: int, cursor: str | None) -> Page[StoredComment]:
         """Approved comments of an article in thread order (each reply after its parent,
-        siblings oldest first). One Query per page."""
+        siblings oldest first). One Query per page, unless its comments add up past 1 MB."""
         return self._page(
             index="gsi2",
             partition_attribute="gsi2pk",
@@ -233,22 +233,18 @@ class CommentTable(dynamo.TableAccess):
             "KeyConditionExpression": f"{partition_attribute} = :p",
             "ExpressionAttributeValues": {":p": {"S": partition}},
             "ScanIndexForward": not newest_first,
-            "Limit": limit + 1,
         }
         if cursor is not None:
             start = decode_cursor(cursor, fixed={partition_attribute: partition}, free=free)
             query["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
-        with dynamo.unavailable_as_domain_error():
-            response = self.db.query(**query)
-        raw = response.get("Items", [])
-        page = raw[:limit]
+        page, more = dynamo.query_page(self.db, query, limit=limit)
         next_cursor = None
-        if len(raw) > limit:
+        if more:
             last = page[-1]
             names = (*free, partition_attribute)
             next_cursor = encode_cursor({name: last[name]["S"] for name in names})
         return Page[StoredComment](
-            items=[_stored_comment(dict(item)) for item in page], next_cursor=next_cursor
+            items=[_stored_comment(item) for item in page], next_cursor=next_cursor
         )
 
     # -- writes ------------------------------------------------------------------------------

@@ -93,6 +93,61 @@ def batch_get(db: DynamoDBClient, table: str, keys: list[Item]) -> list[Item]:
     return found
 
 
+# What one listing page may hold, by DynamoDB's measure of item size: as much as one Query
+# reads. Its JSON answer stays well within Lambda's 6 MB response even when every character
+# is escaped.
+PAGE_MAX_BYTES = 1_048_576
+
+
+def query_page(
+    db: DynamoDBClient, query: Mapping[str, Any], *, limit: int, max_bytes: int = PAGE_MAX_BYTES
+) -> tuple[list[Item], bool]:
+    """The first `limit` items of a Query (fewer when they add up to more than `max_bytes`),
+    and whether more items follow them.
+
+    A Query stops at 1 MB read (`LastEvaluatedKey`) whatever its `Limit`, so this asks for one
+    item more than the page holds and goes on from where DynamoDB stopped until the page is
+    full and the item after it is seen, or DynamoDB has no more. Small items take one Query.
+    """
+    page: list[Item] = []
+    size = 0
+    request = dict(query)
+    while True:
+        request["Limit"] = limit + 1 - len(page)
+        with unavailable_as_domain_error():
+            response = db.query(**request)
+        for item in response.get("Items", []):
+            item_size = item_bytes(item)
+            if len(page) == limit or (page and size + item_size > max_bytes):
+                return page, True
+            page.append(dict(item))
+            size += item_size
+        if "LastEvaluatedKey" not in response:
+            return page, False
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def item_bytes(item: Mapping[str, Any]) -> int:
+    """An item's size as DynamoDB counts it (attribute names and values, in bytes), near
+    enough to bound a page."""
+    return sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
+
+
+def _value_bytes(value: Mapping[str, Any]) -> int:
+    ((kind, content),) = value.items()
+    if kind == "S":
+        return len(str(content).encode())
+    if kind in ("N", "B"):
+        return len(content)
+    if kind == "M":
+        return 3 + sum(1 + item_bytes({k: v}) for k, v in content.items())
+    if kind == "L":
+        return 3 + sum(1 + _value_bytes(v) for v in content)
+    if kind in ("SS", "NS", "BS"):
+        return sum(len(v.encode() if isinstance(v, str) else v) for v in content)
+    return 1  # BOOL, NULL
+
+
 def sort_timestamp(moment: datetime) -> str:
     """A fixed-width UTC timestamp that sorts as text in time order."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
