@@ -64,11 +64,11 @@ class CommentStore(Protocol):
 
     def get(self, slug: str, comment_id: str) -> StoredComment | None: ...
 
-    def list_thread(self, slug: str, *, limit: int, cursor: str | None) -> Page[StoredComment]: ...
+    def list_thread(self, slug: str, *, limit: int, cursor: str | None) -> Page[PublicComment]: ...
 
     def list_by_status(
         self, status: CommentStatus, *, limit: int, cursor: str | None
-    ) -> Page[StoredComment]: ...
+    ) -> Page[AdminComment]: ...
 
     def change_status(
         self,
@@ -277,10 +277,7 @@ def list_public(
     slug: str, *, limit: int, cursor: str | None = None, rules: CommentRules | None = None
 ) -> Page[PublicComment]:
     """Approved comments of an article, in thread order."""
-    page = (rules or default_rules()).store.list_thread(slug, limit=limit, cursor=cursor)
-    return Page[PublicComment](
-        items=[c.to_public() for c in page.items], next_cursor=page.next_cursor
-    )
+    return (rules or default_rules()).store.list_thread(slug, limit=limit, cursor=cursor)
 
 
 def get_public(slug: str, comment_id: str, *, rules: CommentRules | None = None) -> PublicComment:
@@ -305,10 +302,7 @@ def list_for_moderation(
     rules: CommentRules | None = None,
 ) -> Page[AdminComment]:
     """Comments with one status across all articles, oldest first, as a moderator sees them."""
-    page = (rules or default_rules()).store.list_by_status(status, limit=limit, cursor=cursor)
-    return Page[AdminComment](
-        items=[AdminComment.of(c) for c in page.items], next_cursor=page.next_cursor
-    )
+    return (rules or default_rules()).store.list_by_status(status, limit=limit, cursor=cursor)
 
 
 def moderate(

@@ -1240,7 +1240,7 @@ def test_pending_queue_shows_the_email_and_the_reason(slug: str, unique: str) ->
     assert item["slug"] == slug
     assert item["status"] == "pending"
     assert item["author_email"] == commenter["author_email"]
-    assert item["body_markdown"] == commenter["body"]
+    assert item["body_html"] == f"<p>{commenter['body']}</p>\n"
     assert item["moderation"]["rule"] == "first_comment"
     assert item["moderation"]["explanation"]
 
@@ -1259,6 +1259,27 @@ def test_moderation_answers_are_never_stored_by_a_cache(slug: str, unique: str) 
     # Then no answer may be kept by a browser or a proxy
     assert [a.status for a in answers] == [200, 200, 204]
     assert [a.headers.get("cache-control") for a in answers] == ["no-store"] * 3
+
+
+def test_queue_shows_a_comment_as_it_would_be_published_without_its_source_text(
+    slug: str, unique: str
+) -> None:
+    # Given a held comment
+    comment_id = accepted_id(post_comment(slug, form(unique, body="Some *emphasis* here.")))
+
+    # When a moderator opens the queue
+    item = queued("pending", comment_id)
+
+    # Then they see the public fields, the rendered text, who wrote it and why it waits, and
+    # not the Markdown it came from (the queue's index does not carry it)
+    assert set(item) == PUBLIC_FIELDS | {
+        "slug",
+        "status",
+        "author_email",
+        "moderation",
+        "notify_replies",
+    }
+    assert item["body_html"] == "<p>Some <em>emphasis</em> here.</p>\n"
 
 
 def test_moderation_queue_of_an_unknown_status_is_422_naming_status(content_table: str) -> None:

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from newsroom.local.template import load_template, resources
+from newsroom.models.articles import ArticleSummary
+from newsroom.models.comments import AdminComment, PublicComment
 
 TemplateDict = dict[str, Any]
 
@@ -308,6 +310,28 @@ def test_dead_letter_alarm_notifies_a_topic_people_can_subscribe_to(
 
 
 # Tables, layer and globals
+
+
+# The listing each index of the content table serves (newsroom.data): article listings, the
+# public comment threads, the moderation queues.
+INDEX_LISTINGS = {"gsi1": ArticleSummary, "gsi2": PublicComment, "gsi3": AdminComment}
+
+
+def test_each_index_projects_what_its_listing_shows_and_nothing_more(
+    template: TemplateDict,
+) -> None:
+    # A Query reads at most 1 MB of index entries: an index that carried the article body or
+    # a comment's source text would make its pages cost several Queries, or more bytes each.
+    table = resources(template, "AWS::DynamoDB::Table")["ContentTable"]["Properties"]
+
+    projections = {
+        index["IndexName"]: index["Projection"] for index in table["GlobalSecondaryIndexes"]
+    }
+
+    assert projections == {
+        name: {"ProjectionType": "INCLUDE", "NonKeyAttributes": sorted(listing.model_fields)}
+        for name, listing in INDEX_LISTINGS.items()
+    }
 
 
 def test_every_table_is_on_demand_with_point_in_time_recovery_and_encryption(

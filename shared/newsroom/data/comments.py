@@ -1,8 +1,9 @@
 """Comment items and their guards in the content table.
 
-- comment: ``pk=ARTICLE#<slug>``, ``sk=COMMENT#<id>``; ``gsi1pk=COMMENTS#<status>``,
-  ``gsi1sk=<created_at>#<slug>#<id>`` (moderation queues); when approved also
-  ``gsi2pk=THREAD#<slug>``, ``gsi2sk=<path>`` (the public, threaded listing).
+- comment: ``pk=ARTICLE#<slug>``, ``sk=COMMENT#<id>``; ``gsi3pk=COMMENTS#<status>``,
+  ``gsi3sk=<created_at>#<slug>#<id>`` (moderation queues); when approved also
+  ``gsi2pk=THREAD#<slug>``, ``gsi2sk=<path>`` (the public, threaded listing). Each index
+  carries what its listing shows (template.yaml), never the source text.
 - duplicate guard: ``pk=GUARD#DUP#<key>``; flood guards: ``pk=GUARD#FLOOD#<kind>#<hash>``
   with ``expires_at`` (TTL); commenter: ``pk=COMMENTER#<key>`` with ``approved_count``.
 
@@ -19,7 +20,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -36,18 +37,25 @@ from newsroom.errors import (
     StatusConflictError,
 )
 from newsroom.models.articles import StoredArticle
-from newsroom.models.comments import CommentStatus, Moderation, StoredComment
+from newsroom.models.comments import (
+    AdminComment,
+    CommentStatus,
+    Moderation,
+    PublicComment,
+    StoredComment,
+)
 from newsroom.models.common import Page
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
+Listed = TypeVar("Listed", PublicComment, AdminComment)
 COMMENT_PREFIX = "COMMENT#"
 PROFILE_SK = "PROFILE"
 GUARD_SK = "GUARD"
 _THREAD_INDEX_FREE = frozenset({"pk", "sk", "gsi2sk"})
-_STATUS_INDEX_FREE = frozenset({"pk", "sk", "gsi1sk"})
+_STATUS_INDEX_FREE = frozenset({"pk", "sk", "gsi3sk"})
 # An article accepts comments while it exists, is published (indexed) and is open.
 _CONFLICT_ATTEMPTS = 5
 _ARTICLE_OPEN = "attribute_exists(pk) AND attribute_exists(gsi1pk) AND comments_open = :true"
@@ -100,8 +108,8 @@ class FloodGuard:
 
 def _index_values(comment: StoredComment) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "gsi1pk": status_partition(comment.status),
-        "gsi1sk": f"{dynamo.sort_timestamp(comment.created_at)}#{comment.slug}#{comment.id}",
+        "gsi3pk": status_partition(comment.status),
+        "gsi3sk": f"{dynamo.sort_timestamp(comment.created_at)}#{comment.slug}#{comment.id}",
     }
     if comment.status == "approved":
         values |= {"gsi2pk": thread_partition(comment.slug), "gsi2sk": comment.path}
@@ -139,6 +147,12 @@ def all_comment_items(db: DynamoDBClient, table: str, slug: str) -> list[dict[st
         if "LastEvaluatedKey" not in response:
             return items
         query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _listed(shape: type[Listed], values: dict[str, Any]) -> Listed:
+    """A listing's item from an index entry's values; attributes that were None are not
+    stored (`dynamo.to_item`), so they read back as None."""
+    return shape.model_validate(dict.fromkeys(shape.model_fields) | values)
 
 
 def _stored_comment(item: dict[str, Any]) -> StoredComment:
@@ -189,31 +203,37 @@ class CommentTable(dynamo.TableAccess):
         item = response.get("Item")
         return None if item is None else _stored_comment(dict(item))
 
-    def list_thread(self, slug: str, *, limit: int, cursor: str | None) -> Page[StoredComment]:
+    def list_thread(self, slug: str, *, limit: int, cursor: str | None) -> Page[PublicComment]:
         """Approved comments of an article in thread order (each reply after its parent,
-        siblings oldest first). One Query per page, unless its comments add up past 1 MB."""
-        return self._page(
+        siblings oldest first), as readers see them: what the thread index carries. One Query
+        per page, unless its comments add up past 1 MB."""
+        items, next_cursor = self._page(
             index="gsi2",
             partition_attribute="gsi2pk",
             partition=thread_partition(slug),
             free=_THREAD_INDEX_FREE,
             limit=limit,
             cursor=cursor,
-            newest_first=False,
+        )
+        return Page[PublicComment](
+            items=[_listed(PublicComment, item) for item in items], next_cursor=next_cursor
         )
 
     def list_by_status(
         self, status: CommentStatus, *, limit: int, cursor: str | None
-    ) -> Page[StoredComment]:
-        """Comments of every article with one status, oldest first (a moderation queue)."""
-        return self._page(
-            index="gsi1",
-            partition_attribute="gsi1pk",
+    ) -> Page[AdminComment]:
+        """Comments of every article with one status, oldest first (a moderation queue), as
+        moderators see them: what the queue index carries."""
+        items, next_cursor = self._page(
+            index="gsi3",
+            partition_attribute="gsi3pk",
             partition=status_partition(status),
             free=_STATUS_INDEX_FREE,
             limit=limit,
             cursor=cursor,
-            newest_first=False,
+        )
+        return Page[AdminComment](
+            items=[_listed(AdminComment, item) for item in items], next_cursor=next_cursor
         )
 
     def _page(
@@ -225,14 +245,14 @@ class CommentTable(dynamo.TableAccess):
         free: frozenset[str],
         limit: int,
         cursor: str | None,
-        newest_first: bool,
-    ) -> Page[StoredComment]:
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of an index partition, oldest first, as plain values, and the cursor of
+        the next page (None on the last)."""
         query: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": index,
             "KeyConditionExpression": f"{partition_attribute} = :p",
             "ExpressionAttributeValues": {":p": {"S": partition}},
-            "ScanIndexForward": not newest_first,
         }
         if cursor is not None:
             start = decode_cursor(cursor, fixed={partition_attribute: partition}, free=free)
@@ -243,9 +263,7 @@ class CommentTable(dynamo.TableAccess):
             last = page[-1]
             names = (*free, partition_attribute)
             next_cursor = encode_cursor({name: last[name]["S"] for name in names})
-        return Page[StoredComment](
-            items=[_stored_comment(item) for item in page], next_cursor=next_cursor
-        )
+        return [dynamo.from_item(item) for item in page], next_cursor
 
     # -- writes ------------------------------------------------------------------------------
 

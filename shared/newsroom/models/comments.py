@@ -283,18 +283,15 @@ class StoredComment(BaseModel):
 
 
 class AdminComment(PublicComment):
-    """A comment as a moderator sees it: with the email, the raw text and the reason."""
+    """A comment as a moderator sees it in a queue: as it is (or would be) published, with the
+    email and why it has its status. The source Markdown is kept for re-rendering, not
+    listed (the queue's index does not carry it)."""
 
     slug: Slug
     status: CommentStatus
     author_email: str
-    body_markdown: str
     moderation: Moderation
     notify_replies: bool
-
-    @classmethod
-    def of(cls, stored: StoredComment) -> AdminComment:
-        return cls.model_validate(stored.model_dump(include=set(cls.model_fields)))
 
 
 class StatusChange(BaseModel):
