@@ -104,6 +104,30 @@ def unreachable(request: AWSPreparedRequest) -> AWSResponse:
     raise EndpointConnectionError(endpoint_url=request.url)
 
 
+def transaction_cancelled(code: str, message: str) -> Callable[[AWSPreparedRequest], AWSResponse]:
+    """DynamoDB's answer to a TransactWriteItems it cancelled for one action (the first) with
+    reason `code`: one reason per action, in order, "None" for the others."""
+
+    def answer(request: AWSPreparedRequest) -> AWSResponse:
+        actions = len(json.loads(request.body or b"{}")["TransactItems"])
+        reasons = [{"Code": code, "Message": message}] + [{"Code": "None"}] * (actions - 1)
+        codes = ", ".join(reason["Code"] for reason in reasons)
+        headers = HTTPHeaders.from_dict(
+            {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": uuid.uuid4().hex}
+        )
+        body = json.dumps(
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                "Message": "Transaction cancelled, please refer cancellation reasons for "
+                f"specific reasons [{codes}]",
+                "CancellationReasons": reasons,
+            }
+        ).encode()
+        return AWSResponse(request.url, 400, headers, _Body(body))
+
+    return answer
+
+
 FAILURES = {
     "throttled": dynamodb_error(
         400, "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
@@ -111,6 +135,12 @@ FAILURES = {
     "throttling": dynamodb_error(400, "com.amazon.coral.availability#ThrottlingException"),
     "internal-error": dynamodb_error(500, "com.amazonaws.dynamodb.v20120810#InternalServerError"),
     "unreachable": unreachable,
+    # A transaction cancelled because one of its items (an index of it) is over capacity.
+    "throttled-in-transaction": transaction_cancelled(
+        "ThrottlingError",
+        "Throughput exceeds the current capacity for one or more global secondary indexes. "
+        "DynamoDB is automatically scaling your index so please try again shortly.",
+    ),
 }
 
 
@@ -133,10 +163,11 @@ def _header(request: AWSPreparedRequest, name: str) -> str:
 
 @contextmanager
 def dynamodb_fault(
-    call: int, failure: str, *, attempts: int | None = None
+    call: int, failure: str, *, attempts: int | None = None, later_calls: bool = False
 ) -> Iterator[DynamoFault]:
     """Make the layer's DynamoDB client fail the `call`-th call made while armed (from 1): every
-    attempt botocore makes at it, or only its first `attempts`.
+    attempt botocore makes at it, or only its first `attempts`; with `later_calls`, every call
+    after it too (DynamoDB still failing when the function calls again).
 
     A call is one botocore invocation (its `amz-sdk-invocation-id`); its retries are attempts
     of the same call (`amz-sdk-request: attempt=N`).
@@ -151,7 +182,8 @@ def dynamodb_fault(
         found = _ATTEMPT.search(_header(request, "amz-sdk-request"))
         attempt = int(found.group(1)) if found else 1
         seen.sent.append((operation, attempt))
-        if number != call or (attempts is not None and attempt > attempts):
+        failing = number >= call if later_calls else number == call
+        if not failing or (attempts is not None and attempt > attempts):
             return None
         seen.failed.append((operation, attempt))
         return fail(request)
@@ -310,6 +342,37 @@ def test_post_is_accepted_once_when_botocore_retries_absorb_a_passing_fault(
     assert answer.status == 201, answer.body
     assert fault.failed == [(operation, 1)]
     assert (operation, 2) in fault.sent
+    assert_stored_once(poster, answer.body["id"])
+
+
+def test_post_is_503_with_retry_after_and_leaves_nothing_while_transactions_are_throttled(
+    poster: Poster,
+) -> None:
+    # Given DynamoDB cancelling every transaction of the post: an item is over capacity
+    with dynamodb_fault(TRANSACT, "throttled-in-transaction", later_calls=True) as fault:
+        # When the reader posts
+        answer = poster.post()
+
+    # Then the API says to come back later (botocore does not retry a cancellation; the
+    # function tried again itself before giving up)
+    assert_service_unavailable(answer)
+    assert [op for op, _ in fault.failed].count("TransactWriteItems") > 1
+    # And nothing is left behind
+    assert_nothing_stored(poster)
+
+
+def test_post_is_accepted_once_when_a_throttled_transaction_goes_through_on_a_retry(
+    poster: Poster,
+) -> None:
+    # Given DynamoDB cancelling the post's first transaction: an item is over capacity
+    with dynamodb_fault(TRANSACT, "throttled-in-transaction") as fault:
+        # When the reader posts
+        answer = poster.post()
+
+    # Then the function tried again, and the comment is stored and counted once
+    assert answer.status == 201, answer.body
+    assert fault.failed == [("TransactWriteItems", 1)]
+    assert fault.calls().count("TransactWriteItems") == 2
     assert_stored_once(poster, answer.body["id"])
 
 

@@ -56,8 +56,12 @@ PROFILE_SK = "PROFILE"
 GUARD_SK = "GUARD"
 _THREAD_INDEX_FREE = frozenset({"pk", "sk", "gsi2sk"})
 _STATUS_INDEX_FREE = frozenset({"pk", "sk", "gsi3sk"})
-# An article accepts comments while it exists, is published (indexed) and is open.
 _CONFLICT_ATTEMPTS = 5
+# Cancellation reasons about the moment, not the transaction: it may go through if tried again.
+_CANCELLED_FOR_NOW = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+)
+# An article accepts comments while it exists, is published (indexed) and is open.
 _ARTICLE_OPEN = "attribute_exists(pk) AND attribute_exists(gsi1pk) AND comments_open = :true"
 
 
@@ -584,8 +588,12 @@ class CommentTable(dynamo.TableAccess):
     def _transact(self, actions: list[TransactWriteItemTypeDef], roles: list[str]) -> str | None:
         """Run the transaction; the role of the first failed condition, or None on success.
 
-        Concurrent transactions on one item (the article's counter) cancel each other with
-        `TransactionConflict`; those are retried with jittered backoff, then reported as 503.
+        A transaction cancelled for its moment rather than its content (`_CANCELLED_FOR_NOW`:
+        another transaction on one of its items, such as the article's counter, or an item
+        over capacity) is tried again with jittered backoff, then reported as 503; botocore
+        does not retry a cancellation. Any other reason (`ValidationError`, ...) is a bug of
+        ours and is raised as it is.
+
         Each attempt carries its own client token: when botocore resends an attempt whose answer
         was lost (a timeout), DynamoDB recognises it and does not apply it twice (which would
         otherwise answer a stored comment with "duplicate").
@@ -599,13 +607,16 @@ class CommentTable(dynamo.TableAccess):
             except ClientError as exc:
                 if dynamo.error_code(exc) != "TransactionCanceledException":
                     raise
-                reasons = exc.response.get("CancellationReasons", [])
-                for role, reason in zip(roles, reasons, strict=False):
-                    if reason.get("Code") == "ConditionalCheckFailed":
+                codes = [
+                    str(reason.get("Code") or "None")
+                    for reason in exc.response.get("CancellationReasons", [])
+                ]
+                for role, code in zip(roles, codes, strict=False):
+                    if code == "ConditionalCheckFailed":
                         return role
-                if not any(r.get("Code") == "TransactionConflict" for r in reasons):
+                if not set(codes) - {"None"} <= _CANCELLED_FOR_NOW:
                     raise
                 time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter
             else:
                 return None
-        raise ServiceUnavailableError("Too many simultaneous changes; retry shortly.")
+        raise ServiceUnavailableError()
