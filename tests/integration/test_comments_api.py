@@ -13,11 +13,14 @@ from urllib.parse import urljoin
 
 import pytest
 
+from functions.articles.app import lambda_handler as articles_handler
 from newsroom.comments import CommentRules, Sender, submit
 from newsroom.config import comments_settings
+from newsroom.data import dynamo
+from newsroom.data.articles import article_pk
 from newsroom.errors import CommentFloodError
 from newsroom.models.comments import CommentIn
-from tests.apigw import Answer
+from tests.apigw import Answer, invoke, rest_event
 from tests.integration.articles_data import NOW, seed
 from tests.integration.comments_api import (
     admin_action,
@@ -1394,6 +1397,104 @@ def test_delete_removes_an_approved_comment_for_good_and_uncounts_it(
     assert admin_delete(slug, comment_id).status == 404
     assert stored_comment(content_table, slug, comment_id) is None
     assert article_comment_count(slug) == 0
+
+
+def set_counts(
+    table: str,
+    slug: str,
+    *,
+    comment_count: int,
+    approved_count: int | None = None,
+    commenter: str | None = None,
+) -> None:
+    """Make the stored counts drift, as an article deleted and imported again does (its count
+    starts again from 0 while its approved comments stay)."""
+    dynamo.client().update_item(
+        TableName=table,
+        Key={"pk": {"S": article_pk(slug)}, "sk": {"S": "ARTICLE"}},
+        UpdateExpression="SET comment_count = :n",
+        ExpressionAttributeValues={":n": {"N": str(comment_count)}},
+    )
+    if commenter is not None:
+        dynamo.client().update_item(
+            TableName=table,
+            Key={"pk": {"S": f"COMMENTER#{commenter}"}, "sk": {"S": "PROFILE"}},
+            UpdateExpression="SET approved_count = :n",
+            ExpressionAttributeValues={":n": {"N": str(approved_count)}},
+        )
+
+
+def stored_counts(table: str, slug: str, commenter: str) -> tuple[int, int]:
+    """(the article's comment_count, the commenter's approved_count) as stored."""
+    article = dynamo.client().get_item(
+        TableName=table,
+        Key={"pk": {"S": article_pk(slug)}, "sk": {"S": "ARTICLE"}},
+        ConsistentRead=True,
+    )["Item"]
+    profile = dynamo.client().get_item(
+        TableName=table,
+        Key={"pk": {"S": f"COMMENTER#{commenter}"}, "sk": {"S": "PROFILE"}},
+        ConsistentRead=True,
+    )["Item"]
+    return int(article["comment_count"]["N"]), int(profile["approved_count"]["N"])
+
+
+def test_article_whose_count_drifted_below_zero_is_served_with_no_comments_counted(
+    content_table: str, slug: str
+) -> None:
+    # Given an article whose stored count drifted below zero
+    set_counts(content_table, slug, comment_count=-1)
+
+    # When a reader opens it
+    answer = invoke(
+        articles_handler, rest_event("GET", "/articles/{slug}", path_params={"slug": slug})
+    )
+
+    # Then it is served, counting no comments
+    assert answer.status == 200, answer.body
+    assert answer.body["comment_count"] == 0
+
+
+@pytest.mark.parametrize("remove", ["trash", "spam", "delete"])
+def test_removing_an_approved_comment_never_takes_a_count_below_zero(
+    content_table: str, slug: str, unique: str, remove: str
+) -> None:
+    # Given an approved comment on an article, and both counts drifted to zero meanwhile
+    comment_id = accepted_id(post_comment(slug, form(unique)))
+    admin_action(slug, comment_id, "approve")
+    commenter = stored_item(content_table, slug, comment_id)["commenter"]
+    set_counts(content_table, slug, comment_count=0, approved_count=0, commenter=commenter)
+
+    # When a moderator trashes, spams or deletes it
+    answer = (
+        admin_delete(slug, comment_id)
+        if remove == "delete"
+        else admin_action(slug, comment_id, remove)
+    )
+
+    # Then it is done, and the counts stay at zero
+    assert answer.status in (200, 204), answer.body
+    assert get_comment(slug, comment_id).status == 404
+    assert stored_counts(content_table, slug, commenter) == (0, 0)
+    assert article_comment_count(slug) == 0
+
+
+def test_removing_an_approved_comment_still_lowers_counts_above_zero(
+    quick_flood: None, content_table: str, slug: str, unique: str
+) -> None:
+    # Given two approved comments by one commenter
+    commenter_form = form(unique)
+    first = accepted_id(post_comment(slug, commenter_form))
+    admin_action(slug, first, "approve")
+    second = accepted_id(post_when_flood_allows(slug, commenter_form | {"body": "Once more."}))
+    commenter = stored_item(content_table, slug, first)["commenter"]
+    assert stored_counts(content_table, slug, commenter) == (2, 2)
+
+    # When a moderator trashes one
+    assert admin_action(slug, second, "trash").status == 200
+
+    # Then each count goes down by one
+    assert stored_counts(content_table, slug, commenter) == (1, 1)
 
 
 def test_delete_frees_the_duplicate_guard(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -57,6 +57,9 @@ GUARD_SK = "GUARD"
 _THREAD_INDEX_FREE = frozenset({"pk", "sk", "gsi2sk"})
 _STATUS_INDEX_FREE = frozenset({"pk", "sk", "gsi3sk"})
 _CONFLICT_ATTEMPTS = 5
+# Roles of the counts a status change lowers (`_transact_keeping_counts`).
+_ARTICLE_COUNT = "article_count"
+_APPROVED_COUNT = "approved_count"
 # Cancellation reasons about the moment, not the transaction: it may go through if tried again.
 _CANCELLED_FOR_NOW = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
@@ -505,8 +508,9 @@ class CommentTable(dynamo.TableAccess):
                 }
             )
             roles.append("token")
-        actions += self._approval_effects(comment, was=comment.status, becomes=status)
-        failed = self._transact(actions, roles + ["effect"] * (len(actions) - len(roles)))
+        failed = self._transact_keeping_counts(
+            actions, roles, self._approval_effects(comment, was=comment.status, becomes=status)
+        )
         if failed == "token":
             raise LinkUsedError()
         if failed is not None:
@@ -538,22 +542,101 @@ class CommentTable(dynamo.TableAccess):
                 }
             },
         ]
-        actions += self._approval_effects(comment, was=comment.status, becomes="trash")
-        if self._transact(actions, ["comment"] + ["effect"] * (len(actions) - 1)):
+        effects = self._approval_effects(comment, was=comment.status, becomes="trash")
+        if self._transact_keeping_counts(actions, ["comment", "effect"], effects):
             raise StatusConflictError()
 
     def _approval_effects(
         self, comment: StoredComment, *, was: CommentStatus, becomes: CommentStatus
-    ) -> list[TransactWriteItemTypeDef]:
-        """Count updates when a comment enters or leaves the approved state."""
-        if (was == "approved") == (becomes == "approved"):
-            return []
-        delta = +1 if becomes == "approved" else -1
+    ) -> Callable[[frozenset[str]], list[tuple[str, TransactWriteItemTypeDef]]]:
+        """The count updates when a comment enters or leaves the approved state, with their
+        roles, given which lowered counts to set to zero instead (`_transact_keeping_counts`).
+        """
         article_key = _key(article_pk(comment.slug), ARTICLE_SK)
-        return [
-            self._count(article_key, delta, condition="attribute_exists(pk)"),
-            self._profile(comment.commenter, delta),
-        ]
+
+        def effects(at_zero: frozenset[str]) -> list[tuple[str, TransactWriteItemTypeDef]]:
+            if (was == "approved") == (becomes == "approved"):
+                return []
+            if becomes == "approved":
+                return [
+                    ("effect", self._count(article_key, +1, condition="attribute_exists(pk)")),
+                    ("effect", self._profile(comment.commenter, +1)),
+                ]
+            return [
+                (_ARTICLE_COUNT, self._lower_comment_count(article_key, _ARTICLE_COUNT in at_zero)),
+                (
+                    _APPROVED_COUNT,
+                    self._lower_approved_count(comment.commenter, _APPROVED_COUNT in at_zero),
+                ),
+            ]
+
+        return effects
+
+    def _transact_keeping_counts(
+        self,
+        actions: list[TransactWriteItemTypeDef],
+        roles: list[str],
+        effects: Callable[[frozenset[str]], list[tuple[str, TransactWriteItemTypeDef]]],
+    ) -> str | None:
+        """`_transact` the actions with their count updates; the role of the first failed
+        condition, or None.
+
+        A count is lowered only while above zero. One found at zero or below (it drifted, as
+        when an article is deleted and imported again while its approved comments stay) fails
+        its condition; the transaction is then run again with that count set to zero instead,
+        conditional on it still being at zero or below.
+        """
+        at_zero: frozenset[str] = frozenset()
+        while True:
+            updates = effects(at_zero)
+            failed = self._transact(
+                [*actions, *(action for _, action in updates)],
+                [*roles, *(role for role, _ in updates)],
+            )
+            if failed not in (_ARTICLE_COUNT, _APPROVED_COUNT) or failed in at_zero:
+                return failed
+            at_zero |= {failed}
+
+    def _lower_comment_count(
+        self, article_key: dict[str, Any], to_zero: bool
+    ) -> TransactWriteItemTypeDef:
+        """One approved comment fewer on an existing article, never below zero."""
+        if to_zero:
+            update, condition = "SET comment_count = :zero", "NOT comment_count > :zero"
+        else:
+            update, condition = "ADD comment_count :minus_one", "comment_count > :zero"
+        values = {":zero": {"N": "0"}} | ({} if to_zero else {":minus_one": {"N": "-1"}})
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": article_key,
+                "UpdateExpression": update,
+                "ConditionExpression": f"attribute_exists(pk) AND {condition}",
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _lower_approved_count(self, commenter: str, to_zero: bool) -> TransactWriteItemTypeDef:
+        """One approved comment fewer for a commenter, never below zero."""
+        if to_zero:
+            update = "SET approved_count = :zero, #type = :type"
+            condition = "NOT approved_count > :zero"
+        else:
+            update = "ADD approved_count :minus_one SET #type = :type"
+            condition = "approved_count > :zero"
+        values = {":zero": {"N": "0"}, ":type": {"S": "commenter"}}
+        if not to_zero:
+            values[":minus_one"] = {"N": "-1"}
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": _key(f"COMMENTER#{commenter}", PROFILE_SK),
+                "UpdateExpression": update,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#type": "type"},
+                "ExpressionAttributeValues": values,
+            }
+        }
 
     def _count(
         self, key: dict[str, Any], delta: int, *, condition: str

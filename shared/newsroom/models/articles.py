@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from newsroom.models.common import Slug, Tag, UtcDatetime
 
@@ -15,6 +15,14 @@ PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 MAX_TAGS = 10
+
+
+def _not_below_zero(count: object) -> object:
+    # Writes never take a count below zero; one stored before that rule reads as none.
+    return max(count, 0) if isinstance(count, int) else count
+
+
+CommentCount = Annotated[int, Field(ge=0), BeforeValidator(_not_below_zero)]
 
 
 class Image(BaseModel):
@@ -56,7 +64,7 @@ class StoredArticle(BaseModel):
     image: Image | None = None
     comments_open: bool = True
     draft: bool = False
-    comment_count: int = Field(default=0, ge=0)
+    comment_count: CommentCount = 0
 
     def is_public(self, now: datetime) -> bool:
         """Served to readers: not a draft and published at or before `now`."""
