@@ -333,6 +333,8 @@ def moderate(
         Its status changed meanwhile (or is not `expected_status`).
     LinkUsedError
         The link was used already.
+    ParentNotApprovedError
+        Approving a reply whose parent is not approved (trashed, spam or deleted since).
     """
     rules = rules or default_rules()
     comment = rules.store.get(slug, comment_id)

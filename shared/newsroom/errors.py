@@ -146,6 +146,20 @@ class StatusConflictError(NewsroomError):
         super().__init__("The comment changed in the meantime; reload and try again.")
 
 
+class ParentNotApprovedError(NewsroomError):
+    """Approving a reply whose parent is no longer approved would publish it without the
+    comment it answers."""
+
+    status_code = 409
+    code = "parent_not_approved"
+
+    def __init__(self, parent_id: str) -> None:
+        super().__init__(
+            f"This comment replies to comment '{parent_id}', which is not approved (it was "
+            "trashed, marked as spam or deleted): approve that one first, or trash this reply."
+        )
+
+
 class IdempotencyKeyReusedError(NewsroomError):
     status_code = 422
     code = "idempotency_key_reused"

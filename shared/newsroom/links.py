@@ -252,6 +252,8 @@ def follow_link(token: str, *, rules: LinkRules | None = None) -> LinkPage:
     Raises
     ------
     LinkInvalidError, LinkExpiredError, LinkUsedError, CommentNotFoundError
+    ParentNotApprovedError
+        Approving a reply whose parent is no longer approved (the link stays usable).
     """
     from newsroom.comments import moderate
     from newsroom.data.comments import SpentToken

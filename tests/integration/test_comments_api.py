@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -14,12 +16,15 @@ from urllib.parse import urljoin
 import pytest
 
 from functions.articles.app import lambda_handler as articles_handler
+from functions.comments.app import lambda_handler
 from newsroom.comments import CommentRules, Sender, submit
 from newsroom.config import comments_settings
 from newsroom.data import dynamo
 from newsroom.data.articles import article_pk
 from newsroom.errors import CommentFloodError
 from newsroom.models.comments import CommentIn
+from newsroom.secrets import project_keys
+from newsroom.tokens import sign
 from tests.apigw import Answer, invoke, rest_event
 from tests.integration.articles_data import NOW, seed
 from tests.integration.comments_api import (
@@ -1283,6 +1288,78 @@ def test_queue_shows_a_comment_as_it_would_be_published_without_its_source_text(
         "notify_replies",
     }
     assert item["body_html"] == "<p>Some <em>emphasis</em> here.</p>\n"
+
+
+def held_reply_to_a_removed_parent(slug: str, unique: str, removal: str) -> str:
+    """A held reply (a first-time commenter's) to a comment that was approved, then trashed,
+    marked as spam or deleted; the reply's id."""
+    parent = accepted_id(post_comment(slug, form(unique, reader="a")))
+    assert admin_action(slug, parent, "approve").status == 200
+    reply = post_comment(slug, form(unique, reader="b", parent_id=parent))
+    assert (reply.status, reply.body["status"]) == (201, "pending"), reply.body
+    removed = (
+        admin_delete(slug, parent) if removal == "delete" else admin_action(slug, parent, removal)
+    )
+    assert removed.status in (200, 204), removed.body
+    return str(reply.body["id"])
+
+
+@pytest.mark.parametrize("removal", ["trash", "spam", "delete"])
+def test_approving_a_held_reply_whose_parent_is_no_longer_approved_is_409_and_keeps_it_held(
+    content_table: str, slug: str, unique: str, removal: str
+) -> None:
+    # Given a held reply whose parent was trashed, marked as spam or deleted since
+    reply = held_reply_to_a_removed_parent(slug, unique, removal)
+
+    # When a moderator approves the reply
+    answer = admin_action(slug, reply, "approve")
+
+    # Then it is refused, saying why, and the reply stays held: not listed, not counted
+    assert answer.status == 409, answer.body
+    assert answer.body["error"]["code"] == "parent_not_approved"
+    assert "approve" in answer.body["error"]["message"]
+    assert stored_item(content_table, slug, reply)["status"] == "pending"
+    assert listed_ids(slug) == []
+    assert article_comment_count(slug) == 0
+
+
+def follow_link(token: str, *, accept: str) -> Answer:
+    """A person (or a program) pressing the button of an email link's page."""
+    event = rest_event(
+        "POST", "/links/{token}", path_params={"token": token}, headers={"Accept": accept}
+    )
+    return invoke(lambda_handler, event)
+
+
+def test_approve_link_of_a_held_reply_whose_parent_was_trashed_is_409_until_the_parent_is_back(
+    content_table: str, slug: str, unique: str
+) -> None:
+    # Given a held reply whose parent was trashed since, and the approve link of its email
+    reply = held_reply_to_a_removed_parent(slug, unique, "trash")
+    keys = project_keys(os.environ["SECRET_PARAMETER_NAME"])
+    token = sign(keys, slug=slug, comment_id=reply, action="approve")
+
+    # When the moderator presses the button, on the page and from a program
+    page = follow_link(token, accept="text/html")
+    as_json = follow_link(token, accept="application/json")
+
+    # Then both are refused, saying why, and the reply stays held
+    assert page.status == 409
+    assert page.headers["content-type"].startswith("text/html")
+    assert as_json.status == 409
+    assert as_json.body["error"]["code"] == "parent_not_approved"
+    assert as_json.body["error"]["message"] in html.unescape(page.body)
+    assert stored_item(content_table, slug, reply)["status"] == "pending"
+
+    # When the parent is approved again, and the link followed once more
+    parent = stored_item(content_table, slug, reply)["parent_id"]
+    assert admin_action(slug, parent, "approve").status == 200
+    again = follow_link(token, accept="application/json")
+
+    # Then the link still works (the refusal did not spend it), and the reply is approved
+    assert again.status == 200, again.body
+    assert stored_item(content_table, slug, reply)["status"] == "approved"
+    assert listed_ids(slug) == [parent, reply]
 
 
 def test_moderation_queue_of_an_unknown_status_is_422_naming_status(content_table: str) -> None:

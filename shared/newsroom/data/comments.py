@@ -33,6 +33,7 @@ from newsroom.errors import (
     DuplicateCommentError,
     LinkUsedError,
     ParentCommentNotFoundError,
+    ParentNotApprovedError,
     ServiceUnavailableError,
     StatusConflictError,
 )
@@ -461,6 +462,8 @@ class CommentTable(dynamo.TableAccess):
             When the comment's status changed since it was read, or it was deleted.
         LinkUsedError
             When the link's token was spent already.
+        ParentNotApprovedError
+            When approving a reply whose parent is not approved (any more).
         """
         changed = comment.model_copy(update={"status": status, "moderation": moderation})
         values = _index_values(changed)
@@ -508,14 +511,31 @@ class CommentTable(dynamo.TableAccess):
                 }
             )
             roles.append("token")
+        if status == "approved" and comment.parent_id is not None:
+            # Published replies hang under a published parent: it must still be approved.
+            actions.append(self._parent_approved(comment.slug, comment.parent_id))
+            roles.append("parent")
         failed = self._transact_keeping_counts(
             actions, roles, self._approval_effects(comment, was=comment.status, becomes=status)
         )
         if failed == "token":
             raise LinkUsedError()
+        if failed == "parent" and comment.parent_id is not None:
+            raise ParentNotApprovedError(comment.parent_id)
         if failed is not None:
             raise StatusConflictError()
         return changed
+
+    def _parent_approved(self, slug: str, parent_id: str) -> TransactWriteItemTypeDef:
+        return {
+            "ConditionCheck": {
+                "TableName": self.table,
+                "Key": comment_key(slug, parent_id),
+                "ConditionExpression": "#status = :approved",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":approved": {"S": "approved"}},
+            }
+        }
 
     def delete(self, comment: StoredComment) -> None:
         """Delete a comment for good, with its duplicate guard and its share of the counts.
