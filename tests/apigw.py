@@ -47,9 +47,11 @@ class LambdaContext:
     aws_request_id: str = "00000000-0000-0000-0000-000000000000"
     log_group_name: str = "/aws/lambda/test-function"
     log_stream_name: str = "2026/11/28/[$LATEST]0123456789abcdef"
+    # What the invocation has left when it starts (the template's function timeout: 10 s).
+    remaining_millis: int = 10_000
 
     def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+        return self.remaining_millis
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,9 @@ def random_ip() -> str:
     return str(ipaddress.IPv4Address("198.18.0.0") + random.randrange(2**17))
 
 
-def invoke(handler: Any, event: dict[str, Any]) -> Answer:
+def invoke(handler: Any, event: dict[str, Any], context: LambdaContext | None = None) -> Answer:
     """Call the handler as Lambda would and decode its proxy result."""
-    result = handler(event, LambdaContext())
+    result = handler(event, context or LambdaContext())
     headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
     for key, values in (result.get("multiValueHeaders") or {}).items():
         headers.setdefault(key.lower(), ",".join(values))

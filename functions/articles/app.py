@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import apidocs, articles
+from newsroom import apidocs, articles, deadline
 from newsroom.config import articles_settings
 from newsroom.http import cacheable, install_error_handlers
 from newsroom.models.articles import Article, ArticleSummary
@@ -101,4 +101,5 @@ def handle_get_api_docs_file(
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    with deadline.invocation(context):
+        return app.resolve(event, context)

@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import comments, links
+from newsroom import comments, deadline, links
 from newsroom.config import comments_settings
 from newsroom.http import (
     cacheable,
@@ -196,4 +196,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     refused = precheck_json_body(
         event, max_bytes=comments_settings().max_body_bytes, resources=JSON_BODY_RESOURCES
     )
-    return refused or app.resolve(event, context)
+    if refused:
+        return refused
+    with deadline.invocation(context):
+        return app.resolve(event, context)

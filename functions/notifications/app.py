@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import notifications
+from newsroom import deadline, notifications
 from newsroom.models.stream import CommentChangeRecord
 from newsroom.observability import logger, metrics, tracer
 
@@ -33,11 +33,12 @@ def handle_comment_change(record: CommentChangeRecord, lambda_context: LambdaCon
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return dict(
-        process_partial_response(
-            event=event,
-            record_handler=handle_comment_change,
-            processor=processor,
-            context=context,
+    with deadline.invocation(context):
+        return dict(
+            process_partial_response(
+                event=event,
+                record_handler=handle_comment_change,
+                processor=processor,
+                context=context,
+            )
         )
-    )

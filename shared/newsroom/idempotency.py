@@ -34,6 +34,8 @@ def _once(
         PydanticSerializer,
     )
 
+    from newsroom.data import dynamo
+
     config = IdempotencyConfig(
         event_key_jmespath="key",
         # The same key with another request is a client bug, not a retry.
@@ -48,7 +50,11 @@ def _once(
     decorate = idempotent_function(
         data_keyword_argument="call",
         config=config,
-        persistence_store=DynamoDBPersistenceLayer(table_name=table_name),
+        # The layer's timeouts and deadline, not botocore's 60 s defaults; a client of its
+        # own, apart from the one the comment data goes through.
+        persistence_store=DynamoDBPersistenceLayer(
+            table_name=table_name, boto3_client=dynamo.new_client()
+        ),
         output_serializer=PydanticSerializer(model=output),
     )
     return cast("Callable[..., BaseModel]", decorate(run)), config

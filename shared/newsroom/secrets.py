@@ -55,12 +55,14 @@ def _ssm() -> SSMClient:
     import boto3
     from botocore.config import Config
 
-    return boto3.client(
-        "ssm",
-        config=Config(
-            connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 2}
-        ),
+    from newsroom.deadline import refuse_late_attempts
+
+    # An attempt takes at most 3 s; one that cannot end before the invocation's deadline is
+    # not started.
+    config = Config(
+        connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2}
     )
+    return refuse_late_attempts(boto3.client("ssm", config=config))
 
 
 def _checked(name: str, value: str) -> bytes:
@@ -79,11 +81,16 @@ def read_keyring(parameter_name: str, ssm: SSMClient | None = None) -> Keyring:
         When `parameter_name` does not exist.
     SecretTooShortError
         When a key holds fewer than 32 bytes.
+    ServiceUnavailableError
+        When SSM is throttled, failing or out of reach, or no attempt fits in the invocation.
     """
+    from newsroom.data.dynamo import unavailable_as_domain_error
+
     previous_name = previous_parameter_name(parameter_name)
-    response = (ssm or _ssm()).get_parameters(
-        Names=[parameter_name, previous_name], WithDecryption=True
-    )
+    with unavailable_as_domain_error():
+        response = (ssm or _ssm()).get_parameters(
+            Names=[parameter_name, previous_name], WithDecryption=True
+        )
     values = {p["Name"]: p["Value"] for p in response.get("Parameters", [])}
     if parameter_name not in values:
         raise SecretMissingError(f"the SSM parameter {parameter_name} does not exist")

@@ -28,7 +28,7 @@ from newsroom.data import dynamo
 from newsroom.data.articles import article_pk
 from newsroom.data.comments import all_comment_items
 from newsroom.local.template import load_template, resources, table_create_kwargs
-from tests.apigw import Answer, invoke, rest_event
+from tests.apigw import Answer, LambdaContext, invoke, rest_event
 
 if TYPE_CHECKING:
     import pytest
@@ -93,6 +93,7 @@ def post_comment(
     ip: str | None = None,
     headers: dict[str, str] | None = None,
     raw_body: str | None = None,
+    context: LambdaContext | None = None,
 ) -> Answer:
     """POST /articles/{slug}/comments with `form` as JSON (or `raw_body` as sent)."""
     body = raw_body if raw_body is not None else json.dumps(form)
@@ -104,7 +105,7 @@ def post_comment(
         body=body,
         source_ip=ip or fresh_ip(),
     )
-    return invoke(lambda_handler, event)
+    return invoke(lambda_handler, event, context)
 
 
 def post_when_flood_allows(

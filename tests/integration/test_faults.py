@@ -3,9 +3,10 @@ stream is delivered, the notifications function crashing in the middle of a batc
 process killed in the middle of sending.
 
 DynamoDB faults are injected on the layer's own client (`newsroom.data.dynamo.client()`) with a
-`before-send` hook, so botocore's retries (standard mode: the first attempt and 3 retries) see
-them as they would see AWS's answers. The comments function runs in process on a content table
-of the test's own.
+`before-send` hook, so botocore's retries (standard mode: up to three attempts) see them as
+they would see AWS's answers; the invocation's deadline (`newsroom.deadline`) is checked before
+them, as it is before a request leaves for AWS. The comments function runs in process on a
+content table of the test's own.
 
 SES faults and crashes go through a local run (`LocalSystem`): its stream poller, with the
 template's batching, partial batch failures, bisecting, retries and dead-letter queue, delivers
@@ -35,17 +36,22 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+from botocore.httpsession import URLLib3Session
 
 from functions.notifications.app import lambda_handler as notifications_handler
+from newsroom import deadline
 from newsroom.config import comments_settings
 from newsroom.data import dynamo
 from newsroom.data.articles import ARTICLE_SK, article_pk, save_article
+from newsroom.emails import Email
+from newsroom.local.outbox import Outbox
 from newsroom.local.runner import LocalSystem, free_port
 from newsroom.local.template import PROJECT_ROOT
+from newsroom.mail import SesMailer, TransientMailError
 from newsroom.privacy import commenter_key, duplicate_key, email_hash, ip_hash
 from newsroom.secrets import project_keys
-from tests.apigw import Answer
+from tests.apigw import Answer, LambdaContext
 from tests.http_client import Reply, loopback_address, request
 from tests.integration.articles_data import seed, stored_article
 from tests.integration.comments_api import (
@@ -104,6 +110,13 @@ def unreachable(request: AWSPreparedRequest) -> AWSResponse:
     raise EndpointConnectionError(endpoint_url=request.url)
 
 
+def answer_lost(request: AWSPreparedRequest) -> AWSResponse:
+    """DynamoDB gets the request and acts on it, but its answer never arrives (a read timeout
+    on the client's side)."""
+    URLLib3Session().send(request)
+    raise ReadTimeoutError(endpoint_url=request.url)
+
+
 def transaction_cancelled(code: str, message: str) -> Callable[[AWSPreparedRequest], AWSResponse]:
     """DynamoDB's answer to a TransactWriteItems it cancelled for one action (the first) with
     reason `code`: one reason per action, in order, "None" for the others."""
@@ -135,6 +148,7 @@ FAILURES = {
     "throttling": dynamodb_error(400, "com.amazon.coral.availability#ThrottlingException"),
     "internal-error": dynamodb_error(500, "com.amazonaws.dynamodb.v20120810#InternalServerError"),
     "unreachable": unreachable,
+    "answer-lost": answer_lost,
     # A transaction cancelled because one of its items (an index of it) is over capacity.
     "throttled-in-transaction": transaction_cancelled(
         "ThrottlingError",
@@ -203,6 +217,12 @@ def client_attempts() -> int:
     return int(retries["total_max_attempts"])
 
 
+def attempt_seconds() -> float:
+    """The longest one attempt of the layer's client may take: its connect and read timeouts."""
+    config = dynamo.client().meta.config
+    return float(config.connect_timeout) + float(config.read_timeout)
+
+
 @dataclass(frozen=True)
 class Poster:
     """One reader posting one comment on one article, and the records that post may write."""
@@ -212,8 +232,17 @@ class Poster:
     form: dict[str, Any]
     ip: str
 
-    def post(self, headers: dict[str, str] | None = None) -> Answer:
-        return post_comment(self.slug, self.form, ip=self.ip, headers=headers)
+    def post(
+        self, headers: dict[str, str] | None = None, *, seconds_left: float | None = None
+    ) -> Answer:
+        """Post the comment, in an invocation with `seconds_left` (the function's timeout, when
+        None)."""
+        context = (
+            None
+            if seconds_left is None
+            else LambdaContext(remaining_millis=int(seconds_left * 1000))
+        )
+        return post_comment(self.slug, self.form, ip=self.ip, headers=headers, context=context)
 
     def guard_keys(self) -> dict[str, str]:
         """pk of the duplicate guard, both flood guards and the commenter's profile, keyed as
@@ -292,25 +321,29 @@ def assert_stored_once(poster: Poster, comment_id: str) -> None:
 
 @pytest.mark.parametrize("failure", ["throttled", "internal-error", "unreachable"])
 @pytest.mark.parametrize(
-    ("call", "operation"),
+    ("call", "operation", "sends"),
     [
-        pytest.param(BATCH_GET, "BatchGetItem", id="the-read"),
-        pytest.param(TRANSACT, "TransactWriteItems", id="the-transaction"),
+        pytest.param(BATCH_GET, "BatchGetItem", 1, id="the-read"),
+        # Sent once more with its client token when botocore gives up: it may have been applied.
+        pytest.param(TRANSACT, "TransactWriteItems", 2, id="the-transaction"),
     ],
 )
 def test_post_is_503_with_retry_after_and_leaves_nothing_when_dynamodb_fails_past_the_retries(
-    poster: Poster, call: int, operation: str, failure: str
+    poster: Poster, call: int, operation: str, sends: int, failure: str
 ) -> None:
-    # Given DynamoDB failing one call of the post on every attempt botocore makes
-    with dynamodb_fault(call, failure) as fault:
+    # Given DynamoDB failing from one call of the post on, on every attempt botocore makes
+    with dynamodb_fault(call, failure, later_calls=True) as fault:
         # When the reader posts
         answer = poster.post()
 
     # Then the API says to come back later, in the one error shape
     assert_service_unavailable(answer)
-    # And botocore did retry that call, as often as the client allows, before giving up
-    assert fault.failed == [(operation, n) for n in range(1, client_attempts() + 1)]
-    assert fault.calls() == ["BatchGetItem", "TransactWriteItems"][:call]
+    # And botocore did retry each call, as often as the client allows, before giving up
+    attempts = [(operation, n) for n in range(1, client_attempts() + 1)]
+    assert fault.failed == attempts * sends
+    assert fault.calls() == ["BatchGetItem", "TransactWriteItems"][:call] + [operation] * (
+        sends - 1
+    )
     # And nothing is left behind: no comment, no count, no guard, no profile
     assert_nothing_stored(poster)
 
@@ -379,7 +412,7 @@ def test_post_is_accepted_once_when_a_throttled_transaction_goes_through_on_a_re
 def test_503_under_a_fault_leaves_the_idempotency_key_free_for_the_retry(poster: Poster) -> None:
     # Given a post with an Idempotency-Key, answered 503 while the transaction kept failing
     key = {"Idempotency-Key": f"fault-{uuid.uuid4().hex}"}
-    with dynamodb_fault(TRANSACT, "internal-error"):
+    with dynamodb_fault(TRANSACT, "internal-error", later_calls=True):
         failed = poster.post(headers=key)
     assert_service_unavailable(failed)
 
@@ -391,6 +424,97 @@ def test_503_under_a_fault_leaves_the_idempotency_key_free_for_the_retry(poster:
     assert retried.status == 201, retried.body
     assert (again.status, again.body) == (201, retried.body)
     assert_stored_once(poster, retried.body["id"])
+
+
+# -- the invocation's deadline -----------------------------------------------------------------
+
+
+def test_post_committed_while_every_answer_to_it_was_lost_is_answered_as_stored_not_503(
+    poster: Poster,
+) -> None:
+    # Given DynamoDB applying the post's transaction, but every answer to it lost, on each
+    # attempt botocore makes before it gives up
+    with dynamodb_fault(TRANSACT, "answer-lost") as fault:
+        # When the reader posts
+        answer = poster.post()
+
+    # Then the post is answered as the stored comment it is: the function sent the transaction
+    # once more with its client token, which DynamoDB answers as applied (not meeting the
+    # comment's own guards, nor a 503 for a comment that is there)
+    assert answer.status == 201, answer.body
+    assert answer.body["status"] == "approved"
+    assert fault.failed == [("TransactWriteItems", n) for n in range(1, client_attempts() + 1)]
+    assert_stored_once(poster, answer.body["id"])
+
+
+def test_post_with_less_time_left_than_an_attempt_takes_is_503_and_sends_nothing(
+    poster: Poster, dynamodb_requests: list[str]
+) -> None:
+    # Given an invocation with less time left than one DynamoDB attempt may take
+    seconds_left = attempt_seconds()
+    dynamodb_requests.clear()
+
+    # When the reader posts
+    answer = poster.post(seconds_left=seconds_left)
+
+    # Then the API says to come back later, before Lambda would stop it, and sent nothing
+    assert_service_unavailable(answer)
+    assert dynamodb_requests == []
+    assert_nothing_stored(poster)
+
+
+def test_attempts_that_could_not_end_before_the_invocation_does_are_not_started(
+    poster: Poster,
+) -> None:
+    # Given DynamoDB out of reach, and time left for one attempt and the backoff after it,
+    # but not for a second attempt
+    with dynamodb_fault(BATCH_GET, "unreachable") as fault:
+        # When the reader posts
+        answer = poster.post(seconds_left=attempt_seconds() + 2)
+
+    # Then one attempt was made, not every one botocore would make, and the answer is a 503
+    assert fault.failed == [("BatchGetItem", 1)]
+    assert_service_unavailable(answer)
+    assert_nothing_stored(poster)
+
+
+def test_reading_the_keys_with_too_little_time_left_is_503_not_an_error(poster: Poster) -> None:
+    # Given a container that has not read the project's keys yet, and little time left
+    project_keys.cache_clear()
+
+    # When the reader posts
+    answer = poster.post(seconds_left=1.5)
+
+    # Then SSM is not called past the deadline: the API says to come back later
+    assert_service_unavailable(answer)
+    assert_nothing_stored(poster)
+
+
+def test_an_email_that_cannot_be_sent_before_the_deadline_is_left_for_a_retry() -> None:
+    # Given an invocation of the notifications function with little time left
+    email = Email(
+        to=f"deadline-{uuid.uuid4().hex[:8]}@example.org",
+        subject="Deadline",
+        text="Text.",
+        html="<p>Text.</p>",
+    )
+
+    # When an email is sent
+    with (
+        deadline.invocation(LambdaContext(remaining_millis=3_000)),
+        pytest.raises(TransientMailError),
+    ):
+        SesMailer().send(email, sender=os.environ["SENDER_EMAIL"])
+
+    # Then SES was not called (a transient failure: the stream delivers the record again)
+    assert Outbox.in_process().emails(to=email.to) == []
+
+    # When there is time enough
+    with deadline.invocation(LambdaContext(remaining_millis=60_000)):
+        SesMailer().send(email, sender=os.environ["SENDER_EMAIL"])
+
+    # Then it is sent
+    assert len(Outbox.in_process().emails(to=email.to)) == 1
 
 
 # -- SES faults and crashes through the local run -------------------------------------------------

@@ -24,9 +24,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
 
+from newsroom import deadline
 from newsroom.data import dynamo
 from newsroom.data.articles import ARTICLE_SK, article_pk
 from newsroom.data.pagination import decode_cursor, encode_cursor
+from newsroom.deadline import DeadlineExceededError
 from newsroom.errors import (
     CommentFloodError,
     CommentsClosedError,
@@ -691,22 +693,30 @@ class CommentTable(dynamo.TableAccess):
     def _transact(self, actions: list[TransactWriteItemTypeDef], roles: list[str]) -> str | None:
         """Run the transaction; the role of the first failed condition, or None on success.
 
+        Every call of one transaction carries the same client token, so DynamoDB applies it
+        at most once however often it is sent (and answers a repeat of an applied one, within
+        10 minutes, with success). botocore resends an attempt whose answer was lost; when
+        botocore gives up (timeouts, AWS-side errors), the transaction may have been applied
+        all the same, so it is sent once more with that token, if the invocation has time left
+        (`newsroom.deadline`): a comment that was stored is then answered as stored, not 503,
+        and never met by its own guards. Only then is it 503.
+
         A transaction cancelled for its moment rather than its content (`_CANCELLED_FOR_NOW`:
         another transaction on one of its items, such as the article's counter, or an item
-        over capacity) is tried again with jittered backoff, then reported as 503; botocore
-        does not retry a cancellation. Any other reason (`ValidationError`, ...) is a bug of
-        ours and is raised as it is.
-
-        Each attempt carries its own client token: when botocore resends an attempt whose answer
-        was lost (a timeout), DynamoDB recognises it and does not apply it twice (which would
-        otherwise answer a stored comment with "duplicate").
+        over capacity) was applied by nobody: it is tried again with a new token and jittered
+        backoff, then reported as 503 (botocore does not retry a cancellation). Any other
+        reason (`ValidationError`, ...) is a bug of ours and is raised as it is.
         """
+        token = str(uuid.uuid4())
+        sent_again = False
         for attempt in range(_CONFLICT_ATTEMPTS):
             try:
                 with dynamo.unavailable_as_domain_error():
-                    self.db.transact_write_items(
-                        TransactItems=actions, ClientRequestToken=str(uuid.uuid4())
-                    )
+                    self.db.transact_write_items(TransactItems=actions, ClientRequestToken=token)
+            except ServiceUnavailableError as exc:
+                if sent_again or isinstance(exc.__cause__, DeadlineExceededError):
+                    raise
+                sent_again = True
             except ClientError as exc:
                 if dynamo.error_code(exc) != "TransactionCanceledException":
                     raise
@@ -719,7 +729,11 @@ class CommentTable(dynamo.TableAccess):
                         return role
                 if not set(codes) - {"None"} <= _CANCELLED_FOR_NOW:
                     raise
-                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter
+                pause = random.uniform(0, 0.05 * 2**attempt)  # noqa: S311 - jitter
+                if not deadline.allows(pause):
+                    raise ServiceUnavailableError() from exc
+                time.sleep(pause)
+                token = str(uuid.uuid4())
             else:
                 return None
         raise ServiceUnavailableError()
