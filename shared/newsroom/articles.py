@@ -28,8 +28,13 @@ def utc_now() -> datetime:
 def _default_reader() -> ArticleReader:
     from newsroom.config import articles_settings
     from newsroom.data.articles import ArticleTable
+    from newsroom.data.pagination import CursorSigner
+    from newsroom.secrets import project_keys
 
-    return ArticleTable(articles_settings().content_table_name)
+    settings = articles_settings()
+    # The keys are read (SSM, cached per container) only when a cursor is made or read.
+    cursors = CursorSigner(lambda: project_keys(settings.secret_parameter_name))
+    return ArticleTable(settings.content_table_name, cursors=cursors)
 
 
 def get_published(

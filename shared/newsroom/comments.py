@@ -114,11 +114,15 @@ class CommentRules:
     @classmethod
     def from_settings(cls, settings: CommentsSettings) -> CommentRules:
         from newsroom.data.comments import CommentTable
+        from newsroom.data.pagination import CursorSigner
         from newsroom.secrets import project_keys
 
+        def keys() -> Keyring:
+            return project_keys(settings.secret_parameter_name)
+
         return cls(
-            store=CommentTable(settings.content_table_name),
-            keys=lambda: project_keys(settings.secret_parameter_name),
+            store=CommentTable(settings.content_table_name, cursors=CursorSigner(keys)),
+            keys=keys,
             policy=ModerationPolicy(
                 max_links=settings.comment_max_links,
                 moderation_keys=tuple(settings.moderation_keys),

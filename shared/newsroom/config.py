@@ -28,6 +28,10 @@ class _LinkLifetimes(BaseSettings):
 class ArticlesSettings(_Settings):
     """Environment of the articles function."""
 
+    secret_parameter_name: str = Field(
+        min_length=1, description="SSM SecureString holding the key that signs listing cursors."
+    )
+
     article_max_age_seconds: int = Field(
         default=60, ge=0, description="Cache-Control max-age of an article."
     )
@@ -54,8 +58,9 @@ class CommentsSettings(_Settings, _LinkLifetimes):
     idempotency_table_name: str = Field(min_length=3, max_length=255)
     secret_parameter_name: str = Field(
         min_length=1,
-        description="SSM SecureString holding the current key for IP/email hashes and signed "
-        "links; NAME-previous holds the key it replaced while rotating (newsroom.secrets).",
+        description="SSM SecureString holding the current key for IP/email hashes, signed "
+        "links and listing cursors; NAME-previous holds the key it replaced while rotating "
+        "(newsroom.secrets).",
     )
     comment_max_links: int = Field(
         default=2, ge=0, description="Hold a comment with this many links or more (0: off)."

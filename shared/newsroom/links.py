@@ -201,6 +201,7 @@ class LinkRules:
         from newsroom.data.articles import ArticleTable
         from newsroom.data.comments import CommentTable
         from newsroom.data.notifications import NotificationTable
+        from newsroom.data.pagination import CursorSigner
         from newsroom.secrets import project_keys
 
         settings = comments_settings()
@@ -213,7 +214,10 @@ class LinkRules:
             action_days=settings.moderation_link_days,
             unsubscribe_days=settings.unsubscribe_link_days,
             confirmation_days=settings.confirmation_link_days,
-            comments=CommentRules(store=CommentTable(settings.content_table_name), keys=keys),
+            comments=CommentRules(
+                store=CommentTable(settings.content_table_name, cursors=CursorSigner(keys)),
+                keys=keys,
+            ),
             notifications=NotificationTable(settings.content_table_name),
             articles=ArticleTable(settings.content_table_name),
         )

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import re
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 
 from functions.articles.app import lambda_handler
+from newsroom.data import dynamo
+from newsroom.data.pagination import CursorSigner
+from newsroom.secrets import project_keys
 from tests.apigw import Answer, invoke, rest_event
 from tests.integration.articles_data import NOW, seed
 from tests.integration.comments_api import own_content_table
 
 if TYPE_CHECKING:
+    from botocore.awsrequest import AWSPreparedRequest
     from mypy_boto3_dynamodb import DynamoDBClient
 
 pytestmark = pytest.mark.integration
@@ -319,6 +328,112 @@ def test_forged_or_garbled_cursor_is_400_naming_cursor(content_table: str, curso
 
     assert answer.status in (400, 422)
     assert answer.error_fields == {"cursor"}
+
+
+_RANGE_PREDICATE = re.compile(r"gsi1sk < (:\w+)")
+
+
+def refuse_start_keys_out_of_range(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
+    """Answer a Query as DynamoDB does (moto does not) when its start key lies outside its key
+    condition's range: 400 ValidationException."""
+    query = json.loads(request.body or b"{}")
+    start = query.get("ExclusiveStartKey")
+    found = _RANGE_PREDICATE.search(query.get("KeyConditionExpression", ""))
+    if not start or not found:
+        return None
+    upto = query["ExpressionAttributeValues"][found.group(1)]["S"]
+    if start["gsi1sk"]["S"] < upto:
+        return None
+    body = json.dumps(
+        {
+            "__type": "com.amazon.coral.validate#ValidationException",
+            "message": "The provided starting key does not match the range key predicate",
+        }
+    ).encode()
+    headers = HTTPHeaders.from_dict({"Content-Type": "application/x-amz-json-1.0"})
+    return AWSResponse(request.url, 400, headers, _Body(body))
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._data
+
+
+@pytest.fixture
+def dynamodb_checks_start_keys() -> Iterator[None]:
+    events = dynamo.client().meta.events
+    events.register(
+        "before-send.dynamodb.Query", refuse_start_keys_out_of_range, unique_id="ranges"
+    )
+    yield
+    events.unregister("before-send.dynamodb.Query", unique_id="ranges")
+
+
+def test_forged_cursor_shaped_like_ours_is_400_naming_cursor_not_a_server_error(
+    content_table: str, dynamodb_checks_start_keys: None
+) -> None:
+    # Given a cursor with exactly the listing's key attributes, for a moment beyond any page,
+    # made by someone other than the API
+    key = {
+        "pk": "ARTICLE#x",
+        "sk": "ARTICLE",
+        "gsi1pk": "PUBLISHED",
+        "gsi1sk": "9999-12-31T23:59:59.999999Z#x",
+    }
+    forged = _b64(json.dumps(key).encode())
+
+    # When a reader sends it
+    answer = list_articles(cursor=forged)
+
+    # Then it is refused as a cursor the API did not issue
+    assert answer.status == 400, answer.body
+    assert answer.body["error"]["code"] == "invalid_cursor"
+    assert answer.error_fields == {"cursor"}
+
+
+def test_signed_cursor_dynamodb_refuses_as_a_start_key_is_400_naming_cursor(
+    content_table: str, dynamodb_checks_start_keys: None
+) -> None:
+    # Given a cursor signed with the project's key whose start key DynamoDB refuses
+    signer = CursorSigner(lambda: project_keys(os.environ["SECRET_PARAMETER_NAME"]))
+    cursor = signer.encode(
+        {"pk": "ARTICLE#x", "sk": "ARTICLE", "gsi1pk": "PUBLISHED", "gsi1sk": "9999#x"}
+    )
+
+    # When a reader sends it
+    answer = list_articles(cursor=cursor)
+
+    # Then it is answered as a bad cursor, not as a failure of ours
+    assert answer.status == 400, answer.body
+    assert answer.body["error"]["code"] == "invalid_cursor"
+
+
+def test_reads_that_need_no_cursor_never_read_the_project_keys(
+    content_table: str, unique: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two articles with one tag, and SSM out of reach of a fresh container
+    tag = f"nokeys-{unique}"
+    for age in range(2):
+        seed(content_table, f"k{age}-{unique}", tags=[tag], published_at=NOW - timedelta(hours=age))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", "http://127.0.0.1:9")
+    project_keys.cache_clear()
+    try:
+        # When a reader opens an article, and a listing that fits one page
+        article = get_article(f"k0-{unique}")
+        whole = list_articles(tag=tag)
+        # And a listing with a next page, whose cursor must be signed
+        paged = list_articles(tag=tag, limit="1")
+    finally:
+        monkeypatch.delenv("AWS_ENDPOINT_URL_SSM")
+        project_keys.cache_clear()
+
+    # Then the first two are served without the keys; the third needs them
+    assert (article.status, whole.status) == (200, 200)
+    assert whole.body["next_cursor"] is None
+    assert paged.status == 503, paged.body
 
 
 def test_cursor_from_one_tag_is_refused_for_another(content_table: str, unique: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import json
@@ -389,6 +390,30 @@ def test_cursor_of_another_articles_listing_is_400_naming_cursor(
 
     # Then it is refused rather than leaking another article's page
     assert answer.status == 400
+    assert answer.body["error"]["code"] == "invalid_cursor"
+    assert answer.error_fields == {"cursor"}
+
+
+def test_well_shaped_cursor_the_api_did_not_sign_is_400_naming_cursor(
+    auto_approve: None, slug: str, unique: str
+) -> None:
+    # Given comments, and a cursor with exactly the listing's key attributes, made by someone
+    # other than the API
+    for n in range(2):
+        post_comment(slug, form(unique, reader=f"r{n}"))
+    key = {
+        "pk": f"ARTICLE#{slug}",
+        "sk": "COMMENT#c000000000000deadbeef",
+        "gsi2pk": f"THREAD#{slug}",
+        "gsi2sk": "c000000000000deadbeef",
+    }
+    forged = base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+    # When a reader sends it
+    answer = list_comments(slug, cursor=forged)
+
+    # Then it is refused as a cursor the API did not issue
+    assert answer.status == 400, answer.body
     assert answer.body["error"]["code"] == "invalid_cursor"
     assert answer.error_fields == {"cursor"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,10 +12,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from newsroom.data.articles import get_article, list_public_summaries
+from newsroom.data.pagination import CursorSigner
 from newsroom.importer import ArticleFileError, add_arguments, import_paths, run
+from newsroom.secrets import project_keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+CURSORS = CursorSigner(lambda: project_keys(os.environ["SECRET_PARAMETER_NAME"]))
 
 pytestmark = pytest.mark.integration
 
@@ -86,7 +91,9 @@ def test_importing_a_directory_writes_every_article_and_its_tag_items(
     stored = get_article(f"storm-{unique}", table=content_table, db=dynamodb)
     assert stored is not None
     assert stored.body_html == "<p>Some <em>news</em>.</p>\n"
-    tagged = list_public_summaries(table=content_table, now=NOW, limit=10, tag=tag, db=dynamodb)
+    tagged = list_public_summaries(
+        table=content_table, now=NOW, limit=10, tag=tag, cursors=CURSORS, db=dynamodb
+    )
     assert {item.slug for item in tagged.items} == {f"quay-{unique}", f"school-{unique}"}
 
 
@@ -132,7 +139,9 @@ def test_dropping_a_tag_on_reimport_removes_its_tag_item(
 
     # Then the old tag's item is gone and the new one is there
     assert sort_keys(dynamodb, content_table, slug) == ["ARTICLE", "TAG#harbour", "TAG#weather"]
-    old = list_public_summaries(table=content_table, now=NOW, limit=10, tag=old_tag, db=dynamodb)
+    old = list_public_summaries(
+        table=content_table, now=NOW, limit=10, tag=old_tag, cursors=CURSORS, db=dynamodb
+    )
     assert old.items == []
 
 

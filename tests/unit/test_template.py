@@ -49,6 +49,8 @@ DEAD_LETTER_QUEUE = "NotificationsDeadLetterQueue"
 EXPECTED_POLICIES: dict[str, list[dict[str, Any]]] = {
     "ArticlesFunction": [
         {"DynamoDBReadPolicy": {"TableName": {"Ref": "ContentTable"}}},
+        # The key that signs listing cursors.
+        {"Statement": [READ_THE_SECRET]},
     ],
     "CommentsFunction": [
         {"DynamoDBCrudPolicy": {"TableName": {"Ref": "ContentTable"}}},

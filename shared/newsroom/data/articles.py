@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from newsroom.data import dynamo
-from newsroom.data.pagination import decode_cursor, encode_cursor
+from newsroom.data.pagination import CursorSigner
 from newsroom.models.articles import ArticleSummary, StoredArticle
 from newsroom.models.common import Page
 
@@ -43,9 +43,11 @@ def tag_partition(tag: str) -> str:
 
 @dataclass(frozen=True)
 class ArticleTable:
-    """The article reads of one content table (satisfies `newsroom.articles.ArticleReader`)."""
+    """The article reads of one content table (satisfies `newsroom.articles.ArticleReader`);
+    listing cursors are signed and checked by `cursors`."""
 
     table: str
+    cursors: CursorSigner
     db: DynamoDBClient | None = None
 
     def get(self, slug: str) -> StoredArticle | None:
@@ -55,7 +57,13 @@ class ArticleTable:
         self, *, now: datetime, limit: int, cursor: str | None, tag: str | None
     ) -> Page[ArticleSummary]:
         return list_public_summaries(
-            table=self.table, now=now, limit=limit, cursor=cursor, tag=tag, db=self.db
+            table=self.table,
+            now=now,
+            limit=limit,
+            cursor=cursor,
+            tag=tag,
+            cursors=self.cursors,
+            db=self.db,
         )
 
 
@@ -81,6 +89,7 @@ def list_public_summaries(
     limit: int,
     cursor: str | None = None,
     tag: str | None = None,
+    cursors: CursorSigner,
     db: DynamoDBClient | None = None,
 ) -> Page[ArticleSummary]:
     """Published articles (optionally with one tag), newest first. One Query per page,
@@ -101,13 +110,13 @@ def list_public_summaries(
         "ScanIndexForward": False,
     }
     if cursor is not None:
-        start = decode_cursor(cursor, fixed={"gsi1pk": partition}, free=_INDEX_KEY_FREE)
+        start = cursors.decode(cursor, fixed={"gsi1pk": partition}, free=_INDEX_KEY_FREE)
         query["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
     page, more = dynamo.query_page(db, query, limit=limit)
     next_cursor = None
     if more:
         last = page[-1]
-        next_cursor = encode_cursor(
+        next_cursor = cursors.encode(
             {k: str(dynamo.from_item({k: last[k]})[k]) for k in ("pk", "sk", "gsi1pk", "gsi1sk")}
         )
     items = [ArticleSummary.model_validate(dynamo.from_item(item)) for item in page]

@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 from newsroom import deadline
 from newsroom.data import dynamo
 from newsroom.data.articles import ARTICLE_SK, article_pk
-from newsroom.data.pagination import decode_cursor, encode_cursor
+from newsroom.data.pagination import CursorSigner
 from newsroom.deadline import DeadlineExceededError
 from newsroom.errors import (
     CommentFloodError,
@@ -170,7 +170,14 @@ def _stored_comment(item: dict[str, Any]) -> StoredComment:
 
 
 class CommentTable(dynamo.TableAccess):
-    """Comment reads and writes on one content table."""
+    """Comment reads and writes on one content table; listing cursors are signed and checked
+    by `cursors`."""
+
+    def __init__(
+        self, table: str, *, cursors: CursorSigner, db: DynamoDBClient | None = None
+    ) -> None:
+        super().__init__(table, db)
+        self.cursors = cursors
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -265,14 +272,14 @@ class CommentTable(dynamo.TableAccess):
             "ExpressionAttributeValues": {":p": {"S": partition}},
         }
         if cursor is not None:
-            start = decode_cursor(cursor, fixed={partition_attribute: partition}, free=free)
+            start = self.cursors.decode(cursor, fixed={partition_attribute: partition}, free=free)
             query["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
         page, more = dynamo.query_page(self.db, query, limit=limit)
         next_cursor = None
         if more:
             last = page[-1]
             names = (*free, partition_attribute)
-            next_cursor = encode_cursor({name: last[name]["S"] for name in names})
+            next_cursor = self.cursors.encode({name: last[name]["S"] for name in names})
         return [dynamo.from_item(item) for item in page], next_cursor
 
     # -- writes ------------------------------------------------------------------------------

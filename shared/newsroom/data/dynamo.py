@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from newsroom.deadline import refuse_late_attempts
-from newsroom.errors import ServiceUnavailableError
+from newsroom.errors import InvalidCursorError, ServiceUnavailableError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -106,6 +107,7 @@ def batch_get(db: DynamoDBClient, table: str, keys: list[Item]) -> list[Item]:
 # reads. Its JSON answer stays well within Lambda's 6 MB response even when every character
 # is escaped.
 PAGE_MAX_BYTES = 1_048_576
+_START_KEY = re.compile(r"start(ing)? key", re.IGNORECASE)
 
 
 def query_page(
@@ -117,14 +119,31 @@ def query_page(
     A Query stops at 1 MB read (`LastEvaluatedKey`) whatever its `Limit`, so this asks for one
     item more than the page holds and goes on from where DynamoDB stopped until the page is
     full and the item after it is seen, or DynamoDB has no more. Small items take one Query.
+
+    Raises
+    ------
+    InvalidCursorError
+        When DynamoDB refuses the `ExclusiveStartKey` the query starts from (a client's cursor).
     """
     page: list[Item] = []
     size = 0
     request = dict(query)
+    from_cursor = "ExclusiveStartKey" in query  # the first Query starts where a client said
     while True:
         request["Limit"] = limit + 1 - len(page)
-        with unavailable_as_domain_error():
-            response = db.query(**request)
+        try:
+            with unavailable_as_domain_error():
+                response = db.query(**request)
+        except ClientError as exc:
+            # "The provided starting key is invalid", "... does not match the range key
+            # predicate", "Exclusive Start Key must have same size as table's key schema"
+            refused_start = error_code(exc) == "ValidationException" and _START_KEY.search(
+                str(exc.response.get("Error", {}).get("Message", ""))
+            )
+            if refused_start and from_cursor:
+                raise InvalidCursorError() from exc
+            raise
+        from_cursor = False
         for item in response.get("Items", []):
             item_size = item_bytes(item)
             if len(page) == limit or (page and size + item_size > max_bytes):
