@@ -804,8 +804,8 @@ def never_served(commenters: list[Commenter]) -> dict[str, str]:
 
 
 def served_text(answer: Answer) -> str:
-    """Everything an answer gives away, lower case: body and headers, and each cursor decoded
-    (opaque to clients, but only base64)."""
+    """Everything an answer gives away, lower case: body and headers, and each cursor's key
+    decoded (opaque to clients, but signed, not encrypted: base64 before the signature)."""
     parts = [
         json.dumps(answer.body, ensure_ascii=False)
         if not isinstance(answer.body, str)
@@ -814,7 +814,8 @@ def served_text(answer: Answer) -> str:
     ]
     cursor = answer.body.get("next_cursor") if isinstance(answer.body, dict) else None
     if cursor:
-        parts.append(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+        payload = cursor.partition(".")[0]
+        parts.append(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode())
     return "\n".join(parts).lower()
 
 
