@@ -56,6 +56,17 @@ def invocation(context: HasRemainingTime) -> Iterator[None]:
         _deadline.reset(token)
 
 
+@contextmanager
+def regardless() -> Iterator[None]:
+    """Within the block, attempts start whatever the time left: for recording work already
+    done (an email that went out), where refusing would only have it done again."""
+    token = _deadline.set(None)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
 def seconds_left() -> float | None:
     """Seconds until the deadline of the invocation under way; None outside one."""
     deadline = _deadline.get()

@@ -45,11 +45,12 @@ def _client() -> SESV2Client:
 
     from newsroom.deadline import refuse_late_attempts
 
-    # An attempt takes at most 7 s (botocore's default is 60 s each, as long as the function);
-    # one that cannot end before the invocation's deadline is not started, and the email is
-    # left for the stream's retry (a transient failure).
+    # An attempt takes at most 3 s (botocore's default is 60 s each, as long as the function),
+    # so the first fits in the time an email is given (`newsroom.notifications.SEND_TIME`); one
+    # that cannot end before the invocation's deadline is not started, and the email is left
+    # for the stream's retry (a transient failure).
     config = Config(
-        connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3}
+        connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 3}
     )
     return refuse_late_attempts(boto3.client("sesv2", config=config))
 

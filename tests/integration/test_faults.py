@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
@@ -44,6 +45,8 @@ from newsroom import deadline
 from newsroom.config import comments_settings
 from newsroom.data import dynamo
 from newsroom.data.articles import ARTICLE_SK, article_pk, save_article
+from newsroom.data.notifications import LEDGER_SK, NotificationTable
+from newsroom.deadline import DeadlineExceededError
 from newsroom.emails import Email
 from newsroom.local.outbox import Outbox
 from newsroom.local.runner import LocalSystem, free_port
@@ -488,6 +491,30 @@ def test_reading_the_keys_with_too_little_time_left_is_503_not_an_error(poster: 
     # Then SSM is not called past the deadline: the API says to come back later
     assert_service_unavailable(answer)
     assert_nothing_stored(poster)
+
+
+def test_an_email_that_went_out_is_recorded_whatever_the_time_left(content_table: str) -> None:
+    # Given an email claimed in the sent-email ledger, then sent, with no time left for a
+    # DynamoDB attempt's worst case
+    ledger = NotificationTable(content_table)
+    key = f"deadline-{uuid.uuid4().hex}"
+    assert ledger.claim(key, now=datetime.now(UTC), lease=timedelta(seconds=30))
+    with deadline.invocation(LambdaContext(remaining_millis=1_000)):
+        with pytest.raises(DeadlineExceededError):
+            dynamo.client().get_item(TableName=content_table, Key=ledger_item(key))
+
+        # When the function records that it went out
+        ledger.settle(key, "sent", detail="message-1")
+
+    # Then it is recorded (refusing would have it sent again by the retry)
+    item = dynamo.client().get_item(
+        TableName=content_table, Key=ledger_item(key), ConsistentRead=True
+    )["Item"]
+    assert (item["state"]["S"], item["detail"]["S"]) == ("sent", "message-1")
+
+
+def ledger_item(key: str) -> dict[str, Any]:
+    return {"pk": {"S": key}, "sk": {"S": LEDGER_SK}}
 
 
 def test_an_email_that_cannot_be_sent_before_the_deadline_is_left_for_a_retry() -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from newsroom import deadline
 from newsroom.data import dynamo
 from newsroom.data.articles import ARTICLE_SK, article_pk
 from newsroom.data.comments import COMMENT_PREFIX, GUARD_SK, SpentToken, comment_key
@@ -166,30 +167,34 @@ class NotificationTable(dynamo.TableAccess):
         self, key: str, state: str, *, detail: str = "", again_after: datetime | None = None
     ) -> None:
         """Record how a claimed email ended: ``sent`` or ``failed``, never sent again (or, with
-        `again_after`, not before then)."""
+        `again_after`, not before then). Tried whatever time the invocation has left: not
+        recording an email that went out would have it sent again."""
         expression = "SET #state = :state, detail = :detail"
         values: dict[str, Any] = {":state": state, ":detail": detail}
         if again_after is not None:
             expression += ", again_after_ms = :again"
             values[":again"] = _ms(again_after)
-        self.db.update_item(
-            TableName=self.table,
-            Key={"pk": {"S": key}, "sk": {"S": LEDGER_SK}},
-            UpdateExpression=expression + " REMOVE lease_until_ms",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues=dynamo.to_item(values),
-        )
-
-    def release(self, key: str) -> None:
-        """Give a claim back after a failure worth retrying, so the retry may claim it."""
-        try:
-            self.db.delete_item(
+        with deadline.regardless():
+            self.db.update_item(
                 TableName=self.table,
                 Key={"pk": {"S": key}, "sk": {"S": LEDGER_SK}},
-                ConditionExpression="#state = :sending",
+                UpdateExpression=expression + " REMOVE lease_until_ms",
                 ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={":sending": {"S": "sending"}},
+                ExpressionAttributeValues=dynamo.to_item(values),
             )
+
+    def release(self, key: str) -> None:
+        """Give a claim back after a failure worth retrying, so the retry may claim it (tried
+        whatever time the invocation has left, or the retry waits for the claim's lease)."""
+        try:
+            with deadline.regardless():
+                self.db.delete_item(
+                    TableName=self.table,
+                    Key={"pk": {"S": key}, "sk": {"S": LEDGER_SK}},
+                    ConditionExpression="#state = :sending",
+                    ExpressionAttributeNames={"#state": "state"},
+                    ExpressionAttributeValues={":sending": {"S": "sending"}},
+                )
         except ClientError as exc:
             if dynamo.error_code(exc) != "ConditionalCheckFailedException":
                 raise
