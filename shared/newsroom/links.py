@@ -209,17 +209,17 @@ class LinkRules:
         def keys() -> Keyring:
             return project_keys(settings.secret_parameter_name)
 
+        cursors = CursorSigner(keys)  # the tables' listings; links list nothing
         return cls(
             keys=keys,
             action_days=settings.moderation_link_days,
             unsubscribe_days=settings.unsubscribe_link_days,
             confirmation_days=settings.confirmation_link_days,
             comments=CommentRules(
-                store=CommentTable(settings.content_table_name, cursors=CursorSigner(keys)),
-                keys=keys,
+                store=CommentTable(settings.content_table_name, cursors=cursors), keys=keys
             ),
             notifications=NotificationTable(settings.content_table_name),
-            articles=ArticleTable(settings.content_table_name),
+            articles=ArticleTable(settings.content_table_name, cursors=cursors),
         )
 
 
