@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from newsroom.data.articles import get_article, list_public_summaries
+from newsroom.data.articles import (
+    ConcurrentImportError,
+    get_article,
+    list_public_summaries,
+    save_article,
+)
 from newsroom.data.pagination import CursorSigner
 from newsroom.importer import ArticleFileError, add_arguments, import_paths, run
 from newsroom.secrets import project_keys
@@ -185,3 +190,29 @@ def test_command_prints_one_line_per_article_and_exits_0(
         f"imported cli-b-{unique} from {second}",
     ]
     assert sort_keys(dynamodb, content_table, f"cli-b-{unique}") == ["ARTICLE", "TAG#harbour"]
+
+
+def test_an_import_that_read_the_article_before_another_import_wrote_it_is_refused(
+    tmp_path: Path, content_table: str, dynamodb: DynamoDBClient, unique: str
+) -> None:
+    # Given an imported article, read by two imports that mean to change it (keeping its
+    # updated_at, as a file without one does)
+    slug = f"twice-{unique}"
+    write_markdown(tmp_path, slug, ["harbour"])
+    import_paths([tmp_path], table=content_table, db=dynamodb)
+    read = get_article(slug, table=content_table, db=dynamodb)
+    assert read is not None
+
+    # When the first writes its version, then the second writes its own over what it read
+    first = read.model_copy(update={"title": "First", "tags": ["harbour", "town"]})
+    second = read.model_copy(update={"title": "Second", "tags": ["sea"]})
+    save_article(first, table=content_table, previous=read, db=dynamodb)
+
+    # Then the second is refused (it would have mixed the two: its tags over the first's),
+    # and the first stands whole
+    with pytest.raises(ConcurrentImportError):
+        save_article(second, table=content_table, previous=read, db=dynamodb)
+    stored = get_article(slug, table=content_table, db=dynamodb)
+    assert stored is not None
+    assert (stored.title, stored.tags) == ("First", ["harbour", "town"])
+    assert sort_keys(dynamodb, content_table, slug) == ["ARTICLE", "TAG#harbour", "TAG#town"]

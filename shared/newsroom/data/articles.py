@@ -147,12 +147,19 @@ def save_article(
 ) -> None:
     """Create or update an article and its tag items in one transaction.
 
-    `previous` is the version read before; the write is refused if the stored version changed
-    since (so two imports cannot interleave). The comment count is never overwritten.
+    `previous` is the version read before; the write is refused if the item was written since
+    (its `revision` moved on), so two imports cannot interleave. The comment count is never
+    overwritten.
+
+    Raises
+    ------
+    ConcurrentImportError
+        When the article was written (or created) since `previous` was read.
     """
     db = db or dynamo.client()
     pk = article_pk(article.slug)
-    values = article.model_dump(mode="json", exclude={"comment_count"})
+    values = article.model_dump(mode="json", exclude={"comment_count", "revision"})
+    values["revision"] = (previous.revision if previous else 0) + 1
     values |= {"type": "article"} | _index_keys(article, PUBLISHED_PARTITION)
     present = {name: value for name, value in values.items() if value is not None}
     # Attributes that are now absent (no image, a draft's index keys) are removed, not kept.
@@ -166,9 +173,11 @@ def save_article(
         expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removals)))
     if previous is None:
         condition = "attribute_not_exists(pk)"
+    elif previous.revision == 0:  # written before revisions were counted
+        condition = "attribute_exists(pk) AND attribute_not_exists(revision)"
     else:
-        condition = "updated_at = :previous_updated"
-        placeholders[":previous_updated"] = previous.model_dump(mode="json")["updated_at"]
+        condition = "revision = :previous_revision"
+        placeholders[":previous_revision"] = previous.revision
     placeholders[":zero"] = 0
     actions: list[TransactWriteItemTypeDef] = [
         {

@@ -65,6 +65,8 @@ class StoredArticle(BaseModel):
     comments_open: bool = True
     draft: bool = False
     comment_count: CommentCount = 0
+    # How many times the item was written; a write is conditional on the revision it read.
+    revision: int = Field(default=0, ge=0)
 
     def is_public(self, now: datetime) -> bool:
         """Served to readers: not a draft and published at or before `now`."""
