@@ -107,6 +107,23 @@ class SpentToken:
     jti: str
     expires_at: int  # epoch seconds (TTL)
 
+    def put(self, table: str) -> TransactWriteItemTypeDef:
+        """The transaction action that spends the token: refused if it was spent before."""
+        return {
+            "Put": {
+                "TableName": table,
+                "Item": dynamo.to_item(
+                    {
+                        "pk": f"TOKEN#{self.jti}",
+                        "sk": GUARD_SK,
+                        "type": "spent_token",
+                        "expires_at": self.expires_at,
+                    }
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
 
 @dataclass(frozen=True)
 class FloodGuard:
@@ -503,22 +520,7 @@ class CommentTable(dynamo.TableAccess):
         ]
         roles = ["comment"]
         if spend_token is not None:
-            actions.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": dynamo.to_item(
-                            {
-                                "pk": f"TOKEN#{spend_token.jti}",
-                                "sk": GUARD_SK,
-                                "type": "spent_token",
-                                "expires_at": spend_token.expires_at,
-                            }
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
+            actions.append(spend_token.put(self.table))
             roles.append("token")
         if status == "approved" and comment.parent_id is not None:
             # Published replies hang under a published parent: it must still be approved.

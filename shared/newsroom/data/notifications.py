@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from newsroom import deadline
 from newsroom.data import dynamo
 from newsroom.data.articles import ARTICLE_SK, article_pk
-from newsroom.data.comments import COMMENT_PREFIX, GUARD_SK, SpentToken, comment_key
+from newsroom.data.comments import COMMENT_PREFIX, SpentToken, comment_key
 from newsroom.errors import LinkUsedError, ServiceUnavailableError
 from newsroom.models.articles import StoredArticle
 from newsroom.models.comments import StoredComment
@@ -253,20 +253,7 @@ class NotificationTable(dynamo.TableAccess):
             with dynamo.unavailable_as_domain_error():
                 self.db.update_item(**confirm["Update"])
             return
-        spend: Any = {
-            "Put": {
-                "TableName": self.table,
-                "Item": dynamo.to_item(
-                    {
-                        "pk": f"TOKEN#{spend_token.jti}",
-                        "sk": GUARD_SK,
-                        "type": "spent_token",
-                        "expires_at": spend_token.expires_at,
-                    }
-                ),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
+        spend = spend_token.put(self.table)
         try:
             with dynamo.unavailable_as_domain_error():
                 self.db.transact_write_items(TransactItems=[confirm, spend])

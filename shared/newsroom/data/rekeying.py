@@ -143,13 +143,7 @@ def _move_comment(
                 }
             }
         )
-    try:
-        db.transact_write_items(TransactItems=actions)
-    except ClientError as exc:
-        if dynamo.error_code(exc) == "TransactionCanceledException":
-            return False
-        raise
-    return True
+    return _applied(db, actions)
 
 
 def _move_profile(db: DynamoDBClient, table: str, old_key: str, new_key: str) -> bool:
@@ -160,33 +154,28 @@ def _move_profile(db: DynamoDBClient, table: str, old_key: str, new_key: str) ->
     if found is None:
         return False
     count = found.get("approved_count", {"N": "0"})
-    try:
-        db.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": table,
-                        "Key": {"pk": {"S": f"COMMENTER#{new_key}"}, "sk": {"S": PROFILE_SK}},
-                        "UpdateExpression": "ADD approved_count :count SET #type = :type",
-                        "ExpressionAttributeNames": {"#type": "type"},
-                        "ExpressionAttributeValues": {":count": count, ":type": {"S": "commenter"}},
-                    }
-                },
-                {
-                    "Delete": {
-                        "TableName": table,
-                        "Key": old,
-                        "ConditionExpression": "approved_count = :count",
-                        "ExpressionAttributeValues": {":count": count},
-                    }
-                },
-            ]
-        )
-    except ClientError as exc:
-        if dynamo.error_code(exc) == "TransactionCanceledException":
-            return False
-        raise
-    return True
+    return _applied(
+        db,
+        [
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": {"pk": {"S": f"COMMENTER#{new_key}"}, "sk": {"S": PROFILE_SK}},
+                    "UpdateExpression": "ADD approved_count :count SET #type = :type",
+                    "ExpressionAttributeNames": {"#type": "type"},
+                    "ExpressionAttributeValues": {":count": count, ":type": {"S": "commenter"}},
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": table,
+                    "Key": old,
+                    "ConditionExpression": "approved_count = :count",
+                    "ExpressionAttributeValues": {":count": count},
+                }
+            },
+        ],
+    )
 
 
 def move_subscriber(db: DynamoDBClient, table: str, old_key: str, new_key: str) -> bool:
@@ -196,25 +185,31 @@ def move_subscriber(db: DynamoDBClient, table: str, old_key: str, new_key: str) 
     found = db.get_item(TableName=table, Key=old, ConsistentRead=True).get("Item")
     if found is None or "confirmed_at" not in found:
         return False
+    return _applied(
+        db,
+        [
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": {"pk": {"S": f"SUBSCRIBER#{new_key}"}, "sk": {"S": SUBSCRIBER_SK}},
+                    "UpdateExpression": "SET confirmed_at = if_not_exists(confirmed_at, :at), "
+                    "#type = :type",
+                    "ExpressionAttributeNames": {"#type": "type"},
+                    "ExpressionAttributeValues": {
+                        ":at": found["confirmed_at"],
+                        ":type": {"S": "subscriber"},
+                    },
+                }
+            },
+            {"Delete": {"TableName": table, "Key": old}},
+        ],
+    )
+
+
+def _applied(db: DynamoDBClient, actions: list[Any]) -> bool:
+    """Run a transaction; False if a condition refused it (nothing was written)."""
     try:
-        db.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": table,
-                        "Key": {"pk": {"S": f"SUBSCRIBER#{new_key}"}, "sk": {"S": SUBSCRIBER_SK}},
-                        "UpdateExpression": "SET confirmed_at = if_not_exists(confirmed_at, :at), "
-                        "#type = :type",
-                        "ExpressionAttributeNames": {"#type": "type"},
-                        "ExpressionAttributeValues": {
-                            ":at": found["confirmed_at"],
-                            ":type": {"S": "subscriber"},
-                        },
-                    }
-                },
-                {"Delete": {"TableName": table, "Key": old}},
-            ]
-        )
+        db.transact_write_items(TransactItems=actions)
     except ClientError as exc:
         if dynamo.error_code(exc) == "TransactionCanceledException":
             return False
