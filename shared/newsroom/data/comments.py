@@ -63,10 +63,6 @@ _CONFLICT_ATTEMPTS = 5
 # Roles of the counts a status change lowers (`_transact_keeping_counts`).
 _ARTICLE_COUNT = "article_count"
 _APPROVED_COUNT = "approved_count"
-# Cancellation reasons about the moment, not the transaction: it may go through if tried again.
-_CANCELLED_FOR_NOW = frozenset(
-    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
-)
 # An article accepts comments while it exists, is published (indexed) and is open.
 _ARTICLE_OPEN = "attribute_exists(pk) AND attribute_exists(gsi1pk) AND comments_open = :true"
 
@@ -79,8 +75,26 @@ def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
+def profile_pk(commenter: str) -> str:
+    """The partition of a commenter's profile (their count of approved comments)."""
+    return f"COMMENTER#{commenter}"
+
+
 def duplicate_pk(duplicate_key: str) -> str:
     return f"GUARD#DUP#{duplicate_key}"
+
+
+def duplicate_guard(duplicate_key: str, slug: str, comment_id: str) -> dynamo.Item:
+    """The duplicate guard item of a comment: its duplicate key, pointing at the comment."""
+    return dynamo.to_item(
+        {
+            "pk": duplicate_pk(duplicate_key),
+            "sk": GUARD_SK,
+            "type": "duplicate_guard",
+            "comment_pk": article_pk(slug),
+            "comment_sk": COMMENT_PREFIX + comment_id,
+        }
+    )
 
 
 def thread_partition(slug: str) -> str:
@@ -208,7 +222,7 @@ class CommentTable(dynamo.TableAccess):
         only for keys DynamoDB leaves unprocessed under load).
         """
         keys = [_key(article_pk(slug), ARTICLE_SK)]
-        keys += [_key(f"COMMENTER#{c}", PROFILE_SK) for c in dict.fromkeys(commenters)]
+        keys += [_key(profile_pk(c), PROFILE_SK) for c in dict.fromkeys(commenters)]
         if parent_id is not None:
             keys.append(comment_key(slug, parent_id))
         found = {
@@ -216,7 +230,7 @@ class CommentTable(dynamo.TableAccess):
             for item in dynamo.batch_get(self.db, self.table, keys)
         }
         article = found.get((article_pk(slug), ARTICLE_SK))
-        profiles = [found.get((f"COMMENTER#{c}", PROFILE_SK)) for c in commenters]
+        profiles = [found.get((profile_pk(c), PROFILE_SK)) for c in commenters]
         parent = found.get((article_pk(slug), COMMENT_PREFIX + parent_id)) if parent_id else None
         return SubmissionContext(
             article=None
@@ -345,17 +359,7 @@ class CommentTable(dynamo.TableAccess):
             )
         roles.append("article")
         if comment.parent_id is not None:
-            actions.append(
-                {
-                    "ConditionCheck": {
-                        "TableName": self.table,
-                        "Key": comment_key(comment.slug, comment.parent_id),
-                        "ConditionExpression": "#status = :approved",
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": {":approved": {"S": "approved"}},
-                    }
-                }
-            )
+            actions.append(self._parent_approved(comment.slug, comment.parent_id))
             roles.append("parent")
         floods = self._flood_actions(comment, flood_guards, flood_interval)
         actions += floods
@@ -366,15 +370,7 @@ class CommentTable(dynamo.TableAccess):
                     {
                         "Put": {
                             "TableName": self.table,
-                            "Item": dynamo.to_item(
-                                {
-                                    "pk": duplicate_pk(key),
-                                    "sk": GUARD_SK,
-                                    "type": "duplicate_guard",
-                                    "comment_pk": article_pk(comment.slug),
-                                    "comment_sk": COMMENT_PREFIX + comment.id,
-                                }
-                            ),
+                            "Item": duplicate_guard(key, comment.slug, comment.id),
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     }
@@ -661,7 +657,7 @@ class CommentTable(dynamo.TableAccess):
         return {
             "Update": {
                 "TableName": self.table,
-                "Key": _key(f"COMMENTER#{commenter}", PROFILE_SK),
+                "Key": _key(profile_pk(commenter), PROFILE_SK),
                 "UpdateExpression": update,
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": {"#type": "type"},
@@ -689,7 +685,7 @@ class CommentTable(dynamo.TableAccess):
         return {
             "Update": {
                 "TableName": self.table,
-                "Key": _key(f"COMMENTER#{commenter}", PROFILE_SK),
+                "Key": _key(profile_pk(commenter), PROFILE_SK),
                 "UpdateExpression": "ADD approved_count :delta SET #type = :type",
                 "ExpressionAttributeNames": {"#type": "type"},
                 "ExpressionAttributeValues": {
@@ -710,7 +706,7 @@ class CommentTable(dynamo.TableAccess):
         (`newsroom.deadline`): a comment that was stored is then answered as stored, not 503,
         and never met by its own guards. Only then is it 503.
 
-        A transaction cancelled for its moment rather than its content (`_CANCELLED_FOR_NOW`:
+        A transaction cancelled for its moment rather than its content (`dynamo.CANCELLED_FOR_NOW`:
         another transaction on one of its items, such as the article's counter, or an item
         over capacity) was applied by nobody: it is tried again with a new token and jittered
         backoff, then reported as 503 (botocore does not retry a cancellation). Any other
@@ -736,7 +732,7 @@ class CommentTable(dynamo.TableAccess):
                 for role, code in zip(roles, codes, strict=False):
                     if code == "ConditionalCheckFailed":
                         return role
-                if not set(codes) - {"None"} <= _CANCELLED_FOR_NOW:
+                if not set(codes) - {"None"} <= dynamo.CANCELLED_FOR_NOW:
                     raise
                 pause = random.uniform(0, 0.05 * 2**attempt)  # noqa: S311 - jitter
                 if not deadline.allows(pause):

@@ -33,6 +33,11 @@ _UNAVAILABLE_CODES = frozenset(
         "LimitExceededException",
     }
 )
+# Why a transaction was cancelled when trying it again shortly may do (not a failed condition):
+# another transaction on one of its items, or an item or index over capacity.
+CANCELLED_FOR_NOW = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+)
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 

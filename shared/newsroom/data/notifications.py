@@ -31,8 +31,6 @@ from newsroom.models.comments import StoredComment
 LEDGER_SK = "SENT"
 SUBSCRIBER_SK = "SUBSCRIBER"
 LEDGER_RETENTION = timedelta(days=30)
-# Why a transaction is cancelled when trying again shortly would do (not a failed condition).
-_TRY_AGAIN = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"})
 
 
 class ClaimHeldError(Exception):
@@ -56,7 +54,8 @@ def _ledger_key(key: str) -> dynamo.Item:
     return {"pk": {"S": key}, "sk": {"S": LEDGER_SK}}
 
 
-def _subscriber_key(key: str) -> dynamo.Item:
+def subscriber_item_key(key: str) -> dynamo.Item:
+    """The key of the subscriber item of an address's keyed hash `key`."""
     return {"pk": {"S": f"SUBSCRIBER#{key}"}, "sk": {"S": SUBSCRIBER_SK}}
 
 
@@ -177,7 +176,7 @@ class NotificationTable(dynamo.TableAccess):
         with deadline.regardless():
             self.db.update_item(
                 TableName=self.table,
-                Key={"pk": {"S": key}, "sk": {"S": LEDGER_SK}},
+                Key=_ledger_key(key),
                 UpdateExpression=expression + " REMOVE lease_until_ms",
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues=dynamo.to_item(values),
@@ -190,7 +189,7 @@ class NotificationTable(dynamo.TableAccess):
             with deadline.regardless():
                 self.db.delete_item(
                     TableName=self.table,
-                    Key={"pk": {"S": key}, "sk": {"S": LEDGER_SK}},
+                    Key=_ledger_key(key),
                     ConditionExpression="#state = :sending",
                     ExpressionAttributeNames={"#state": "state"},
                     ExpressionAttributeValues={":sending": {"S": "sending"}},
@@ -220,7 +219,7 @@ class NotificationTable(dynamo.TableAccess):
         if not keys:
             return set()
         found = dynamo.batch_get(
-            self.db, self.table, [_subscriber_key(k) for k in dict.fromkeys(keys)]
+            self.db, self.table, [subscriber_item_key(k) for k in dict.fromkeys(keys)]
         )
         return {
             item["pk"]["S"].removeprefix("SUBSCRIBER#") for item in found if "confirmed_at" in item
@@ -240,7 +239,7 @@ class NotificationTable(dynamo.TableAccess):
         confirm: Any = {
             "Update": {
                 "TableName": self.table,
-                "Key": _subscriber_key(key),
+                "Key": subscriber_item_key(key),
                 "UpdateExpression": "SET confirmed_at = if_not_exists(confirmed_at, :at), "
                 "#type = :type",
                 "ExpressionAttributeNames": {"#type": "type"},
@@ -263,6 +262,6 @@ class NotificationTable(dynamo.TableAccess):
             codes = [reason.get("Code") for reason in exc.response.get("CancellationReasons", [])]
             if codes[1:2] == ["ConditionalCheckFailed"]:
                 raise LinkUsedError() from exc
-            if set(codes) & _TRY_AGAIN:
+            if set(codes) & dynamo.CANCELLED_FOR_NOW:
                 raise ServiceUnavailableError() from exc
             raise

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from newsroom.data import dynamo
-from newsroom.data.comments import COMMENT_PREFIX, GUARD_SK, PROFILE_SK, duplicate_pk
-from newsroom.data.notifications import SUBSCRIBER_SK
+from newsroom.data.comments import GUARD_SK, PROFILE_SK, duplicate_guard, duplicate_pk, profile_pk
+from newsroom.data.notifications import subscriber_item_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -98,7 +98,6 @@ def rekey_comments(
 def _move_comment(
     db: DynamoDBClient, table: str, comment: dict[str, Any], old: Derived, new: Derived
 ) -> bool:
-    comment_sk = COMMENT_PREFIX + str(comment["id"])
     actions: list[Any] = [
         {
             "Update": {
@@ -121,17 +120,13 @@ def _move_comment(
         }
     ]
     if old.duplicate_key != new.duplicate_key:
-        guard = {
-            "sk": GUARD_SK,
-            "type": "duplicate_guard",
-            "comment_pk": comment["pk"],
-            "comment_sk": comment_sk,
-        }
         actions.append(
             {
                 "Put": {
                     "TableName": table,
-                    "Item": dynamo.to_item({"pk": duplicate_pk(new.duplicate_key), **guard}),
+                    "Item": duplicate_guard(
+                        new.duplicate_key, str(comment["slug"]), str(comment["id"])
+                    ),
                 }
             }
         )
@@ -149,7 +144,7 @@ def _move_comment(
 def _move_profile(db: DynamoDBClient, table: str, old_key: str, new_key: str) -> bool:
     """Add the old profile's approvals to the new one and delete it, if it still holds what was
     read; False if there was nothing to move or it changed meanwhile."""
-    old = {"pk": {"S": f"COMMENTER#{old_key}"}, "sk": {"S": PROFILE_SK}}
+    old = {"pk": {"S": profile_pk(old_key)}, "sk": {"S": PROFILE_SK}}
     found = db.get_item(TableName=table, Key=old, ConsistentRead=True).get("Item")
     if found is None:
         return False
@@ -160,7 +155,7 @@ def _move_profile(db: DynamoDBClient, table: str, old_key: str, new_key: str) ->
             {
                 "Update": {
                     "TableName": table,
-                    "Key": {"pk": {"S": f"COMMENTER#{new_key}"}, "sk": {"S": PROFILE_SK}},
+                    "Key": {"pk": {"S": profile_pk(new_key)}, "sk": {"S": PROFILE_SK}},
                     "UpdateExpression": "ADD approved_count :count SET #type = :type",
                     "ExpressionAttributeNames": {"#type": "type"},
                     "ExpressionAttributeValues": {":count": count, ":type": {"S": "commenter"}},
@@ -181,7 +176,7 @@ def _move_profile(db: DynamoDBClient, table: str, old_key: str, new_key: str) ->
 def move_subscriber(db: DynamoDBClient, table: str, old_key: str, new_key: str) -> bool:
     """Carry an address's confirmed reply notices from its old key to its new one (keeping
     the first confirmation's time); False if there was nothing to move."""
-    old = {"pk": {"S": f"SUBSCRIBER#{old_key}"}, "sk": {"S": SUBSCRIBER_SK}}
+    old = subscriber_item_key(old_key)
     found = db.get_item(TableName=table, Key=old, ConsistentRead=True).get("Item")
     if found is None or "confirmed_at" not in found:
         return False
@@ -191,7 +186,7 @@ def move_subscriber(db: DynamoDBClient, table: str, old_key: str, new_key: str) 
             {
                 "Update": {
                     "TableName": table,
-                    "Key": {"pk": {"S": f"SUBSCRIBER#{new_key}"}, "sk": {"S": SUBSCRIBER_SK}},
+                    "Key": subscriber_item_key(new_key),
                     "UpdateExpression": "SET confirmed_at = if_not_exists(confirmed_at, :at), "
                     "#type = :type",
                     "ExpressionAttributeNames": {"#type": "type"},
