@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 from newsroom.cli import main as cli_main
-from newsroom.config import comments_settings
 from newsroom.data.notifications import NotificationTable
 from newsroom.privacy import subscriber_key
 from newsroom.secrets import Keyring, previous_parameter_name, project_keys
@@ -29,6 +28,7 @@ from tests.integration.comments_api import (
     stored_comments,
 )
 from tests.integration.notifications_stream import batch, confirm_reply_notices, handle
+from tests.integration.test_comments_api import quick_flood, settings
 from tests.integration.test_notifications import (
     ALL_DONE,
     JSON,
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from pytest_localstack.session import RunningSession
 
 pytestmark = pytest.mark.integration
-__all__ = ["held", "scene"]  # fixtures this module uses from test_notifications
+__all__ = ["held", "quick_flood", "scene", "settings"]  # fixtures of other test modules
 
 
 @dataclass
@@ -103,15 +103,6 @@ def rotation(localstack: RunningSession, tables: dict[str, str]) -> Iterator[Rot
         yield rotation
     finally:
         rotation.restore()
-
-
-@pytest.fixture
-def quick_flood(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Flood control's shortest interval, for tests where one commenter posts twice."""
-    monkeypatch.setenv("FLOOD_INTERVAL_SECONDS", "1")
-    comments_settings.cache_clear()
-    yield
-    comments_settings.cache_clear()
 
 
 def test_rotation_keeps_the_replaced_key_as_previous(rotation: Rotation) -> None:

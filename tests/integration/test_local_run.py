@@ -440,32 +440,33 @@ def test_run_refuses_an_emulator_already_on_its_port_in_one_line(other_emulator:
 
 def test_run_reuses_an_emulator_when_asked_and_says_so(other_emulator: int) -> None:
     api_port = free_port()
+    command = [str(NEWSROOM), "run", "--port", str(api_port)]
+    command += ["--emulator-port", str(other_emulator), "--reuse-emulator", "--no-seed"]
+
+    returncode, stdout, stderr = serve_until_ctrl_c(
+        command, f"http://{HOST}:{api_port}/v1/articles", env=shell_environment()
+    )
+
+    assert returncode == 0, stderr
+    assert f"http://{HOST}:{other_emulator}  (reused, already running" in stdout
+
+
+def serve_until_ctrl_c(
+    command: list[str], url: str, *, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    """Start `newsroom run`, wait until `url` answers, press Ctrl-C: its exit code, stdout and
+    stderr."""
     process = subprocess.Popen(  # noqa: S603 - our own console script
-        [
-            str(NEWSROOM),
-            "run",
-            "--port",
-            str(api_port),
-            "--emulator-port",
-            str(other_emulator),
-            "--reuse-emulator",
-            "--no-seed",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=shell_environment(),
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
     try:
-        wait_until_serving(f"http://{HOST}:{api_port}/v1/articles", process, 30)
+        wait_until_serving(url, process, 30)
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
-
-    assert process.returncode == 0, stderr
-    assert f"http://{HOST}:{other_emulator}  (reused, already running" in stdout
+    return process.returncode, stdout, stderr
 
 
 def wait_until_serving(url: str, process: subprocess.Popen[str], deadline_seconds: float) -> None:
@@ -486,22 +487,12 @@ def test_run_stops_cleanly_on_ctrl_c_and_starts_again_on_the_same_ports() -> Non
     command = [str(NEWSROOM), "run", "--port", str(api_port), "--emulator-port", str(emulator_port)]
 
     for attempt in (1, 2):
-        # Given `newsroom run` serving the demo articles
-        process = subprocess.Popen(  # noqa: S603 - our own console script
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        try:
-            wait_until_serving(f"http://{HOST}:{api_port}/v1/articles", process, 30)
-
-            # When it gets Ctrl-C
-            process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
+        # Given `newsroom run` serving the demo articles, when it gets Ctrl-C
+        url = f"http://{HOST}:{api_port}/v1/articles"
+        returncode, stdout, stderr = serve_until_ctrl_c(command, url)
 
         # Then it exits 0 and frees both ports, so the next run can start
-        assert process.returncode == 0, (attempt, stderr)
+        assert returncode == 0, (attempt, stderr)
         assert f"http://{HOST}:{api_port}/v1/articles" in stdout
         assert "Traceback" not in stderr
         assert not is_listening(HOST, api_port)
