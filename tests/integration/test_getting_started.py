@@ -3,7 +3,6 @@ is missing instead of failing obscurely."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -18,23 +17,13 @@ from newsroom.local.emulator import REGION
 from newsroom.local.runner import CONTENT_TABLE, LocalSystem, free_port
 from newsroom.local.template import PROJECT_ROOT
 from tests.http_client import request
+from tests.integration.test_local_run import shell_environment, system
 
 pytestmark = pytest.mark.integration
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 LOCAL_API = "http://127.0.0.1:3000"
-
-
-@pytest.fixture(scope="module")
-def system() -> Iterator[LocalSystem]:
-    with LocalSystem(port=0, emulator_port=free_port()) as running:
-        yield running
-
-
-def shell_environment() -> dict[str, str]:
-    """The environment of a new terminal, without the test session's AWS variables."""
-    kept = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
-    return {name: value for name, value in os.environ.items() if name in kept}
+__all__ = ["system"]  # the fixture of test_local_run this module uses
 
 
 def make(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
