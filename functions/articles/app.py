@@ -1,5 +1,6 @@
 """Articles function: serves published articles through API Gateway."""
 
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -7,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import apidocs, articles, deadline
+from newsroom import apidocs, articles, cors, deadline, embed
 from newsroom.config import articles_settings
 from newsroom.http import cacheable, install_error_handlers
 from newsroom.models.articles import Article, ArticleSummary
@@ -57,6 +58,32 @@ def handle_get_article(
     return articles.get_published(slug)
 
 
+# The comment widget's script and stylesheet (docs/embed.md), beside this module.
+EMBED_DIRECTORY = FilePath(__file__).with_name("embed")
+
+
+@app.get(
+    "/embed/<file>",
+    middlewares=[cacheable(lambda: embed.PLAIN_MAX_AGE_SECONDS)],
+    summary="The comment widget's script or stylesheet",
+    responses={
+        200: {"description": "The file", "content": {"text/javascript": {}, "text/css": {}}}
+    },
+)
+@tracer.capture_method
+def handle_get_embed_file(
+    file: Annotated[
+        str,
+        Path(description="One of: " + ", ".join(embed.FILE_NAMES) + ".", examples=["comments.js"]),
+    ],
+    v: Annotated[
+        str | None,
+        Query(max_length=64, description="The files' version: cached for a year when current."),
+    ] = None,
+) -> Response[str]:
+    return embed.file(file, version=v, directory=EMBED_DIRECTORY)
+
+
 # Swagger UI, published only when the ApiDocs parameter is on; otherwise these answer as
 # routes the function does not have (404 route_not_found, never a 422 that would tell).
 API_DOCS_MAX_AGE_SECONDS = 300
@@ -102,4 +129,4 @@ def handle_get_api_docs_file(
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     with deadline.invocation(context):
-        return app.resolve(event, context)
+        return cors.add_headers(event, app.resolve(event, context))

@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import comments, deadline, links
+from newsroom import comments, cors, deadline, links
 from newsroom.config import comments_settings
 from newsroom.http import (
     cacheable,
@@ -23,6 +23,7 @@ from newsroom.http import (
     request_sender,
 )
 from newsroom.idempotency import IDEMPOTENCY_KEY_PATTERN, run_once
+from newsroom.models.articles import CommentCounts
 from newsroom.models.comments import (
     COMMENT_ID_PATTERN,
     AdminComment,
@@ -33,7 +34,14 @@ from newsroom.models.comments import (
     PublicComment,
     StatusChange,
 )
-from newsroom.models.common import CURSOR_MAX_LENGTH, SLUG_MAX_LENGTH, SLUG_PATTERN, Page
+from newsroom.models.common import (
+    CURSOR_MAX_LENGTH,
+    SLUG_LIST_MAX_LENGTH,
+    SLUG_LIST_PATTERN,
+    SLUG_MAX_LENGTH,
+    SLUG_PATTERN,
+    Page,
+)
 from newsroom.observability import logger, metrics, tracer
 
 # A response that breaks its own model is our bug: 500, never a 422 blaming the client.
@@ -103,6 +111,26 @@ def handle_list_comments(
     slug: SlugParam, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[PublicComment]:
     return comments.list_public(slug, limit=limit, cursor=cursor)
+
+
+@app.get(
+    "/comment-counts",
+    middlewares=[cacheable(lambda: comments_settings().list_max_age_seconds)],
+    summary="Comment counts of up to 100 articles (listing pages, the widget)",
+)
+@tracer.capture_method
+def handle_get_comment_counts(
+    slugs: Annotated[
+        str,
+        Query(
+            max_length=SLUG_LIST_MAX_LENGTH,
+            pattern=SLUG_LIST_PATTERN,
+            description="Comma-separated slugs, at most 100 different ones.",
+            examples=["storm-isolde-clean-up,lifeboat-open-day"],
+        ),
+    ],
+) -> CommentCounts:
+    return comments.count(slugs.split(","))
 
 
 @app.get(
@@ -197,6 +225,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         event, max_bytes=comments_settings().max_body_bytes, resources=JSON_BODY_RESOURCES
     )
     if refused:
-        return refused
+        return cors.add_headers(event, refused)
     with deadline.invocation(context):
-        return app.resolve(event, context)
+        return cors.add_headers(event, app.resolve(event, context))

@@ -17,7 +17,9 @@ from newsroom.errors import (
     EmptyCommentError,
     ParentCommentNotFoundError,
     StatusConflictError,
+    TooManySlugsError,
 )
+from newsroom.models.articles import CommentCounts, CommentState
 from newsroom.models.comments import (
     ACTION_STATUS,
     AdminComment,
@@ -38,6 +40,7 @@ from newsroom.privacy import avatar_key, commenter_key, duplicate_key, email_has
 if TYPE_CHECKING:
     from newsroom.config import CommentsSettings
     from newsroom.data.comments import FloodGuard, SpentToken, SubmissionContext
+    from newsroom.models.articles import StoredArticle, StoredCommentState
     from newsroom.secrets import Keyring
 
 
@@ -63,6 +66,8 @@ class CommentStore(Protocol):
     ) -> None: ...
 
     def get(self, slug: str, comment_id: str) -> StoredComment | None: ...
+
+    def comment_states(self, slugs: Sequence[str]) -> list[StoredCommentState]: ...
 
     def list_thread(self, slug: str, *, limit: int, cursor: str | None) -> Page[PublicComment]: ...
 
@@ -139,6 +144,15 @@ class CommentRules:
             ),
         )
 
+    def takes_comments(self, article: StoredArticle | StoredCommentState, now: datetime) -> bool:
+        """Whether a public article is open for comments: its own switch, and not older than
+        `close_after`."""
+        return article.comments_open and not (
+            self.close_after is not None
+            and article.published_at is not None
+            and article.published_at + self.close_after < now
+        )
+
 
 def default_rules() -> CommentRules:
     from newsroom.config import comments_settings
@@ -185,11 +199,7 @@ def submit(
     article = context.article
     if article is None or not article.is_public(now):
         raise ArticleNotFoundError(slug)
-    if not article.comments_open or (
-        rules.close_after is not None
-        and article.published_at is not None
-        and article.published_at + rules.close_after < now
-    ):
+    if not rules.takes_comments(article, now):
         raise CommentsClosedError()
     body_html = render_comment(form.body)
     if not has_visible_text(read_html(body_html).text):
@@ -282,6 +292,35 @@ def list_public(
 ) -> Page[PublicComment]:
     """Approved comments of an article, in thread order."""
     return (rules or default_rules()).store.list_thread(slug, limit=limit, cursor=cursor)
+
+
+MAX_COUNTED_ARTICLES = 100  # what one BatchGetItem reads
+
+
+def count(slugs: Sequence[str], *, rules: CommentRules | None = None) -> CommentCounts:
+    """How many approved comments each public article of `slugs` has, and whether it takes
+    comments (for listing pages and the widget); drafts and unknown slugs are left out.
+
+    Raises
+    ------
+    TooManySlugsError
+        More than `MAX_COUNTED_ARTICLES` different slugs.
+    """
+    wanted = list(dict.fromkeys(slugs))
+    if len(wanted) > MAX_COUNTED_ARTICLES:
+        raise TooManySlugsError(MAX_COUNTED_ARTICLES)
+    rules = rules or default_rules()
+    now = rules.clock()
+    return CommentCounts(
+        items={
+            state.slug: CommentState(
+                comment_count=state.comment_count,
+                comments_open=rules.takes_comments(state, now),
+            )
+            for state in rules.store.comment_states(wanted)
+            if state.is_public(now)
+        }
+    )
 
 
 def get_public(slug: str, comment_id: str, *, rules: CommentRules | None = None) -> PublicComment:

@@ -25,6 +25,24 @@ class _LinkLifetimes(BaseSettings):
     confirmation_link_days: int = Field(default=7, ge=1, le=30)
 
 
+class CorsSettings(BaseSettings):
+    """Which web pages may read the API's answers: the template parameter `AllowedOrigins`,
+    which every HTTP function gets (its pattern is checked at deploy time)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    allowed_origins: str = Field(
+        default="*",
+        description="Comma-separated origins (https://www.example.com) or * for any page.",
+    )
+
+
+@cache
+def cors_settings() -> CorsSettings:
+    """Read once per container."""
+    return CorsSettings()  # fields come from the environment
+
+
 class ArticlesSettings(_Settings):
     """Environment of the articles function."""
 

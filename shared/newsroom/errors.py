@@ -225,6 +225,30 @@ class ServiceUnavailableError(NewsroomError):
         return {"Retry-After": str(self.retry_after_seconds)}
 
 
+class TooManySlugsError(NewsroomError):
+    """More articles asked for at once than one read serves."""
+
+    status_code = 422
+    code = "invalid_request"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"At most {limit} different slugs at once.", field="slugs", location="query"
+        )
+
+
+class EmbedFileNotFoundError(NewsroomError):
+    status_code = 404
+    code = "not_found"
+
+    def __init__(self, name: str, names: tuple[str, ...]) -> None:
+        super().__init__(
+            f"No widget file '{name}'; there are: {', '.join(names)}.",
+            field="file",
+            location="path",
+        )
+
+
 class ApiDocsNotPublishedError(NewsroomError):
     """The API's documentation pages are off (template parameter `ApiDocs`): answered as the
     functions answer a route they do not have, and nothing more is said."""

@@ -274,7 +274,8 @@ def cacheable(
 ) -> Callable[[APIGatewayRestResolver, NextMiddleware], Response[Any]]:
     """Route middleware: ETag and Cache-Control on a 200 read, 304 when If-None-Match matches.
 
-    `max_age` is called per request so settings are read lazily, never at import.
+    `max_age` is called per request so settings are read lazily, never at import; a route
+    that sets its own Cache-Control keeps it.
     """
 
     def middleware(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
@@ -282,7 +283,8 @@ def cacheable(
         if response.status_code != HTTPStatus.OK:
             return response
         etag = _etag_of(response.body)
-        headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age()}"}
+        cache_control = response.headers.get("Cache-Control") or f"public, max-age={max_age()}"
+        headers = {"ETag": etag, "Cache-Control": str(cache_control)}
         if _matches(app.current_event.headers.get("If-None-Match"), etag):
             return Response(status_code=HTTPStatus.NOT_MODIFIED, body="", headers=headers)
         response.headers.update(headers)

@@ -39,7 +39,7 @@ from newsroom.errors import (
     ServiceUnavailableError,
     StatusConflictError,
 )
-from newsroom.models.articles import StoredArticle
+from newsroom.models.articles import StoredArticle, StoredCommentState
 from newsroom.models.comments import (
     AdminComment,
     CommentStatus,
@@ -64,6 +64,7 @@ _CONFLICT_ATTEMPTS = 5
 _ARTICLE_COUNT = "article_count"
 _APPROVED_COUNT = "approved_count"
 # An article accepts comments while it exists, is published (indexed) and is open.
+_COMMENT_STATE_ATTRIBUTES = tuple(StoredCommentState.model_fields)
 _ARTICLE_OPEN = "attribute_exists(pk) AND attribute_exists(gsi1pk) AND comments_open = :true"
 
 
@@ -242,6 +243,18 @@ class CommentTable(dynamo.TableAccess):
             ),
             parent=None if parent is None else _stored_comment(parent),
         )
+
+    def comment_states(self, slugs: Sequence[str]) -> list[StoredCommentState]:
+        """The comment state of each of the (at most 100) articles that exist: one eventually
+        consistent `BatchGetItem` of the few attributes it needs."""
+        items = dynamo.batch_get(
+            self.db,
+            self.table,
+            [_key(article_pk(slug), ARTICLE_SK) for slug in dict.fromkeys(slugs)],
+            consistent=False,
+            attributes=_COMMENT_STATE_ATTRIBUTES,
+        )
+        return [StoredCommentState.model_validate(dynamo.from_item(item)) for item in items]
 
     def get(self, slug: str, comment_id: str) -> StoredComment | None:
         with dynamo.unavailable_as_domain_error():

@@ -95,11 +95,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def batch_get(db: DynamoDBClient, table: str, keys: list[Item]) -> list[Item]:
-    """The items of `keys` that exist, strongly consistent, in one `BatchGetItem` (repeated only
-    for the keys DynamoDB leaves unprocessed under load)."""
+def batch_get(
+    db: DynamoDBClient,
+    table: str,
+    keys: list[Item],
+    *,
+    consistent: bool = True,
+    attributes: tuple[str, ...] = (),
+) -> list[Item]:
+    """The items of `keys` (at most 100) that exist, in one `BatchGetItem` (repeated only for
+    the keys DynamoDB leaves unprocessed under load); only `attributes` of each when given,
+    eventually consistent (half the read cost) unless `consistent`."""
     found: list[Item] = []
-    request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
+    request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": consistent}}
+    if attributes:
+        names = {f"#a{i}": name for i, name in enumerate(attributes)}
+        request[table] |= {
+            "ProjectionExpression": ", ".join(names),
+            "ExpressionAttributeNames": names,
+        }
     while request:
         with unavailable_as_domain_error():
             response = db.batch_get_item(RequestItems=request)

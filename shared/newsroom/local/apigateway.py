@@ -86,6 +86,9 @@ class HttpResponse:
     status: int
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
+    # Set on an answer API Gateway makes itself ("MISSING_AUTHENTICATION_TOKEN", "DEFAULT_5XX",
+    # ...): the template's GatewayResponses of that type add their headers (`GatewayResponses`).
+    gateway_response_type: str | None = None
 
     @classmethod
     def json(
@@ -103,20 +106,30 @@ class HttpResponse:
 
 
 def gateway_error(
-    status: int, code: str, message: str, headers: Iterable[tuple[str, str]] = ()
+    status: int,
+    code: str,
+    message: str,
+    headers: Iterable[tuple[str, str]] = (),
+    *,
+    response_type: str | None = None,
 ) -> HttpResponse:
-    """An answer the gateway gives itself, in the API's one error shape."""
-    return HttpResponse.json(
+    """An answer the gateway gives itself, in the API's one error shape; `response_type` is
+    API Gateway's name for it when the deployed API gives it too (None for local-only routes)."""
+    answer = HttpResponse.json(
         status,
         {"error": {"code": code, "message": message, "details": []}},
         headers=(("Cache-Control", "no-store"), *headers),
     )
+    return replace(answer, gateway_response_type=response_type)
 
 
 def missing_authentication_token() -> HttpResponse:
     """API Gateway's answer to an unknown route or an unsigned request to an AWS_IAM route."""
     return gateway_error(
-        HTTPStatus.FORBIDDEN, "missing_authentication_token", "Missing Authentication Token"
+        HTTPStatus.FORBIDDEN,
+        "missing_authentication_token",
+        "Missing Authentication Token",
+        response_type="MISSING_AUTHENTICATION_TOKEN",
     )
 
 
@@ -189,27 +202,51 @@ class Cors:
         return HttpResponse(HTTPStatus.NO_CONTENT, tuple(headers))
 
 
-def cors_of(template: Mapping[str, Any], api: str | None = None) -> Cors | None:
-    """The `Cors` of an `AWS::Serverless::Api` (or of `Globals.Api`), resolved, or None.
-
-    With `api` None, the template's only API is used (or the implicit one's Globals).
-    """
+def _api_properties(template: Mapping[str, Any], api: str | None) -> Mapping[str, Any]:
+    """The properties of an `AWS::Serverless::Api` (with `api` None, the template's only one),
+    or {} for the implicit API."""
     resources = template.get("Resources", {})
     apis = {k: v for k, v in resources.items() if v.get("Type") == "AWS::Serverless::Api"}
     if api is None and len(apis) == 1:
         api = next(iter(apis))
-    setting = apis.get(api or "", {}).get("Properties", {}).get("Cors")
+    properties: Mapping[str, Any] = apis.get(api or "", {}).get("Properties", {})
+    return properties
+
+
+def _header_value(resolved: Any) -> str | None:
+    # SAM wants header values in single quotes, as API Gateway mapping templates do.
+    return None if resolved is None else str(resolved).strip("'")
+
+
+def _parameters(template: Mapping[str, Any], given: Mapping[str, str] | None) -> Mapping[str, str]:
+    from newsroom.local.template import parameter_defaults
+
+    return parameter_defaults(dict(template)) if given is None else given
+
+
+def cors_of(
+    template: Mapping[str, Any],
+    parameters: Mapping[str, str] | None = None,
+    api: str | None = None,
+) -> Cors | None:
+    """The `Cors` of an `AWS::Serverless::Api` (or of `Globals.Api`), evaluated with the
+    template `parameters` (their defaults when None), or None.
+
+    With `api` None, the template's only API is used (or the implicit one's Globals).
+    """
+    from newsroom.local.template import evaluate
+
+    setting = _api_properties(template, api).get("Cors")
     if setting is None:
         setting = template.get("Globals", {}).get("Api", {}).get("Cors")
     if setting is None:
         return None
     if not isinstance(setting, Mapping):
         setting = {"AllowOrigin": setting}
+    values = _parameters(template, parameters)
 
     def value(key: str) -> str | None:
-        resolved = _resolve(template, setting.get(key))
-        # SAM wants header values in single quotes, as API Gateway mapping templates do.
-        return resolved.strip("'") if resolved is not None else None
+        return _header_value(evaluate(template, setting.get(key), values))
 
     origin = value("AllowOrigin")
     if origin is None:
@@ -223,14 +260,47 @@ def cors_of(template: Mapping[str, Any], api: str | None = None) -> Cors | None:
     )
 
 
-def _resolve(template: Mapping[str, Any], value: Any) -> str | None:
-    if isinstance(value, Mapping) and "Ref" in value:
-        parameter = template.get("Parameters", {}).get(value["Ref"], {})
-        default = parameter.get("Default")
-        return None if default is None else str(default)
-    if isinstance(value, (str, int)):
-        return str(value)
-    return None
+@dataclass(frozen=True)
+class GatewayResponses:
+    """The headers the template's `GatewayResponses` add to API Gateway's own answers
+    (response type, such as ``DEFAULT_4XX``, to its headers)."""
+
+    headers: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        template: Mapping[str, Any],
+        parameters: Mapping[str, str] | None = None,
+        api: str | None = None,
+    ) -> GatewayResponses:
+        """Those of the template's API, evaluated with `parameters` (defaults when None)."""
+        from newsroom.local.template import evaluate
+
+        values = _parameters(template, parameters)
+        configured = _api_properties(template, api).get("GatewayResponses", {})
+        return cls(
+            {
+                kind: tuple(
+                    (name, _header_value(evaluate(template, value, values)) or "")
+                    for name, value in setting.get("ResponseParameters", {})
+                    .get("Headers", {})
+                    .items()
+                )
+                for kind, setting in configured.items()
+            }
+        )
+
+    def apply(self, response: HttpResponse) -> HttpResponse:
+        """`response` with the headers of its type when API Gateway made it: the type's own,
+        or else those of ``DEFAULT_4XX`` / ``DEFAULT_5XX`` by its status."""
+        if response.gateway_response_type is None:
+            return response
+        default = (
+            "DEFAULT_5XX" if response.status >= HTTPStatus.INTERNAL_SERVER_ERROR else "DEFAULT_4XX"
+        )
+        extra = self.headers.get(response.gateway_response_type, self.headers.get(default, ()))
+        return replace(response, headers=(*response.headers, *extra))
 
 
 @dataclass(frozen=True)
@@ -242,12 +312,23 @@ class RouteMatch:
 class Router:
     """Picks the function route for a method and path, as API Gateway would."""
 
-    def __init__(self, routes: Iterable[Route], cors: Cors | None = None) -> None:
+    def __init__(
+        self,
+        routes: Iterable[Route],
+        cors: Cors | None = None,
+        gateway_responses: GatewayResponses | None = None,
+    ) -> None:
         self.routes = sorted(routes, key=lambda route: route.specificity)
         self.cors = cors
+        self.gateway_responses = gateway_responses or GatewayResponses()
 
     @classmethod
-    def of(cls, specs: Iterable[FunctionSpec], cors: Cors | None = None) -> Router:
+    def of(
+        cls,
+        specs: Iterable[FunctionSpec],
+        cors: Cors | None = None,
+        gateway_responses: GatewayResponses | None = None,
+    ) -> Router:
         """Every `Api` route of every function."""
         return cls(
             (
@@ -256,6 +337,7 @@ class Router:
                 for route in spec.routes
             ),
             cors,
+            gateway_responses,
         )
 
     def match(self, method: str, path: str) -> RouteMatch | HttpResponse:
@@ -417,13 +499,14 @@ def from_proxy_result(result: Any) -> HttpResponse:
         body = _result_body(raw, bool(result.get("isBase64Encoded")))
     except ValueError:
         _log.error("the function's body is not valid base64 although isBase64Encoded is true")
-        return HttpResponse.json(HTTPStatus.BAD_GATEWAY, _BAD_GATEWAY_BODY)
+        return bad_gateway()
     return HttpResponse(int(result["statusCode"]), tuple(headers), body)
 
 
 def bad_gateway() -> HttpResponse:
     """API Gateway's answer when the function failed (raised, timed out, ...)."""
-    return HttpResponse.json(HTTPStatus.BAD_GATEWAY, _BAD_GATEWAY_BODY)
+    answer = HttpResponse.json(HTTPStatus.BAD_GATEWAY, _BAD_GATEWAY_BODY)
+    return replace(answer, gateway_response_type="DEFAULT_5XX")
 
 
 def _is_status(value: Any) -> bool:

@@ -119,11 +119,18 @@ def _timestamp(stamp: str) -> datetime | None:
 
 
 def _incomplete(message: str) -> HttpResponse:
-    return gateway_error(HTTPStatus.FORBIDDEN, "incomplete_signature", message)
+    return gateway_error(
+        HTTPStatus.FORBIDDEN,
+        "incomplete_signature",
+        message,
+        response_type="INCOMPLETE_SIGNATURE",
+    )
 
 
 def _invalid(message: str) -> HttpResponse:
-    return gateway_error(HTTPStatus.FORBIDDEN, "invalid_signature", message)
+    return gateway_error(
+        HTTPStatus.FORBIDDEN, "invalid_signature", message, response_type="INVALID_SIGNATURE"
+    )
 
 
 def _signature(request: HttpRequest, found: re.Match[str]) -> str:

@@ -306,7 +306,7 @@ class LocalSystem:
         import boto3
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from newsroom.local.apigateway import Router, cors_of
+        from newsroom.local.apigateway import GatewayResponses, Router, cors_of
         from newsroom.local.outbox import Outbox
         from newsroom.local.streams import StreamConfigError, pollers_for
         from newsroom.local.template import (
@@ -320,11 +320,18 @@ class LocalSystem:
 
         template = load_template()
         specs = functions(template)
-        router = Router.of(specs.values(), cors_of(template))
         try:
-            stage = stage_name(template, parameter_values(template, self.parameters))
+            parameters = parameter_values(template, self.parameters)
         except ParameterOverrideError as exc:
             raise LocalRunError(str(exc)) from exc
+        # API Gateway's own answers as the template configures them: the CORS preflight and
+        # the headers of its errors; every other answer is the functions'.
+        router = Router.of(
+            specs.values(),
+            cors_of(template, parameters),
+            GatewayResponses.of(template, parameters),
+        )
+        stage = stage_name(template, parameters)
         try:
             # Bound first, so a taken API port fails before anything else starts.
             server = LocalApiServer(

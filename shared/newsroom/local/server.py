@@ -211,7 +211,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             response = _too_large()
         except MalformedBodyError as exc:
             self.close_connection = True  # where the next request starts is unknown
-            response = gateway_error(HTTPStatus.BAD_REQUEST, "malformed_request", str(exc))
+            response = gateway_error(
+                HTTPStatus.BAD_REQUEST,
+                "malformed_request",
+                str(exc),
+                response_type="BAD_REQUEST_BODY",
+            )
         else:
             request = HttpRequest(
                 method=self.command,
@@ -225,7 +230,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             except Exception:
                 log.exception("%s %s failed", self.command, self.path)
                 response = bad_gateway()
-        self._send(response)
+        self._send(self.server.router.gateway_responses.apply(response))
         log.info(
             "%s %s %d %.1fms",
             self.command,
@@ -240,7 +245,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def handle_expect_100(self) -> bool:
         # Refuse an oversized upload before the client sends it.
         if self._declared_length() > MAX_BODY_BYTES:
-            self._send(_too_large())
+            self._send(self.server.router.gateway_responses.apply(_too_large()))
             log.info("%s %s %d (body not read)", self.command, self.path, 413)
             return False
         return super().handle_expect_100()
@@ -352,4 +357,5 @@ def _too_large() -> HttpResponse:
         HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
         "payload_too_large",
         f"The request body is larger than {MAX_BODY_BYTES} bytes.",
+        response_type="REQUEST_TOO_LARGE",
     )

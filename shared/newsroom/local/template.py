@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 from contextlib import suppress
@@ -198,7 +199,79 @@ def parameter_values(template: dict[str, Any], overrides: Mapping[str, str]) -> 
             raise ParameterOverrideError(
                 f"parameter {name} allows {', '.join(allowed)}, not {value!r}"
             )
+        pattern = declared[name].get("AllowedPattern")
+        if pattern is not None and re.fullmatch(pattern, value) is None:
+            described = declared[name].get("ConstraintDescription", f"the pattern {pattern}")
+            raise ParameterOverrideError(f"parameter {name} must be {described}, not {value!r}")
     return parameter_defaults(template) | dict(overrides)
+
+
+class UnresolvableError(ValueError):
+    """A template value uses an intrinsic function the local run does not evaluate."""
+
+
+def evaluate(template: Mapping[str, Any], value: Any, parameters: Mapping[str, str]) -> Any:
+    """`value` with the intrinsic functions a setting of the API uses evaluated as
+    CloudFormation would: `Ref` to a parameter, `Fn::Sub` of parameters, `Fn::If` on the
+    template's `Conditions` (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`),
+    `Fn::Select`, `Fn::Split` and `Fn::Join`.
+
+    Raises
+    ------
+    UnresolvableError
+        For any other intrinsic, or a `Ref` to something that is not a parameter.
+    """
+
+    def value_of(node: Any) -> Any:
+        if isinstance(node, list):
+            return [value_of(item) for item in node]
+        if not isinstance(node, Mapping):
+            return node
+        if len(node) != 1:
+            return {key: value_of(item) for key, item in node.items()}
+        ((name, argument),) = node.items()
+        if name == "Ref":
+            if argument not in parameters:
+                raise UnresolvableError(f"!Ref {argument} is not a parameter")
+            return parameters[argument]
+        if name == "Fn::Sub" and isinstance(argument, str):
+            return re.sub(r"\$\{([A-Za-z0-9]+)\}", lambda m: str(value_of({"Ref": m[1]})), argument)
+        if name == "Fn::If":
+            condition, when_true, when_false = argument
+            return value_of(when_true if holds(condition) else when_false)
+        if name == "Fn::Select":
+            index, items = value_of(argument)
+            return items[int(index)]
+        if name == "Fn::Split":
+            separator, text = value_of(argument)
+            return str(text).split(separator)
+        if name == "Fn::Join":
+            separator, items = value_of(argument)
+            return separator.join(str(item) for item in items)
+        if name in _CONDITION_FUNCTIONS or name == "Condition":
+            return truth(node)
+        raise UnresolvableError(f"the local run does not evaluate {name}")
+
+    def truth(node: Mapping[str, Any]) -> bool:
+        ((name, argument),) = node.items()
+        if name == "Condition":
+            return holds(argument)
+        if name == "Fn::Equals":
+            left, right = value_of(argument)
+            return str(left) == str(right)
+        if name == "Fn::Not":
+            return not truth(argument[0])
+        if name == "Fn::And":
+            return all(truth(item) for item in argument)
+        return any(truth(item) for item in argument)  # Fn::Or
+
+    def holds(condition: str) -> bool:
+        return truth(template.get("Conditions", {})[condition])
+
+    return value_of(value)
+
+
+_CONDITION_FUNCTIONS = frozenset({"Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or"})
 
 
 def provision(

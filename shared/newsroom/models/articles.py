@@ -96,6 +96,37 @@ class Article(ArticleSummary):
     comment_count: int
 
 
+class StoredCommentState(BaseModel):
+    """What the comment counts read of an article item (a projection of `StoredArticle`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    slug: Slug
+    published_at: UtcDatetime | None = None
+    draft: bool = False
+    comments_open: bool = True
+    comment_count: CommentCount = 0
+
+    def is_public(self, now: datetime) -> bool:
+        """As `StoredArticle.is_public`."""
+        return not self.draft and self.published_at is not None and self.published_at <= now
+
+
+class CommentState(BaseModel):
+    """An article's comments as a listing page or the widget shows them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    comment_count: int = Field(description="Approved comments.")
+    comments_open: bool = Field(description="Whether the article takes new comments.")
+
+
+class CommentCounts(BaseModel):
+    """The comment state of each requested article that is public; others are left out."""
+
+    items: dict[str, CommentState]
+
+
 def to_summary(stored: StoredArticle) -> ArticleSummary:
     """The list-item view of a public stored article."""
     assert stored.published_at is not None, "only published articles are summarised"

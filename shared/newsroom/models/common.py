@@ -11,6 +11,9 @@ T = TypeVar("T")
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SLUG_MAX_LENGTH = 120
+# Comma-separated slugs (GET /comment-counts): at most 100, so this many characters.
+SLUG_LIST_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:,[a-z0-9]+(?:-[a-z0-9]+)*)*$"
+SLUG_LIST_MAX_LENGTH = 100 * (SLUG_MAX_LENGTH + 1)
 TAG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 TAG_MAX_LENGTH = 40
 CURSOR_MAX_LENGTH = 1024
