@@ -37,8 +37,9 @@ $(STAMP): pyproject.toml requirements/dev.txt
 
 install: $(STAMP) ## create the virtualenv and install the project with its dev tools, from the lock
 
-run: $(STAMP) ## run everything locally: emulator on :4566, API on http://127.0.0.1:3000/v1
+run: $(STAMP) ## run everything locally: emulator on :4566, API on http://127.0.0.1:3000/v1, demo site on :8000
 	$(BIN)/newsroom run $(if $(PORT),--port $(PORT)) $(if $(EMULATOR_PORT),--emulator-port $(EMULATOR_PORT)) \
+	  $(if $(DEMO_PORT),--demo-port $(DEMO_PORT)) \
 	  $(RUN_ARGS) $(if $(RUN_PARAMETERS),--parameter-overrides $(RUN_PARAMETERS))
 
 invoke: $(STAMP) ## invoke a function with an event, e.g. FUNCTION=ArticlesFunction EVENT=events/get_article.json

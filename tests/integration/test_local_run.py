@@ -402,7 +402,9 @@ def test_run_fails_in_one_line_when_the_api_port_is_taken(system: LocalSystem) -
     assert system.server is not None
     taken = system.server.server_port
 
-    done = newsroom("run", "--port", str(taken), "--emulator-port", str(free_port()))
+    done = newsroom(
+        "run", "--port", str(taken), "--emulator-port", str(free_port()), "--demo-port", "0"
+    )
 
     assert done.returncode == 1
     assert done.stderr.strip() == (
@@ -424,6 +426,7 @@ def other_emulator() -> Iterator[int]:
 def test_run_refuses_an_emulator_already_on_its_port_in_one_line(other_emulator: int) -> None:
     # Given an emulator already listening on the port `newsroom run` would use
     command = ["run", "--port", str(free_port()), "--emulator-port", str(other_emulator)]
+    command += ["--demo-port", "0"]
 
     # When it starts
     done = newsroom(*command, timeout=30)
@@ -442,6 +445,7 @@ def test_run_reuses_an_emulator_when_asked_and_says_so(other_emulator: int) -> N
     api_port = free_port()
     command = [str(NEWSROOM), "run", "--port", str(api_port)]
     command += ["--emulator-port", str(other_emulator), "--reuse-emulator", "--no-seed"]
+    command += ["--demo-port", "0"]
 
     returncode, stdout, stderr = serve_until_ctrl_c(
         command, f"http://{HOST}:{api_port}/v1/articles", env=shell_environment()
@@ -483,17 +487,19 @@ def wait_until_serving(url: str, process: subprocess.Popen[str], deadline_second
 
 
 def test_run_stops_cleanly_on_ctrl_c_and_starts_again_on_the_same_ports() -> None:
-    api_port, emulator_port = free_port(), free_port()
+    api_port, emulator_port, demo_port = free_port(), free_port(), free_port()
     command = [str(NEWSROOM), "run", "--port", str(api_port), "--emulator-port", str(emulator_port)]
+    command += ["--demo-port", str(demo_port)]
 
     for attempt in (1, 2):
         # Given `newsroom run` serving the demo articles, when it gets Ctrl-C
         url = f"http://{HOST}:{api_port}/v1/articles"
         returncode, stdout, stderr = serve_until_ctrl_c(command, url)
 
-        # Then it exits 0 and frees both ports, so the next run can start
+        # Then it exits 0 and frees its ports, so the next run can start
         assert returncode == 0, (attempt, stderr)
         assert f"http://{HOST}:{api_port}/v1/articles" in stdout
         assert "Traceback" not in stderr
         assert not is_listening(HOST, api_port)
         assert not is_listening(HOST, emulator_port)
+        assert not is_listening(HOST, demo_port)

@@ -2,8 +2,9 @@
 
 It starts the embedded emulator, creates the template's tables there, loads the demo articles,
 serves every API route of every function on one port (under the stage, `/v1/...`, as the API's
-invoke URL does), feeds each DynamoDB stream event of the template to its function, and shows
-the emails sent at /_local/outbox, until Ctrl-C. `LocalSystem` does the same in process for
+invoke URL does) and the demo news site (docs/demo-site/) on another, feeds each DynamoDB stream
+event of the template to its function, and shows the emails sent at /_local/outbox, until
+Ctrl-C. `LocalSystem` does the same in process for
 end-to-end tests.
 
 The module's top level stays on the standard library; moto, boto3 and the handlers load in `run`.
@@ -43,12 +44,15 @@ from newsroom.local.server import LocalApiServer, LocalRoute, PortInUseError
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from newsroom.local.demo_site import DemoSiteServer
     from newsroom.local.outbox import Outbox
     from newsroom.local.streams import StreamPoller
     from newsroom.local.template import FunctionSpec
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
+DEFAULT_DEMO_PORT = 8000
+ALLOWED_ORIGINS = "AllowedOrigins"  # the template parameter listing the origins CORS allows
 CONTENT_TABLE = "ContentTable"  # the logical id of the table the demo articles go to
 SERVICE_NAME = "newsroom-local"  # every function shares this process, so one service name
 
@@ -205,6 +209,10 @@ class LocalSystem:
     emulator already on `emulator_port` (LocalStack's, another run's) is refused unless
     `reuse_emulator`.
 
+    With `demo_port` (0 for a free one) the demo news site is served there too, at `demo_url`,
+    its pages pointing at this API; unless `parameters` set `AllowedOrigins`, the API then
+    allows the demo site's origins (its port under 127.0.0.1 and localhost) and no other.
+
     In a test::
 
         with LocalSystem() as system:
@@ -225,6 +233,7 @@ class LocalSystem:
         handlers: Mapping[str, Handler] | None = None,
         stage_in_path: bool = True,
         reuse_emulator: bool = False,
+        demo_port: int | None = None,
     ) -> None:
         self.host = host
         self.stage_in_path = stage_in_path
@@ -242,6 +251,8 @@ class LocalSystem:
         self.server: LocalApiServer | None = None
         self.stream_pollers: list[StreamPoller] = []
         self.outbox: Outbox | None = None
+        self.demo_port = demo_port
+        self.demo_site: DemoSiteServer | None = None
         self._stack = ExitStack()
 
     @property
@@ -257,6 +268,13 @@ class LocalSystem:
         if self.server is None:
             raise RuntimeError("the local system is not running")
         return self.server.root_url
+
+    @property
+    def demo_url(self) -> str:
+        """The demo site's front page (``http://127.0.0.1:PORT/``)."""
+        if self.demo_site is None:
+            raise RuntimeError("the local system is not running, or serves no demo site")
+        return self.demo_site.url
 
     @property
     def emulator_url(self) -> str:
@@ -345,6 +363,7 @@ class LocalSystem:
             raise LocalRunError(f"{exc} (is another `newsroom run` running? use --port)") from exc
         self.server = server
         self._stack.callback(server.server_close)
+        parameters = self._with_demo_site(template, server.url)
 
         host, port = local_emulator.DEFAULT_HOST, self.emulator_port or free_port()
         if not self.reuse_emulator and local_emulator.is_listening(host, port):
@@ -366,7 +385,7 @@ class LocalSystem:
         content = (self.content or default_content()) if self.seed else None
         try:
             self.table_names, self.seeded = prepare_tables(
-                db, template, content=content, parameters=self.parameters
+                db, template, content=content, parameters=parameters
             )
         except (BotoCoreError, ClientError) as exc:
             raise LocalRunError(
@@ -414,6 +433,9 @@ class LocalSystem:
         server.add_local_route("/openapi.json", _serve_openapi)
         server.start()
         self._stack.callback(server.stop)
+        if self.demo_site is not None:
+            self.demo_site.start()
+            self._stack.callback(self.demo_site.stop)
 
         try:
             pollers = pollers_for(
@@ -430,6 +452,26 @@ class LocalSystem:
         except (StreamConfigError, BotoCoreError, ClientError) as exc:
             raise LocalRunError(f"the stream events cannot be set up: {exc}") from exc
 
+    def _with_demo_site(self, template: dict[str, Any], api_url: str) -> dict[str, str]:
+        """Bind the demo site's port (when asked for), and the parameters the system runs
+        with: the demo site's origins as `AllowedOrigins` unless the caller chose them."""
+        from newsroom.local.demo_site import DemoSiteServer
+
+        if self.demo_port is None:
+            return self.parameters
+        try:
+            self.demo_site = DemoSiteServer((self.host, self.demo_port), api_url=api_url)
+        except PortInUseError as exc:
+            raise LocalRunError(
+                f"{exc} (the demo site's: use --demo-port, 0 for a free one)"
+            ) from exc
+        self._stack.callback(self.demo_site.server_close)
+        if ALLOWED_ORIGINS in self.parameters or ALLOWED_ORIGINS not in template.get(
+            "Parameters", {}
+        ):
+            return self.parameters
+        return {**self.parameters, ALLOWED_ORIGINS: ",".join(self.demo_site.origins)}
+
     def _stop_emulator(self) -> None:
         if self.emulator is not None:
             self.emulator.stop()
@@ -442,6 +484,7 @@ class LocalSystem:
         self.emulator = None
         self.stream_pollers = []
         self.outbox = None
+        self.demo_site = None
 
     def __enter__(self) -> LocalSystem:
         return self.start()
@@ -484,6 +527,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=os.environ.get("NEWSROOM_PORT", str(DEFAULT_PORT)),
         help=f"port of the API (default: $NEWSROOM_PORT or {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--demo-port",
+        type=int,
+        default=os.environ.get("NEWSROOM_DEMO_PORT", str(DEFAULT_DEMO_PORT)),
+        help="port of the demo news site, another origin than the API's; 0 picks a free one "
+        f"(default: $NEWSROOM_DEMO_PORT or {DEFAULT_DEMO_PORT})",
     )
     local_emulator.add_port_argument(
         parser, when_taken="refused when something already listens there"
@@ -537,6 +587,7 @@ def run(args: argparse.Namespace) -> int:
         parameters=dict(args.parameter_overrides),
         stage_in_path=args.stage_in_path,
         reuse_emulator=args.reuse_emulator,
+        demo_port=args.demo_port,
     )
     stopping = threading.Event()
 
@@ -579,6 +630,14 @@ def _banner(system: LocalSystem) -> str:
         [
             "newsroom is running locally (no Docker, no AWS)",
             f"  API        {api}",
+            *(
+                [
+                    f"  demo site  {system.demo_url}  (a news site on another origin, with the "
+                    "comment widget)"
+                ]
+                if system.demo_site is not None
+                else []
+            ),
             f"  articles   {api}/articles",
             f"  contract   {root}/openapi.json",
             *(
