@@ -338,8 +338,9 @@ class LocalSystem:
 
         template = load_template()
         specs = functions(template)
+        demo_origins = self._bind_demo_site()
         try:
-            parameters = parameter_values(template, self.parameters)
+            parameters = parameter_values(template, self._parameters(demo_origins))
         except ParameterOverrideError as exc:
             raise LocalRunError(str(exc)) from exc
         # API Gateway's own answers as the template configures them: the CORS preflight and
@@ -363,7 +364,8 @@ class LocalSystem:
             raise LocalRunError(f"{exc} (is another `newsroom run` running? use --port)") from exc
         self.server = server
         self._stack.callback(server.server_close)
-        parameters = self._with_demo_site(template, server.url)
+        if self.demo_site is not None:
+            self.demo_site.api_url = server.url
 
         host, port = local_emulator.DEFAULT_HOST, self.emulator_port or free_port()
         if not self.reuse_emulator and local_emulator.is_listening(host, port):
@@ -385,7 +387,7 @@ class LocalSystem:
         content = (self.content or default_content()) if self.seed else None
         try:
             self.table_names, self.seeded = prepare_tables(
-                db, template, content=content, parameters=parameters
+                db, template, content=content, parameters=self._parameters(demo_origins)
             )
         except (BotoCoreError, ClientError) as exc:
             raise LocalRunError(
@@ -452,25 +454,28 @@ class LocalSystem:
         except (StreamConfigError, BotoCoreError, ClientError) as exc:
             raise LocalRunError(f"the stream events cannot be set up: {exc}") from exc
 
-    def _with_demo_site(self, template: dict[str, Any], api_url: str) -> dict[str, str]:
-        """Bind the demo site's port (when asked for), and the parameters the system runs
-        with: the demo site's origins as `AllowedOrigins` unless the caller chose them."""
+    def _bind_demo_site(self) -> list[str]:
+        """Bind the demo site's port, when asked for one; the origins of its pages."""
         from newsroom.local.demo_site import DemoSiteServer
 
         if self.demo_port is None:
-            return self.parameters
+            return []
         try:
-            self.demo_site = DemoSiteServer((self.host, self.demo_port), api_url=api_url)
+            # Its pages get the API's base once the API's port is bound too.
+            self.demo_site = DemoSiteServer((self.host, self.demo_port), api_url="")
         except PortInUseError as exc:
             raise LocalRunError(
                 f"{exc} (the demo site's: use --demo-port, 0 for a free one)"
             ) from exc
         self._stack.callback(self.demo_site.server_close)
-        if ALLOWED_ORIGINS in self.parameters or ALLOWED_ORIGINS not in template.get(
-            "Parameters", {}
-        ):
+        return self.demo_site.origins
+
+    def _parameters(self, demo_origins: list[str]) -> dict[str, str]:
+        """The caller's parameters, with the demo site's origins as `AllowedOrigins` unless
+        the caller chose them."""
+        if not demo_origins or ALLOWED_ORIGINS in self.parameters:
             return self.parameters
-        return {**self.parameters, ALLOWED_ORIGINS: ",".join(self.demo_site.origins)}
+        return {**self.parameters, ALLOWED_ORIGINS: ",".join(demo_origins)}
 
     def _stop_emulator(self) -> None:
         if self.emulator is not None:
