@@ -1,0 +1,316 @@
+"""The demo news site in a real browser: the front page's counts, the article page with the
+widget under it, the strict-CSP page, the XSS corpus rendered harmlessly, an axe-core scan, the
+widget's size budget and screenshots light and dark."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, Request, expect
+
+from tests.browser.conftest import PageProblems, Site, csp_violations_in, save_screenshot
+from tests.http_client import request
+from tests.markup import xss_payloads
+
+WIDGET_BUDGET_BYTES = 12 * 1024  # JS and CSS together, gzipped
+SERIOUS = {"serious", "critical"}
+COMMENTS_HEADING = re.compile(r"^(\d+|No) comments?$")
+
+
+def count_text(count: int) -> str:
+    """What the widget writes into a data-newsroom-count element."""
+    if count == 0:
+        return "No comments"
+    return "1 comment" if count == 1 else f"{count} comments"
+
+
+def open_thread(page: Page) -> None:
+    """Scroll to the widget (it loads the thread as it nears the viewport) and wait for the
+    thread and the form."""
+    widget = page.locator("[data-newsroom-comments]")
+    widget.scroll_into_view_if_needed()
+    expect(page.get_by_role("heading", name=COMMENTS_HEADING)).to_be_visible()
+    expect(page.locator("form.newsroom-form")).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def thread(site: Site) -> tuple[str, list[str]]:
+    """The demo article `storm-isolde-clean-up` with three approved comments, one a reply and
+    one by a reader with a website: (slug, their ids)."""
+    slug = "storm-isolde-clean-up"
+    first = site.approved_comment(
+        slug,
+        "The volunteers on Harbour Road were *brilliant*: the road was clear by noon.",
+        author_name="Jess Tremayne",
+        author_url="https://jess.example.org/",
+    )
+    reply = site.approved_comment(
+        slug,
+        "Agreed. Thanks to everyone who brought a chainsaw and a flask of tea.",
+        author_name="Owen Pascoe",
+        parent_id=first,
+    )
+    other = site.approved_comment(
+        slug,
+        "Power came back on Quay Street at six. Kudos to the line crews.",
+        author_name="Priya Nair",
+    )
+    return slug, [first, reply, other]
+
+
+# The front page
+
+
+def test_front_page_shows_every_articles_count_from_one_request(
+    site: Site, page: Page, thread: tuple[str, list[str]]
+) -> None:
+    # Given the demo articles, one of them with comments
+    expected = {
+        slug: count_text(request(f"{site.api}/articles/{slug}").json()["comment_count"])
+        for slug in site.slugs
+    }
+    count_requests: list[str] = []
+
+    def note(sent: Request) -> None:
+        if "/comment-counts" in sent.url:
+            count_requests.append(sent.url)
+
+    page.on("request", note)
+
+    # When a reader opens the front page
+    page.goto(site.demo_url)
+
+    # Then each teaser shows its article's count, all from one request
+    for slug, text in expected.items():
+        expect(page.locator(f'[data-newsroom-count="{slug}"]')).to_have_text(text)
+    assert expected[thread[0]] == "3 comments"
+    assert len(count_requests) == 1, count_requests
+
+
+# The article page
+
+
+def test_article_page_shows_the_article_and_the_widgets_thread_and_form(
+    site: Site, page: Page, thread: tuple[str, list[str]]
+) -> None:
+    slug, ids = thread
+    article = request(f"{site.api}/articles/{slug}").json()
+
+    page.goto(site.article_url(slug))
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(article["title"])
+    expect(page.locator("#story-byline")).to_contain_text(f"By {article['author']['name']}")
+    expect(page.locator("#story-byline time")).to_have_attribute(
+        "datetime", article["published_at"]
+    )
+    first_paragraph = re.search(r"<p>(.*?)</p>", article["body_html"], re.S)
+    assert first_paragraph is not None
+    expect(page.locator("#story-body p").first).to_contain_text(first_paragraph.group(1)[:40])
+    assert article["title"] in page.title()
+    open_thread(page)
+    expect(page.get_by_role("heading", name="3 comments")).to_be_visible()
+    for comment_id in ids:
+        expect(page.locator(f"#newsroom-comment-{comment_id}")).to_be_visible()
+    expect(page.get_by_role("heading", name="Leave a Reply")).to_be_visible()
+    expect(page.get_by_role("button", name="Post Comment")).to_be_visible()
+
+
+def test_article_page_without_a_slug_points_back_to_the_front_page(site: Site, page: Page) -> None:
+    page.goto(f"{site.demo_url}article.html")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Choose an article on the front page")
+    expect(page.get_by_role("link", name="Back to the front page")).to_be_visible()
+    assert page.locator("[data-newsroom-comments]").count() == 0
+
+
+def test_demo_pages_and_the_strict_page_have_no_csp_violation(
+    site: Site, page: Page, page_problems: PageProblems, thread: tuple[str, list[str]]
+) -> None:
+    slug = thread[0]
+    for url in (site.demo_url, site.article_url(slug), site.strict_url(slug)):
+        page.goto(url)
+        if url != site.demo_url:
+            open_thread(page)
+        else:
+            expect(page.locator(f'[data-newsroom-count="{slug}"]')).to_have_text("3 comments")
+
+        assert csp_violations_in(page) == [], url
+    assert page_problems.csp_violations == []
+
+
+def test_strict_page_policy_names_only_the_api_for_scripts_and_styles(
+    site: Site, page: Page, thread: tuple[str, list[str]]
+) -> None:
+    reply = page.goto(site.strict_url(thread[0]))
+
+    assert reply is not None
+    policy = dict(
+        part.split(" ", 1) for part in reply.headers["content-security-policy"].split("; ")
+    )
+    assert policy["script-src"] == site.api_origin
+    assert policy["style-src"] == site.api_origin
+    open_thread(page)
+    expect(page.locator(f"#newsroom-comment-{thread[1][0]}")).to_be_visible()
+
+
+# Hostile comments
+
+
+# In the page before any of its scripts: any payload that runs calls one of these.
+XSS_TRAP = """
+window.__xss = [];
+for (const name of ["alert", "confirm", "prompt", "print"]) {
+  window[name] = (...args) => { window.__xss.push(name + "(" + args.join(",") + ")"); };
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def hostile_article(site: Site) -> str:
+    """An article whose approved comments carry every XSS payload as name and text, and each
+    URL-like payload as the website too."""
+    slug = site.new_article(title="Hostile comments")
+    for number, payload in enumerate(xss_payloads()):
+        website = payload if payload.lower().startswith("http") else ""
+        name = payload.strip()[:80] or f"Reader {number}"
+        posted = site.post_comment(slug, payload, author_name=name, author_url=website)
+        if posted.status == 422:  # a payload the API refuses as name or website is posted as text
+            posted = site.post_comment(slug, payload, author_name=f"Reader {number}")
+        if posted.status == 422:
+            continue  # not even as text (empty, say): nothing to render
+        assert posted.status == 201, (payload, posted.body)
+        answer = posted.json()
+        if answer["status"] != "approved":
+            site.moderate(slug, answer["id"], "approve")
+    site.system.wait_for_streams()
+    return slug
+
+
+def test_xss_corpus_is_rendered_without_running_a_script_or_a_javascript_link(
+    site: Site,
+    page: Page,
+    page_problems: PageProblems,
+    hostile_article: str,
+) -> None:
+    # Given every payload approved under one article
+    listed = request(f"{site.api}/articles/{hostile_article}").json()["comment_count"]
+    assert listed > 100
+    page.add_init_script(XSS_TRAP)
+
+    # When a reader opens it and loads every comment
+    page.goto(site.article_url(hostile_article))
+    open_thread(page)
+    more = page.get_by_role("button", name="Load more comments")
+    while page.locator("article.newsroom-comment").count() < listed:
+        more.click()
+        page.wait_for_function(
+            "n => document.querySelectorAll('article.newsroom-comment').length > n",
+            arg=page.locator("article.newsroom-comment").count(),
+        )
+
+    # Then every comment is shown, nothing ran, and no link of the widget is javascript:
+    assert page.locator("article.newsroom-comment").count() == listed
+    assert page.evaluate("window.__xss") == []
+    assert page_problems.dialogs == []
+    assert page_problems.page_errors == []
+    assert widget_urls_with_script(page) == []
+    assert widget_event_handler_attributes(page) == []
+
+
+def widget_urls_with_script(page: Page) -> list[str]:
+    found: list[str] = page.eval_on_selector_all(
+        ".newsroom-comments [href], .newsroom-comments [src], .newsroom-comments [action], "
+        ".newsroom-comments [formaction], .newsroom-comments [xlink\\:href]",
+        """elements => elements.flatMap(el => ["href", "src", "action", "formaction", "xlink:href"]
+             .map(name => el.getAttribute(name))
+             .filter(value => value !== null && /^\\s*(javascript|vbscript):/i
+               .test(value.replace(/[\\u0000-\\u001f]/g, ""))))""",
+    )
+    return found
+
+
+def widget_event_handler_attributes(page: Page) -> list[str]:
+    found: list[str] = page.eval_on_selector_all(
+        ".newsroom-comments *",
+        """elements => elements.flatMap(el => Array.from(el.attributes)
+             .filter(a => a.name.toLowerCase().startsWith("on"))
+             .map(a => el.tagName + " " + a.name))""",
+    )
+    return found
+
+
+# Accessibility
+
+
+def serious_violations(page: Page, problems: PageProblems) -> list[dict[str, Any]]:
+    """axe-core's violations of impact serious or critical on the page as it stands.
+
+    axe-core is injected as a script and adds a style element of its own, which the page's CSP
+    refuses: the page must have had no violation before the scan, and what the scan causes is
+    not the page's.
+    """
+    from axe_playwright_python.sync_playwright import Axe
+
+    assert problems.csp_violations == [], "before the axe scan"
+    results = Axe().run(page)
+    problems.csp_violations.clear()
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in results.response["violations"]
+        if v["impact"] in SERIOUS
+    ]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_article_page_with_the_widget_has_no_serious_axe_violation(
+    site: Site, page: Page, page_problems: PageProblems, thread: tuple[str, list[str]], scheme: str
+) -> None:
+    page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+    page.goto(site.article_url(thread[0]))
+    open_thread(page)
+
+    assert serious_violations(page, page_problems) == []
+
+
+def test_front_page_has_no_serious_axe_violation(
+    site: Site, page: Page, page_problems: PageProblems, thread: tuple[str, list[str]]
+) -> None:
+    page.goto(site.demo_url)
+    expect(page.locator(f'[data-newsroom-count="{thread[0]}"]')).to_have_text("3 comments")
+
+    assert serious_violations(page, page_problems) == []
+
+
+# Size
+
+
+def test_widget_js_and_css_fit_in_12_kb_gzipped(site: Site) -> None:
+    sizes = {}
+    for name in ("comments.js", "comments.css"):
+        reply = request(f"{site.api}/embed/{name}")
+        assert reply.status == 200, name
+        sizes[name] = len(gzip.compress(reply.body, compresslevel=9))
+
+    assert sum(sizes.values()) <= WIDGET_BUDGET_BYTES, sizes
+
+
+# Screenshots
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_article_page_screenshot(
+    site: Site, page: Page, thread: tuple[str, list[str]], scheme: str
+) -> None:
+    page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+    page.goto(site.article_url(thread[0]))
+    open_thread(page)
+    expect(page.locator(f"#newsroom-comment-{thread[1][1]}")).to_be_visible()
+
+    path = save_screenshot(page, f"demo-article-{scheme}")
+
+    assert path.stat().st_size > 10_000
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (background == "rgb(22, 21, 19)") == (scheme == "dark"), background
