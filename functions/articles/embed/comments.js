@@ -196,7 +196,8 @@
   async function page(st) {
     const limit = st.el.dataset.limit;
     const q = [limit && "limit=" + encodeURIComponent(limit), st.cursor && "cursor=" + encodeURIComponent(st.cursor)];
-    const r = await call(`/articles/${encodeURIComponent(st.slug)}/comments?${q.filter(Boolean).join("&")}`, { signal: st.ac.signal });
+    const query = q.filter(Boolean).join("&");
+    const r = await call(`/articles/${encodeURIComponent(st.slug)}/comments${query ? "?" + query : ""}`, { signal: st.ac.signal });
     if (!r.ok) throw new Error(r.status);
     return r.data;
   }
@@ -217,9 +218,8 @@
     st.count = info ? info.comment_count : null;
     st.heading = h("h2", { class: "newsroom-heading" });
     st.list = h("div", { class: "newsroom-list" });
-    st.more = h("button", { type: "button", class: "newsroom-button newsroom-more", onclick: () => more(st) }, S.more);
-    st.moreMsg = h("p", { class: "newsroom-note", role: "alert" });
-    el.replaceChildren(st.heading, st.list, st.more, st.moreMsg);
+    st.more = h("button", { type: "button", class: "newsroom-button newsroom-secondary newsroom-more", onclick: () => more(st) }, S.more);
+    el.replaceChildren(st.heading, st.list, st.more);
     addPage(st, first);
     el.append(st.open ? form(st) : h("p", { class: "newsroom-closed", text: S.closed }));
     el.classList.remove("newsroom-loading");
@@ -227,11 +227,11 @@
 
   async function more(st) {
     st.more.disabled = true;
-    st.moreMsg.textContent = "";
+    if (st.moreMsg) st.moreMsg.remove();
     try {
       addPage(st, await page(st));
     } catch {
-      if (!st.ac.signal.aborted) st.moreMsg.textContent = st.S.loadFailed;
+      if (!st.ac.signal.aborted) st.more.after((st.moreMsg = h("p", { class: "newsroom-note", role: "alert", text: st.S.loadFailed })));
     }
     st.more.disabled = false;
   }
@@ -402,7 +402,7 @@
       const e = st.form.elements[d.field];
       if (!e || !e.id || e.type === "checkbox") continue;
       unmark(e);
-      const msg = h("p", { class: "newsroom-error", id: e.id + "-error", text: st.S.bad[d.field] || d.message });
+      const msg = h("p", { class: "newsroom-error", id: e.id + "-error", text: st.S.bad[d.field] || d.message.replace(/^Value error, (.)/, (_, c) => c.toUpperCase()) });
       e.setAttribute("aria-invalid", "true");
       e.setAttribute("aria-describedby", ((e.getAttribute("aria-describedby") || "") + " " + msg.id).trim());
       e.after(msg);
@@ -444,7 +444,7 @@
       else failed(st, r);
     } catch {
       if (!st.ac.signal.aborted) {
-        say(st, S.network, true, h("button", { type: "button", class: "newsroom-button", onclick: () => st.form.requestSubmit() }, S.retry));
+        say(st, S.network, true, h("button", { type: "button", class: "newsroom-button newsroom-secondary", onclick: () => st.form.requestSubmit() }, S.retry));
       }
     } finally {
       st.busy = st.submit.disabled = false;
