@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -159,3 +159,25 @@ def demo_articles(content_table: str) -> list[str]:
     from newsroom.local.template import PROJECT_ROOT
 
     return import_paths([PROJECT_ROOT / "content" / "articles"], table=content_table)
+
+
+@pytest.fixture
+def settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Change the comments function's settings (its environment) for one test, e.g.
+    ``settings(require_previous_approval="false")``."""
+    from newsroom.config import comments_settings
+
+    def apply(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name.upper(), value)
+        comments_settings.cache_clear()
+
+    comments_settings.cache_clear()
+    yield apply
+    comments_settings.cache_clear()  # before monkeypatch restores the environment
+
+
+@pytest.fixture
+def quick_flood(settings: Callable[..., None]) -> None:
+    """Flood control's shortest interval, for tests where one commenter posts twice."""
+    settings(flood_interval_seconds="1")

@@ -263,28 +263,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield Site(running, tmp_path_factory.mktemp("articles"))
 
 
-@pytest.fixture
-def settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """Change the comments function's settings (its environment) for one test, e.g.
-    ``settings(require_previous_approval="false")``."""
-    from newsroom.config import comments_settings
-
-    def apply(**values: str) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(name.upper(), value)
-        comments_settings.cache_clear()
-
-    comments_settings.cache_clear()
-    yield apply
-    comments_settings.cache_clear()  # before monkeypatch restores the environment
-
-
-@pytest.fixture
-def quick_flood(settings: Settings) -> None:
-    """Flood control's shortest interval (1 s), for tests where one reader posts twice."""
-    settings(flood_interval_seconds="1")
-
-
 # The page
 
 

@@ -12,11 +12,11 @@ from functions.comments.app import lambda_handler
 from tests.apigw import Answer, invoke, rest_event
 from tests.integration.articles_data import NOW, seed
 from tests.integration.comments_api import approve_first_comment_of, form
-from tests.integration.test_comments_api import content_table, settings
+from tests.integration.test_comments_api import content_table
 
 pytestmark = pytest.mark.integration
 
-__all__ = ["content_table", "settings"]  # fixtures of test_comments_api
+__all__ = ["content_table"]  # a fixture of test_comments_api
 
 Settings = Callable[..., None]
 

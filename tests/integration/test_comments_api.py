@@ -80,29 +80,9 @@ def content_table(
 
 
 @pytest.fixture
-def settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """Change the comments function's settings (its environment) for one test."""
-
-    def apply(**values: str) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(name.upper(), value)
-        comments_settings.cache_clear()
-
-    comments_settings.cache_clear()
-    yield apply
-    comments_settings.cache_clear()  # before monkeypatch restores the environment
-
-
-@pytest.fixture
 def auto_approve(settings: Settings) -> None:
     """No moderation queue for first-time commenters, so posts are listed at once."""
     settings(require_previous_approval="false")
-
-
-@pytest.fixture
-def quick_flood(settings: Settings) -> None:
-    """Flood control's shortest interval, for tests where one commenter posts twice."""
-    settings(flood_interval_seconds="1")
 
 
 @pytest.fixture

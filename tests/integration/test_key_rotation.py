@@ -28,7 +28,6 @@ from tests.integration.comments_api import (
     stored_comments,
 )
 from tests.integration.notifications_stream import batch, confirm_reply_notices, handle
-from tests.integration.test_comments_api import quick_flood, settings
 from tests.integration.test_notifications import (
     ALL_DONE,
     JSON,
@@ -52,7 +51,7 @@ if TYPE_CHECKING:
     from pytest_localstack.session import RunningSession
 
 pytestmark = pytest.mark.integration
-__all__ = ["held", "quick_flood", "scene", "settings"]  # fixtures of other test modules
+__all__ = ["held", "scene"]  # fixtures of other test modules
 
 
 @dataclass

@@ -10,18 +10,15 @@ embedding the widget would have it). Standard library only.
 
 from __future__ import annotations
 
-import errno
 import logging
 import re
-import socketserver
-import threading
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from newsroom.local.server import PortInUseError
+from newsroom.local.server import LoopbackServer
 
 API_BASE_PLACEHOLDER = "https://API-BASE"
 STRICT_PAGE = "strict.html"
@@ -135,35 +132,19 @@ def _plain(status: HTTPStatus, text: str, *extra: tuple[str, str]) -> DemoRespon
     return DemoResponse(status, headers, body)
 
 
-class DemoSiteServer(ThreadingHTTPServer):
+class DemoSiteServer(LoopbackServer):
     """The demo site on `address` (port 0 picks a free one), its pages pointing at `api_url`.
 
     `url` is the front page; `origins` are what the API must allow for its pages (the same
     port under 127.0.0.1 and localhost, since a reader may open either).
     """
 
-    daemon_threads = True
-    allow_reuse_address = True
+    thread_name = "newsroom-demo-site"
 
     def __init__(self, address: tuple[str, int], *, api_url: str, root: Path | None = None) -> None:
         self.api_url = api_url
         self.root = root or default_root()
-        self._thread: threading.Thread | None = None
-        try:
-            super().__init__(address, _DemoHandler)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise PortInUseError(
-                    f"port {address[1]} on {address[0]} is already in use"
-                ) from exc
-            raise
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind looks the host name up (getfqdn), which can hang offline.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
+        super().__init__(address, _DemoHandler)
 
     @property
     def url(self) -> str:
@@ -173,22 +154,6 @@ class DemoSiteServer(ThreadingHTTPServer):
     def origins(self) -> list[str]:
         hosts = dict.fromkeys([self.server_name, "127.0.0.1", "localhost"])
         return [f"http://{host}:{self.server_port}" for host in hosts if host != "0.0.0.0"]  # noqa: S104
-
-    def start(self) -> DemoSiteServer:
-        """Serve in a daemon thread; returns at once."""
-        self._thread = threading.Thread(
-            target=self.serve_forever, name="newsroom-demo-site", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port (safe to call twice, or before `start`)."""
-        if self._thread is not None:
-            self.shutdown()
-            self._thread.join()
-            self._thread = None
-        self.server_close()
 
 
 class _DemoHandler(BaseHTTPRequestHandler):

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from newsroom.local.apigateway import (
     STAGE,
@@ -62,7 +62,51 @@ class MalformedBodyError(Exception):
     """The body's framing (Content-Length or chunks) is broken; the message says how."""
 
 
-class LocalApiServer(ThreadingHTTPServer):
+class LoopbackServer(ThreadingHTTPServer):
+    """A threaded HTTP server of the local run: one thread per connection, bound without a
+    host-name lookup, a taken port reported as `PortInUseError`, served in a daemon thread
+    between `start` and `stop`."""
+
+    daemon_threads = True
+    allow_reuse_address = True  # a restart right after Ctrl-C must not wait out TIME_WAIT
+    thread_name = "newsroom-local"
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        self._thread: threading.Thread | None = None
+        try:
+            super().__init__(address, handler)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUseError(
+                    f"port {address[1]} on {address[0]} is already in use"
+                ) from exc
+            raise
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind looks the host name up (getfqdn), which can hang offline.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
+    def start(self) -> Self:
+        """Serve in a daemon thread; returns at once."""
+        self._thread = threading.Thread(
+            target=self.serve_forever, name=self.thread_name, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port (safe to call twice, or before `start`)."""
+        if self._thread is not None:
+            self.shutdown()
+            self._thread.join()
+            self._thread = None
+        self.server_close()
+
+
+class LocalApiServer(LoopbackServer):
     """One thread per connection; each function's pool bounds how many run at once.
 
     With `stage_in_path` the API is served below ``/<stage>``, as API Gateway's invoke URL
@@ -70,8 +114,7 @@ class LocalApiServer(ThreadingHTTPServer):
     mapped there.
     """
 
-    daemon_threads = True
-    allow_reuse_address = True  # a restart right after Ctrl-C must not wait out TIME_WAIT
+    thread_name = "newsroom-local-api"
 
     def __init__(
         self,
@@ -87,22 +130,7 @@ class LocalApiServer(ThreadingHTTPServer):
         self.stage = stage
         self.stage_in_path = stage_in_path
         self.local_routes: dict[str, LocalRoute] = {}
-        self._thread: threading.Thread | None = None
-        try:
-            super().__init__(address, _RequestHandler)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise PortInUseError(
-                    f"port {address[1]} on {address[0]} is already in use"
-                ) from exc
-            raise
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind looks the host name up (getfqdn), which can hang offline.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
+        super().__init__(address, _RequestHandler)
 
     @property
     def root_url(self) -> str:
@@ -161,22 +189,6 @@ class LocalApiServer(ThreadingHTTPServer):
             log.exception("%s failed", match.route.function)
             return bad_gateway()
         return from_proxy_result(result)
-
-    def start(self) -> LocalApiServer:
-        """Serve in a daemon thread; returns at once."""
-        self._thread = threading.Thread(
-            target=self.serve_forever, name="newsroom-local-api", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port (safe to call twice, or before `start`)."""
-        if self._thread is not None:
-            self.shutdown()
-            self._thread.join()
-            self._thread = None
-        self.server_close()
 
 
 def serve(
