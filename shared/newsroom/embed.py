@@ -17,7 +17,7 @@ from pathlib import Path
 
 from aws_lambda_powertools.event_handler import Response
 
-from newsroom.errors import EmbedFileNotFoundError
+from newsroom.errors import NoSuchFileError
 
 CONTENT_TYPES = {
     "comments.js": "text/javascript; charset=utf-8",
@@ -54,11 +54,11 @@ def file(name: str, *, version: str | None, directory: Path) -> Response[str]:
 
     Raises
     ------
-    EmbedFileNotFoundError
+    NoSuchFileError
         When there is no such file.
     """
     if name not in CONTENT_TYPES:
-        raise EmbedFileNotFoundError(name, FILE_NAMES)
+        raise NoSuchFileError("widget", name, FILE_NAMES)
     files = load(directory)
     headers = {
         "X-Content-Type-Options": "nosniff",

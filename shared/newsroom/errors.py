@@ -237,18 +237,6 @@ class TooManySlugsError(NewsroomError):
         )
 
 
-class EmbedFileNotFoundError(NewsroomError):
-    status_code = 404
-    code = "not_found"
-
-    def __init__(self, name: str, names: tuple[str, ...]) -> None:
-        super().__init__(
-            f"No widget file '{name}'; there are: {', '.join(names)}.",
-            field="file",
-            location="path",
-        )
-
-
 class ApiDocsNotPublishedError(NewsroomError):
     """The API's documentation pages are off (template parameter `ApiDocs`): answered as the
     functions answer a route they do not have, and nothing more is said."""
@@ -260,13 +248,15 @@ class ApiDocsNotPublishedError(NewsroomError):
         super().__init__("No such resource.")
 
 
-class ApiDocsFileNotFoundError(NewsroomError):
+class NoSuchFileError(NewsroomError):
+    """A file the API serves by name (the widget's, the API docs') that it does not have."""
+
     status_code = 404
     code = "not_found"
 
-    def __init__(self, name: str, names: tuple[str, ...]) -> None:
+    def __init__(self, what: str, name: str, names: tuple[str, ...]) -> None:
         super().__init__(
-            f"No API documentation file '{name}'; there are: {', '.join(names)}.",
+            f"No {what} file '{name}'; there are: {', '.join(names)}.",
             field="file",
             location="path",
         )

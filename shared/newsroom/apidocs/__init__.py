@@ -16,7 +16,7 @@ from importlib.resources.abc import Traversable
 
 from aws_lambda_powertools.event_handler import Response
 
-from newsroom.errors import ApiDocsFileNotFoundError, ApiDocsNotPublishedError
+from newsroom.errors import ApiDocsNotPublishedError, NoSuchFileError
 
 # file name -> (where it is, its content type)
 _FILES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -86,13 +86,13 @@ def file(name: str, *, published: bool) -> Response[str]:
     ------
     ApiDocsNotPublishedError
         When the deployment does not publish its documentation.
-    ApiDocsFileNotFoundError
+    NoSuchFileError
         When there is no such file.
     """
     if not published:
         raise ApiDocsNotPublishedError()
     if name not in _FILES:
-        raise ApiDocsFileNotFoundError(name, FILE_NAMES)
+        raise NoSuchFileError("API documentation", name, FILE_NAMES)
     parts, content_type = _FILES[name]
     return _answer(_read(parts), content_type)
 
