@@ -129,7 +129,7 @@ def test_preflight_on_a_known_path_answers_with_the_templates_cors() -> None:
 
     answer = answered("OPTIONS", "/articles/some-slug", router)
 
-    assert answer.status == 204
+    assert answer.status == 200  # SAM's mock integration answers 200
     assert answer.header("Access-Control-Allow-Origin") == "*"
     cors = load_template()["Resources"]["NewsroomApi"]["Properties"]["Cors"]
     assert answer.header("Access-Control-Allow-Methods") == cors["AllowMethods"].strip("'")

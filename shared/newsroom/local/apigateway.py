@@ -179,7 +179,9 @@ def compile_resource(resource: str) -> tuple[re.Pattern[str], tuple[str, ...], b
 
 @dataclass(frozen=True)
 class Cors:
-    """What the template's `Cors` setting makes API Gateway answer to a preflight request."""
+    """What the template's `Cors` setting makes API Gateway answer to a preflight request: SAM
+    adds an OPTIONS method with a mock integration answering 200 with the body ``{}`` from
+    its response template."""
 
     allow_origin: str
     allow_methods: str | None = None
@@ -199,7 +201,8 @@ class Cors:
             headers.append(("Access-Control-Max-Age", self.max_age))
         if self.allow_credentials:
             headers.append(("Access-Control-Allow-Credentials", "true"))
-        return HttpResponse(HTTPStatus.NO_CONTENT, tuple(headers))
+        headers.append(("Content-Type", "application/json"))
+        return HttpResponse(HTTPStatus.OK, tuple(headers), b"{}\n")
 
 
 def _api_properties(template: Mapping[str, Any], api: str | None) -> Mapping[str, Any]:
