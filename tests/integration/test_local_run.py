@@ -128,6 +128,27 @@ def test_other_method_on_a_route_is_the_gateways_403(system: LocalSystem) -> Non
     assert reply.json()["error"]["code"] == "missing_authentication_token"
 
 
+@pytest.mark.parametrize(
+    "method", ["PUT", "TRACE", "CONNECT", "PROPFIND", "LINK", "BREW", "get-ish"]
+)
+def test_any_method_a_route_lacks_is_the_gateways_403_in_the_error_shape(
+    system: LocalSystem, method: str
+) -> None:
+    reply = request(f"{system.api_url}/articles", method=method)
+
+    assert reply.status == 403
+    assert reply.headers["content-type"] == "application/json"
+    assert reply.json()["error"]["code"] == "missing_authentication_token"
+
+
+def test_head_on_a_get_route_is_the_gateways_403_without_a_body(system: LocalSystem) -> None:
+    # API Gateway's REST APIs answer HEAD only where a HEAD method is defined.
+    reply = request(f"{system.api_url}/articles", method="HEAD")
+
+    assert reply.status == 403
+    assert reply.body == b""
+
+
 def test_local_run_serves_the_api_contract(system: LocalSystem) -> None:
     reply = request(f"{system.root_url}/openapi.json")  # a local route: at the root
 

@@ -251,8 +251,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             (time.perf_counter() - started) * 1000,
         )
 
-    # BaseHTTPRequestHandler dispatches on these names.
-    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle  # noqa: N815
+    # BaseHTTPRequestHandler dispatches on do_<METHOD> and answers a method without one
+    # "501 Unsupported method" in HTML; API Gateway answers any method a resource lacks
+    # (TRACE, CONNECT, PROPFIND, a made-up one) in its own error shape, so every name is ours.
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
     def handle_expect_100(self) -> bool:
         # Refuse an oversized upload before the client sends it.
