@@ -22,12 +22,14 @@ ON_DEMAND = (
 )
 
 
-def modules_after_import(module: str) -> set[str]:
-    """The modules loaded by importing `module` in a fresh interpreter, as a cold start does."""
+def modules_after_import(module: str, *, tracing: bool = False) -> set[str]:
+    """The modules loaded by importing `module` in a fresh interpreter, as a cold start does,
+    with X-Ray tracing off (the template's default) or on."""
     code = f"import json, sys; import {module}; print(json.dumps(sorted(sys.modules)))"
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT / "shared"), str(PROJECT_ROOT)]),
+        "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true",
     }
     done = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
@@ -55,3 +57,31 @@ def test_route_specific_modules_wait_for_their_route(function: str) -> None:
 
 def test_articles_function_does_not_load_the_email_validator() -> None:
     assert not loaded(modules_after_import("functions.articles.app"), "email_validator")
+
+
+FUNCTIONS = ["functions.articles.app", "functions.comments.app", "functions.notifications.app"]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_with_tracing_off_no_function_imports_the_xray_sdk(function: str) -> None:
+    assert not loaded(modules_after_import(function), "aws_xray_sdk")
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_with_tracing_on_the_functions_are_traced(function: str) -> None:
+    assert loaded(modules_after_import(function, tracing=True), "aws_xray_sdk")
+
+
+def test_template_turns_tracing_on_only_when_asked() -> None:
+    from newsroom.local.template import load_template
+
+    template = load_template()
+    globals_ = template["Globals"]["Function"]
+    api = template["Resources"]["NewsroomApi"]["Properties"]
+
+    assert template["Parameters"]["Tracing"]["Default"] == "off"
+    assert globals_["Tracing"] == {"Fn::If": ["TracingOn", "Active", "PassThrough"]}
+    assert globals_["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == {
+        "Fn::If": ["TracingOn", "false", "true"]
+    }
+    assert api["TracingEnabled"] == {"Fn::If": ["TracingOn", True, False]}
