@@ -358,14 +358,14 @@ def test_layer_is_built_for_arm64_and_python_3_13(template: TemplateDict) -> Non
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
 
 
-def test_every_function_runs_python_3_13_on_arm64_with_active_tracing(
+def test_every_function_runs_python_3_13_on_arm64_traced_as_the_parameter_says(
     template: TemplateDict,
 ) -> None:
     globals_ = template["Globals"]["Function"]
 
     assert globals_["Runtime"] == "python3.13"
     assert globals_["Architectures"] == ["arm64"]
-    assert globals_["Tracing"] == "Active"
+    assert globals_["Tracing"] == {"Fn::If": ["TracingOn", "Active", "PassThrough"]}
     for name, props in function_properties(template).items():
         assert {"Runtime", "Architectures", "Tracing"}.isdisjoint(props), name
 
