@@ -4,6 +4,7 @@ dead-letter queue, and the settings the code relies on; read from the file, neve
 from __future__ import annotations
 
 import json
+from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
@@ -309,6 +310,178 @@ def test_dead_letter_alarm_notifies_a_topic_people_can_subscribe_to(
     assert topic["Type"] == "AWS::SNS::Topic"
     assert "KmsMasterKeyId" in topic["Properties"]
     assert {"Ref": action["Ref"]} in [o["Value"] for o in template["Outputs"].values()]
+
+
+# The CDN in front of the API (Cdn on)
+
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+# Managed policies that forward the viewer's Host, which API Gateway answers with 403.
+POLICIES_THAT_FORWARD_HOST = {
+    "216adef6-5c7f-47e4-b989-5492eafa07d3",  # AllViewer
+    "33f36d7e-f396-46d9-90e0-52428a34d9dc",  # AllViewerAndCloudFrontHeaders-2022-06
+}
+ALL_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
+
+
+def distribution_config(template: TemplateDict) -> dict[str, Any]:
+    (distribution,) = resources(template, "AWS::CloudFront::Distribution").values()
+    config: dict[str, Any] = distribution["Properties"]["DistributionConfig"]
+    return config
+
+
+def cached_behaviours(template: TemplateDict) -> list[dict[str, Any]]:
+    behaviours: list[dict[str, Any]] = distribution_config(template)["CacheBehaviors"]
+    return behaviours
+
+
+def behaviour_for(template: TemplateDict, path: str) -> dict[str, Any]:
+    """The behaviour CloudFront applies to a viewer path: the first pattern that matches, else
+    the default (CloudFront's `*` and `?` match as fnmatch's do; the template uses no `[`)."""
+    for behaviour in cached_behaviours(template):
+        if fnmatchcase(path, behaviour["PathPattern"]):
+            return behaviour
+    default: dict[str, Any] = distribution_config(template)["DefaultCacheBehavior"]
+    return default
+
+
+def example_path(route: str) -> str:
+    """A viewer path for an API route: /articles/{slug} becomes /articles/x."""
+    return "/".join("x" if part.startswith("{") else part for part in route.split("/"))
+
+
+def public_reads_policy(template: TemplateDict) -> dict[str, Any]:
+    (policy,) = resources(template, "AWS::CloudFront::CachePolicy").values()
+    config: dict[str, Any] = policy["Properties"]["CachePolicyConfig"]
+    return config
+
+
+def test_cdn_is_off_unless_the_deployment_turns_it_on(template: TemplateDict) -> None:
+    # Given the Cdn parameter and everything CloudFront
+    parameter = template["Parameters"]["Cdn"]
+    cloudfront = {
+        name: spec
+        for name, spec in template["Resources"].items()
+        if spec["Type"].startswith("AWS::CloudFront::")
+    }
+    outputs = {name: o for name, o in template["Outputs"].items() if "Cdn" in name}
+
+    # Then it is off by default, and each piece exists only under the condition
+    assert parameter["Default"] == "off"
+    assert parameter["AllowedValues"] == ["off", "on"]
+    assert template["Conditions"]["HasCdn"] == {"Fn::Equals": [{"Ref": "Cdn"}, "on"]}
+    assert set(cloudfront) == {"CdnDistribution", "CdnPublicReadsCachePolicy"}
+    for name, spec in cloudfront.items():
+        assert spec["Condition"] == "HasCdn", name
+    assert outputs
+    for name, output in outputs.items():
+        assert output["Condition"] == "HasCdn", name
+
+
+def test_cdn_reaches_the_api_stage_over_https_only(template: TemplateDict) -> None:
+    config = distribution_config(template)
+
+    (origin,) = config["Origins"]
+
+    assert origin["DomainName"] == {
+        "Fn::Sub": "${NewsroomApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+    }
+    assert origin["OriginPath"] == {"Fn::Sub": "/${StageName}"}
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    behaviours = [config["DefaultCacheBehavior"], *cached_behaviours(template)]
+    for behaviour in behaviours:
+        assert behaviour["TargetOriginId"] == origin["Id"]
+        assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/articles",
+        "/articles/x",
+        "/articles/x/comments",
+        "/articles/x/comments/y",
+        "/comment-counts",
+        "/embed/comments.js",
+        "/embed/comments.css",
+    ],
+)
+def test_public_reads_are_cached_as_long_as_the_api_says_and_compressed(
+    template: TemplateDict, path: str
+) -> None:
+    behaviour = behaviour_for(template, path)
+
+    assert behaviour["CachePolicyId"] == {"Ref": "CdnPublicReadsCachePolicy"}
+    assert behaviour["Compress"] is True
+    # GET and HEAD answers only: a comment POSTed to /articles/x/comments is never kept.
+    assert set(behaviour["CachedMethods"]) == {"GET", "HEAD"}
+    assert set(behaviour["AllowedMethods"]) == ALL_METHODS
+
+
+def test_public_reads_policy_honours_cache_control_and_keys_on_query_and_origin(
+    template: TemplateDict,
+) -> None:
+    config = public_reads_policy(template)
+    key = config["ParametersInCacheKeyAndForwardedToOrigin"]
+
+    # A minimum above 0 would keep no-store answers; a default above 0 would keep answers that
+    # say nothing. The widget's versioned files say a year.
+    assert config["MinTTL"] == 0
+    assert config["DefaultTTL"] == 0
+    assert config["MaxTTL"] >= 365 * 24 * 3600
+    assert key["QueryStringsConfig"] == {"QueryStringBehavior": "all"}
+    # CloudFront ignores Vary: Origin, so the Origin the answer was made for is in the key.
+    assert key["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["Origin"]}
+    assert "Host" not in key["HeadersConfig"]["Headers"]
+    assert key["CookiesConfig"] == {"CookieBehavior": "none"}
+    assert key["EnableAcceptEncodingGzip"] is True
+    assert key["EnableAcceptEncodingBrotli"] is True
+
+
+def test_admin_link_and_unlisted_routes_pass_through_uncached_with_every_method(
+    template: TemplateDict,
+) -> None:
+    # Given the API's admin and link routes, and a path no behaviour names
+    passing_through = sorted(
+        example_path(props["Path"])
+        for _, _, props in api_events(template)
+        if props["Path"].startswith(("/admin", "/links"))
+    )
+    assert passing_through
+
+    for path in [*passing_through, "/unknown"]:
+        # When CloudFront picks the behaviour for it
+        behaviour = behaviour_for(template, path)
+
+        # Then it is the default one, which keeps nothing and lets every method through
+        assert behaviour is distribution_config(template)["DefaultCacheBehavior"], path
+        assert behaviour["CachePolicyId"] == CACHING_DISABLED
+        assert set(behaviour["AllowedMethods"]) == ALL_METHODS
+
+
+def test_every_cached_path_is_a_public_route_without_authorizer(template: TemplateDict) -> None:
+    routes = {example_path(props["Path"]): props for _, _, props in api_events(template)}
+
+    cached = [
+        path
+        for path in routes
+        if behaviour_for(template, path)
+        is not distribution_config(template)["DefaultCacheBehavior"]
+    ]
+
+    assert cached
+    for path in cached:
+        assert "Auth" not in routes[path], path
+
+
+def test_every_behaviour_forwards_all_viewer_headers_except_host(template: TemplateDict) -> None:
+    config = distribution_config(template)
+
+    for behaviour in [config["DefaultCacheBehavior"], *cached_behaviours(template)]:
+        assert behaviour["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER
+        assert behaviour["OriginRequestPolicyId"] not in POLICIES_THAT_FORWARD_HOST
+        assert "ForwardedValues" not in behaviour  # the legacy settings would bypass the policies
+    assert not resources(template, "AWS::CloudFront::OriginRequestPolicy")
 
 
 # Tables, layer and globals
