@@ -80,10 +80,11 @@ $(CHECKOV_STAMP): requirements/checkov.txt
 	$(CHECKOV_VENV)/bin/python $(LOCKED_INSTALL) -r requirements/checkov.txt
 	touch $@
 
-checkov: $(CHECKOV_STAMP) ## checkov on template.yaml and on the CloudFormation SAM expands it into
+checkov: $(CHECKOV_STAMP) ## checkov on template.yaml and on the CloudFormation SAM expands it into, with the optional parts off and on
 	$(CHECKOV_VENV)/bin/python tests/checkov/sam_to_cloudformation.py template.yaml .aws-sam/checkov/template.json
+	$(CHECKOV_VENV)/bin/python tests/checkov/sam_to_cloudformation.py --all-on template.yaml .aws-sam/checkov/template-all-on.json
 	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV) --config-file .checkov.yaml \
-	  -f template.yaml -f .aws-sam/checkov/template.json
+	  -f template.yaml -f .aws-sam/checkov/template.json -f .aws-sam/checkov/template-all-on.json
 
 # uv resolves the locks; it is installed from its own lock, requirements/uv.txt.
 UV_VENV := .venv-uv

@@ -4,6 +4,10 @@ the API stage, the stream's event source mapping.
 
 Runs in checkov's virtualenv, where aws-sam-translator is installed (`make checkov`). Resource
 `Metadata` is carried over, so a waiver written on a SAM resource applies to what it becomes.
+
+checkov leaves out a resource whose `Condition` is false at the parameters' defaults, so the
+optional parts (the CDN, ...) are checked only in a second expansion, `--all-on`, where every
+"off"/"on" parameter defaults to "on".
 """
 
 from __future__ import annotations
@@ -45,16 +49,34 @@ def expand(template_path: Path) -> dict[str, Any]:
     return expanded
 
 
+def turn_everything_on(template: dict[str, Any]) -> list[str]:
+    """Default every "off"/"on" parameter of `template` to "on"; the names, in order."""
+    switches = [
+        name
+        for name, parameter in template.get("Parameters", {}).items()
+        if sorted(parameter.get("AllowedValues", [])) == ["off", "on"]
+    ]
+    for name in switches:
+        template["Parameters"][name]["Default"] = "on"
+    return switches
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("template", type=Path, nargs="?", default=Path("template.yaml"))
     parser.add_argument(
         "output", type=Path, nargs="?", default=Path(".aws-sam/checkov/template.json")
     )
+    parser.add_argument(
+        "--all-on", action="store_true", help='every "off"/"on" parameter defaults to "on"'
+    )
     args = parser.parse_args()
+    expanded = expand(args.template)
+    if args.all_on:
+        turn_everything_on(expanded)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(expand(args.template), indent=2) + "\n", encoding="utf-8")
-    print(f"{args.template} expanded to {args.output}")
+    args.output.write_text(json.dumps(expanded, indent=2) + "\n", encoding="utf-8")
+    print(f"{args.template} expanded to {args.output}" + (" (all on)" if args.all_on else ""))
 
 
 if __name__ == "__main__":
