@@ -259,7 +259,11 @@ def _other_loopback_address() -> str:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The whole system on free ports, with the demo site on one of its own; one per module."""
-    with LocalSystem(port=0, emulator_port=free_port(), demo_port=0) as running:
+    # Tables of its own: earlier modules' comments would slow every transaction moto makes
+    # (it copies the tables a transaction touches) and change what the pages show.
+    with LocalSystem(
+        port=0, emulator_port=free_port(), demo_port=0, table_prefix=f"b{uuid.uuid4().hex[:8]}-"
+    ) as running:
         yield Site(running, tmp_path_factory.mktemp("articles"))
 
 

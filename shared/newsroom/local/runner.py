@@ -141,12 +141,13 @@ def prepare_tables(
     *,
     content: Path | None,
     parameters: Mapping[str, str] | None = None,
+    prefix: str = "",
 ) -> tuple[dict[str, str], list[str]]:
     """Create the template's tables and secrets if missing, then import the articles under
     `content`.
 
-    Returns what each `!Ref` stands for locally (table names, parameter values, with
-    `parameters` overriding the template's defaults) and the slugs imported.
+    Returns what each `!Ref` stands for locally (table names, `prefix` before each, parameter
+    values, with `parameters` overriding the template's defaults) and the slugs imported.
 
     Raises
     ------
@@ -157,7 +158,7 @@ def prepare_tables(
     from newsroom.local.template import ParameterOverrideError, provision
 
     try:
-        names = provision(db, template, parameters=parameters)
+        names = provision(db, template, prefix=prefix, parameters=parameters)
     except ParameterOverrideError as exc:
         raise LocalRunError(str(exc)) from exc
     if content is None or CONTENT_TABLE not in names:
@@ -209,6 +210,10 @@ class LocalSystem:
     emulator already on `emulator_port` (LocalStack's, another run's) is refused unless
     `reuse_emulator`.
 
+    Tables and queues are named as in the template, after `table_prefix`: moto's state is
+    the process's, so local systems started one after another in one process (tests) share
+    tables unless each has a prefix of its own.
+
     With `demo_port` (0 for a free one) the demo news site is served there too, at `demo_url`,
     its pages pointing at this API; unless `parameters` set `AllowedOrigins`, the API then
     allows the demo site's origins (its port under 127.0.0.1 and localhost) and no other.
@@ -234,6 +239,7 @@ class LocalSystem:
         stage_in_path: bool = True,
         reuse_emulator: bool = False,
         demo_port: int | None = None,
+        table_prefix: str = "",
     ) -> None:
         self.host = host
         self.stage_in_path = stage_in_path
@@ -252,6 +258,7 @@ class LocalSystem:
         self.stream_pollers: list[StreamPoller] = []
         self.outbox: Outbox | None = None
         self.demo_port = demo_port
+        self.table_prefix = table_prefix
         self.demo_site: DemoSiteServer | None = None
         self._stack = ExitStack()
 
@@ -387,7 +394,11 @@ class LocalSystem:
         content = (self.content or default_content()) if self.seed else None
         try:
             self.table_names, self.seeded = prepare_tables(
-                db, template, content=content, parameters=self._parameters(demo_origins)
+                db,
+                template,
+                content=content,
+                parameters=self._parameters(demo_origins),
+                prefix=self.table_prefix,
             )
         except (BotoCoreError, ClientError) as exc:
             raise LocalRunError(
