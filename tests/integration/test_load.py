@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from newsroom.local.load import (
+from newsroom.local.load.drive import (
     CommentFacts,
     LoadOptions,
     expected_emails,

@@ -1364,7 +1364,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     print(report.render(), file=out, flush=True)
     return 0 if report.ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

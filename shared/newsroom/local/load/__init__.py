@@ -1,0 +1,1 @@
+"""A bounded load run on loopback (``python -m newsroom.local.load``); see `drive`."""

@@ -1,0 +1,8 @@
+"""``python -m newsroom.local.load``: the load run's command line."""
+
+import sys
+
+from newsroom.local.load.drive import main
+
+if __name__ == "__main__":
+    sys.exit(main())
