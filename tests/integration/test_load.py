@@ -7,15 +7,10 @@ from collections import Counter
 
 import pytest
 
-from newsroom.local.load.drive import (
-    CommentFacts,
-    LoadOptions,
-    expected_emails,
-    main,
-    make_plan,
-    run_load,
-    sent_emails,
-)
+from newsroom.local.load.drive import main, run_load
+from newsroom.local.load.emails import CommentFacts, expected_emails, sent_emails
+from newsroom.local.load.options import LoadOptions
+from newsroom.local.load.plan import make_plan
 
 pytestmark = pytest.mark.integration
 

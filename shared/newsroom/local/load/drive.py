@@ -47,14 +47,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
-import ipaddress
 import json
 import logging
-import os
 import random
 import re
-import socket
 import sys
 import tempfile
 import threading
@@ -62,299 +58,51 @@ import time
 import uuid
 import warnings
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from newsroom.local import emulator as local_emulator
+from newsroom.local.load.emails import (
+    CommentFacts,
+    EmailKey,
+    email_kind,
+    expected_emails,
+    sent_emails,
+)
+from newsroom.local.load.options import (
+    DEFAULT_ARTICLES,
+    DEFAULT_FLOOD_INTERVAL,
+    DEFAULT_POSTS,
+    DEFAULT_READERS,
+    DEFAULT_SECONDS,
+    DEFAULT_WRITERS,
+    LoadOptions,
+    LoadSetupError,
+    validate,
+)
+from newsroom.local.load.plan import Post, make_plan
+from newsroom.local.load.report import LoadReport, sample
+from newsroom.local.load.target import (
+    DEAD_LETTER_QUEUE,
+    Target,
+    create_articles,
+    dead_letters,
+    own_system,
+    running_system,
+    stored_comments,
+    take_down_articles,
+)
+from newsroom.local.load.traffic import Addresses, Reply, Traffic, signed_headers
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_sqs import SQSClient
-
-    from newsroom.local.runner import LocalSystem
-
-DEFAULT_POSTS = 200
-DEFAULT_READERS = 4
-DEFAULT_SECONDS = 60.0
-DEFAULT_ARTICLES = 4
-DEFAULT_WRITERS = 8
-DEFAULT_FLOOD_INTERVAL = 15  # CommentsSettings.flood_interval_seconds
-MIN_POSTS = 12
-CONTENT_TABLE = "ContentTable"  # logical ids; a local run names them so
-DEAD_LETTER_QUEUE = "NotificationsDeadLetterQueue"
 OUTBOX_PATH = "/_local/outbox"
 LISTING_PAGE = 7  # small pages, so the walk crosses many cursors
-HTTP_TIMEOUT = 30.0
 SETTLE_SECONDS = 2.0  # against --api: how long the outbox must stay unchanged once complete
-
-Role = Literal["setup", "first", "regular", "duplicate", "retry"]
-Kind = Literal["moderation", "new_comment", "reply", "comment_live"]
-EmailKey = tuple[str, str, str]  # (comment id, kind, recipient)
 
 _LINK = re.compile(r"https?://\S+/links/[A-Za-z0-9._%-]+")
 _LINK_LABELS = {"approve": "Approve it:", "spam": "Mark it as spam:", "trash": "Trash it:"}
-
-
-class LoadSetupError(Exception):
-    """The run cannot start: a bad option, or a system that is not there."""
-
-
-# -- HTTP ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int  # 0: no answer (the connection failed)
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
-
-    @property
-    def error_code(self) -> str | None:
-        try:
-            data = self.json()
-        except ValueError:
-            return None
-        if isinstance(data, dict) and isinstance(data.get("error"), dict):
-            code = data["error"].get("code")
-            return str(code) if code is not None else None
-        return None
-
-
-class Traffic:
-    """Sends requests to the API and keeps count: by purpose and status, and every 5xx or
-    unanswered request."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.counts: Counter[tuple[str, int]] = Counter()
-        self.failures: list[str] = []
-        self._lock = threading.Lock()
-
-    def send(
-        self,
-        purpose: str,
-        method: str,
-        target: str,
-        *,
-        body: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        source_ip: str | None = None,
-    ) -> Reply:
-        """One request to `target` (a path of the API, or a full loopback URL)."""
-        url = target if "://" in target else self.base_url + target
-        parts = urlsplit(url)
-        connection = http.client.HTTPConnection(
-            parts.hostname or "127.0.0.1",
-            parts.port,
-            timeout=HTTP_TIMEOUT,
-            source_address=(source_ip, 0) if source_ip else None,
-        )
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        try:
-            connection.request(method, path, body=body, headers=dict(headers or {}))
-            response = connection.getresponse()
-            reply = Reply(
-                response.status,
-                {name.lower(): value for name, value in response.getheaders()},
-                response.read(),
-            )
-        except (OSError, http.client.HTTPException) as exc:
-            reply = Reply(0, {}, b"")
-            with self._lock:
-                self.failures.append(f"{method} {path}: no answer ({exc!r})")
-        finally:
-            connection.close()
-        with self._lock:
-            self.counts[(purpose, reply.status)] += 1
-            if reply.status >= 500:
-                self.failures.append(f"{method} {path}: {reply.status} {reply.body[:200]!r}")
-        return reply
-
-    def total(self, *, exclude: Sequence[str] = ()) -> int:
-        with self._lock:
-            return sum(n for (purpose, _), n in self.counts.items() if purpose not in exclude)
-
-    def by_purpose(self) -> dict[str, Counter[int]]:
-        with self._lock:
-            found: dict[str, Counter[int]] = {}
-            for (purpose, status), n in self.counts.items():
-                found.setdefault(purpose, Counter())[status] += n
-            return found
-
-
-class Addresses:
-    """Distinct 127.x.y.z source addresses, so each sender is another reader to flood control."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self._rng = rng
-        self._used: set[str] = set()
-        self._lock = threading.Lock()
-
-    def new(self) -> str:
-        with self._lock:
-            while True:
-                rng = self._rng
-                address = (
-                    f"127.{rng.randrange(1, 255)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-                )
-                if address not in self._used:
-                    self._used.add(address)
-                    return address
-
-
-def check_loopback_sources() -> None:
-    """Raise `LoadSetupError` when this machine cannot send from 127.x.y.z addresses."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("127.31.41.59", 0))
-        except OSError as exc:
-            raise LoadSetupError(
-                "cannot send from 127.x.y.z addresses here (Linux routes all of 127/8 to "
-                f"loopback; this system does not): {exc}"
-            ) from exc
-
-
-def signed_headers(method: str, url: str) -> dict[str, str]:
-    """SigV4 headers for an admin (AWS_IAM) request, with the emulator's credentials."""
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    request = AWSRequest(method=method, url=url, data=b"")
-    credentials = Credentials(
-        local_emulator.FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        local_emulator.FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
-    SigV4Auth(credentials, "execute-api", local_emulator.REGION).add_auth(request)
-    return dict(request.headers.items())
-
-
-# -- the plan ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Commenter:
-    name: str
-    email: str
-
-
-@dataclass(frozen=True)
-class Post:
-    """One comment the run means to post (a duplicate shares its original's marker)."""
-
-    number: int
-    role: Role
-    slug: str
-    commenter: Commenter
-    marker: str
-    notify: bool = False
-    parent_marker: str | None = None
-    regular: int | None = None  # which regular posts it (setup and regular posts)
-
-    @property
-    def body(self) -> str:
-        return f"Load comment {self.marker}: a *reader's* view, under load."
-
-    def form(self, parent_id: str | None) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            "author_name": self.commenter.name,
-            "author_email": self.commenter.email,
-            "body": self.body,
-            "notify_replies": self.notify,
-        }
-        if parent_id is not None:
-            values["parent_id"] = parent_id
-        return values
-
-
-@dataclass(frozen=True)
-class Plan:
-    run: str
-    slugs: tuple[str, ...]
-    authors: Mapping[str, str]  # slug -> the article author's email
-    setup: tuple[Post, ...]
-    main: tuple[Post, ...]  # in the order they are sent
-
-    @property
-    def marker_tag(self) -> str:
-        return f"ld{self.run}n"
-
-    def requests(self) -> int:
-        """POST requests the plan makes (a retried post is two)."""
-        return len(self.setup) + sum(2 if p.role == "retry" else 1 for p in self.main)
-
-
-def make_plan(run: str, *, posts: int, articles: int) -> Plan:
-    """What a run posts, from the counts alone (see the module docstring for the mix)."""
-    if posts < MIN_POSTS:
-        raise LoadSetupError(f"--posts must be at least {MIN_POSTS}")
-    if articles < 1:
-        raise LoadSetupError("--articles must be at least 1")
-    slugs = tuple(f"load-{run}-{k}" for k in range(articles))
-    authors = {slug: f"load-{run}-author-{k}@example.org" for k, slug in enumerate(slugs)}
-    regulars = max(2, posts // 10)
-    duplicates = max(1, posts // 20)
-    retries = max(1, posts // 20)
-    first = posts - 2 * regulars - duplicates - 2 * retries
-    numbers = iter(range(1, 10 * posts))
-
-    def marker(number: int) -> str:
-        return f"ld{run}n{number:05d}"
-
-    def person(label: str) -> Commenter:
-        return Commenter(f"Reader {label}", f"load-{run}-{label}@example.org")
-
-    setup = []
-    for j in range(regulars):
-        n = next(numbers)
-        setup.append(
-            Post(n, "setup", slugs[j % articles], person(f"r{j}"), marker(n), True, regular=j)
-        )
-    main: list[Post] = []
-    originals = 0
-    for i in range(first):
-        n = next(numbers)
-        if i % 3 == 2:
-            parent = setup[i % regulars]
-            post = Post(
-                n, "first", parent.slug, person(f"f{i}"), marker(n), i % 2 == 0, parent.marker
-            )
-        else:
-            post = Post(n, "first", slugs[i % articles], person(f"f{i}"), marker(n), i % 2 == 0)
-        main.append(post)
-        if post.parent_marker is None and originals < duplicates:
-            originals += 1
-            # The same person and text again, from another address, once flood control allows.
-            main.append(Post(next(numbers), "duplicate", post.slug, post.commenter, post.marker))
-        if i < retries:
-            n = next(numbers)
-            main.append(Post(n, "retry", slugs[(i + 1) % articles], person(f"k{i}"), marker(n)))
-    for j in range(regulars):
-        parent = setup[(j + 1) % regulars]
-        n = next(numbers)
-        main.append(
-            Post(
-                n,
-                "regular",
-                parent.slug,
-                setup[j].commenter,
-                marker(n),
-                j % 2 == 0,
-                parent.marker,
-                regular=j,
-            )
-        )
-    return Plan(run, slugs, authors, tuple(setup), tuple(main))
-
-
-# -- what happened -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -367,309 +115,6 @@ class Answered:
         first = self.replies[0]
         body = first.json() if first.status == 201 else None
         return body if isinstance(body, dict) else None
-
-
-@dataclass(frozen=True)
-class CommentFacts:
-    """What the notification rules need to know about one accepted comment."""
-
-    id: str
-    slug: str
-    author_email: str
-    notify_replies: bool
-    parent_id: str | None
-    arrived_as: str  # "approved" or "pending", as the 201 said
-    final: str  # the status it has at the end (after the run's moderation)
-
-
-def _same_person(a: str, b: str) -> bool:
-    return a.strip().casefold() == b.strip().casefold()
-
-
-def expected_emails(
-    comments: Mapping[str, CommentFacts],
-    *,
-    authors: Mapping[str, str],
-    moderators: Sequence[str],
-    confirmed: Collection[str] = (),
-) -> Counter[EmailKey]:
-    """One email per (comment, kind, recipient) that docs/notifications.md calls for.
-
-    Written from the table in "Who gets what", not from `newsroom.notifications.plan`, so the
-    two can disagree. It assumes what the run guarantees: a parent is approved before any reply
-    to it is posted and never changes after, and each comment changes status at most once.
-    Reply notices and "is live" go only to `confirmed` addresses; the run confirms none (the
-    requests to confirm name no comment, so the reconciliation does not count them).
-    """
-    confirmed = {address.strip().casefold() for address in confirmed}
-    due: Counter[EmailKey] = Counter()
-    for comment in comments.values():
-        if comment.arrived_as == "pending":
-            for moderator in dict.fromkeys(m.lower() for m in moderators):
-                due[(comment.id, "moderation", moderator)] += 1
-        if comment.final != "approved":
-            continue
-        author = authors[comment.slug]
-        if not _same_person(author, comment.author_email):
-            due[(comment.id, "new_comment", author.lower())] += 1
-        parent = comments.get(comment.parent_id or "")
-        if (
-            parent is not None
-            and parent.notify_replies
-            and parent.final == "approved"
-            and not _same_person(parent.author_email, comment.author_email)
-            and parent.author_email.strip().casefold() in confirmed
-        ):
-            due[(comment.id, "reply", parent.author_email.lower())] += 1
-        if (
-            comment.arrived_as == "pending"
-            and comment.notify_replies
-            and comment.author_email.strip().casefold() in confirmed
-        ):
-            due[(comment.id, "comment_live", comment.author_email.lower())] += 1
-    return due
-
-
-def email_kind(subject: str) -> Kind | None:
-    if subject.startswith("Please moderate"):
-        return "moderation"
-    if subject.startswith("New comment on"):
-        return "new_comment"
-    if subject.startswith("New reply to your comment"):
-        return "reply"
-    if subject.startswith("Your comment on") and subject.endswith("is live"):
-        return "comment_live"
-    return None
-
-
-def sent_emails(
-    outbox: Sequence[Mapping[str, Any]], *, marker_tag: str, ids: Mapping[str, str]
-) -> tuple[Counter[EmailKey], list[str]]:
-    """The run's emails in the outbox as (comment, kind, recipient) keys, and a line for each
-    run email that names no known comment or kind. `ids` maps a comment's marker to its id."""
-    markers = re.compile(re.escape(marker_tag) + r"\d{5}")
-    found: Counter[EmailKey] = Counter()
-    unknown: list[str] = []
-    for item in outbox:
-        text = str(item.get("text") or "")
-        if marker_tag not in text:
-            continue
-        subject = str(item.get("subject") or "")
-        about = set(markers.findall(text))
-        kind = email_kind(subject)
-        comment_id = ids.get(next(iter(about))) if len(about) == 1 else None
-        if kind is None or comment_id is None:
-            unknown.append(f"#{item.get('number')} {subject!r} about {sorted(about)}")
-            continue
-        for recipient in item.get("to") or []:
-            found[(comment_id, kind, str(recipient).lower())] += 1
-    return found, unknown
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-
-
-@dataclass
-class LoadReport:
-    """What a run did (`did`, `figures`) and what it checked (`checks`)."""
-
-    run: str
-    target: str
-    did: list[str] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)
-    figures: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.checks) and all(check.ok for check in self.checks)
-
-    def check(self, name: str, ok: bool, detail: str) -> None:
-        self.checks.append(Check(name, ok, detail))
-
-    def render(self) -> str:
-        lines = [f"newsroom load run {self.run} against {self.target}", "did:"]
-        lines += [f"  {line}" for line in self.did]
-        lines.append("checked:")
-        for check in self.checks:
-            lines.append(f"  [{'ok' if check.ok else 'FAILED'}] {check.name}: {check.detail}")
-        failed = sum(1 for check in self.checks if not check.ok)
-        lines.append(
-            "result: every check holds" if self.ok else f"result: {failed} check(s) FAILED"
-        )
-        return "\n".join(lines)
-
-
-def _sample(items: Sequence[Any], limit: int = 5) -> str:
-    shown = ", ".join(str(item) for item in list(items)[:limit])
-    return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
-
-
-# -- the system under load -----------------------------------------------------------------------
-
-
-def emulator_session() -> Any:
-    """A boto3 session with the emulator's credentials (none are configured here, perhaps)."""
-    import boto3
-
-    credentials = local_emulator.FAKE_CREDENTIALS
-    return boto3.session.Session(
-        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-        region_name=local_emulator.REGION,
-    )
-
-
-@dataclass
-class Target:
-    """Where the run's requests go and where it looks afterwards."""
-
-    api_url: str
-    endpoint_url: str
-    content_table: str
-    dead_letter_queue: str  # URL
-    moderators: tuple[str, ...]
-    flood_interval: int
-    system: LocalSystem | None = None
-
-    @property
-    def given_up(self) -> int:
-        """Stream records the local pollers gave up on (own system only)."""
-        if self.system is None:
-            return 0
-        return sum(poller.given_up for poller in self.system.stream_pollers)
-
-    def db(self) -> DynamoDBClient:
-        client: DynamoDBClient = emulator_session().client(
-            "dynamodb", endpoint_url=self.endpoint_url
-        )
-        return client
-
-    def sqs(self) -> SQSClient:
-        client: SQSClient = emulator_session().client("sqs", endpoint_url=self.endpoint_url)
-        return client
-
-
-@contextlib.contextmanager
-def own_system(flood_interval: int | None) -> Iterator[Target]:
-    """A `LocalSystem` on free ports (no demo articles), with FLOOD_INTERVAL_SECONDS if given."""
-    from newsroom.local.runner import LocalSystem, free_port
-
-    settings = {} if flood_interval is None else {"FLOOD_INTERVAL_SECONDS": str(flood_interval)}
-    with (
-        local_emulator.environment(settings),
-        LocalSystem(port=0, emulator_port=free_port(), seed=False) as system,
-    ):
-        yield Target(
-            api_url=system.api_url,
-            endpoint_url=system.emulator_url,
-            content_table=system.table_names[CONTENT_TABLE],
-            dead_letter_queue=system.table_names[DEAD_LETTER_QUEUE],
-            moderators=tuple(json.loads(os.environ.get("MODERATOR_EMAILS") or "[]")),
-            flood_interval=int(os.environ.get("FLOOD_INTERVAL_SECONDS") or DEFAULT_FLOOD_INTERVAL),
-            system=system,
-        )
-
-
-def running_system(api: str, emulator_port: int, flood_interval: int | None) -> Target:
-    """A running `make run` at `api` (`validate` checked it is on loopback), and its emulator."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from newsroom.local.template import load_template, parameter_defaults
-
-    endpoint = f"http://{local_emulator.DEFAULT_HOST}:{emulator_port}"
-    try:
-        sqs = emulator_session().client("sqs", endpoint_url=endpoint)
-        queue = sqs.get_queue_url(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"]
-    except (BotoCoreError, ClientError) as exc:
-        raise LoadSetupError(f"no local run's emulator at {endpoint}: {exc}") from exc
-    moderators = json.loads(parameter_defaults(load_template())["ModeratorEmails"])
-    return Target(
-        api_url=api.rstrip("/"),
-        endpoint_url=endpoint,
-        content_table=CONTENT_TABLE,
-        dead_letter_queue=queue,
-        moderators=tuple(moderators),
-        flood_interval=DEFAULT_FLOOD_INTERVAL if flood_interval is None else flood_interval,
-    )
-
-
-def create_articles(target: Target, plan: Plan) -> None:
-    """The run's articles, open for comments, written as the importer writes them."""
-    from newsroom.data.articles import save_article
-    from newsroom.models.articles import StoredArticle
-
-    db = target.db()
-    published = datetime.now(UTC) - timedelta(hours=1)
-    for k, slug in enumerate(plan.slugs):
-        article = StoredArticle.model_validate(
-            {
-                "slug": slug,
-                "title": f"Load run {plan.run}, article {k}",
-                "summary": "An article the load run comments on.",
-                "body_html": "<p>Body.</p>",
-                "body_markdown": "Body.",
-                "author": {"name": f"Author {k}", "email": plan.authors[slug]},
-                "published_at": published,
-                "updated_at": published,
-                "tags": [],
-            }
-        )
-        save_article(article, table=target.content_table, previous=None, db=db)
-
-
-def take_down_articles(target: Target, plan: Plan) -> None:
-    """Delete the run's articles (their comments stay, out of every listing)."""
-    from newsroom.data.articles import ARTICLE_SK, article_pk
-
-    db = target.db()
-    for slug in plan.slugs:
-        db.delete_item(
-            TableName=target.content_table,
-            Key={"pk": {"S": article_pk(slug)}, "sk": {"S": ARTICLE_SK}},
-        )
-
-
-def dead_letters(target: Target) -> int:
-    """Messages in the dead-letter queue, visible or not."""
-    attributes = target.sqs().get_queue_attributes(
-        QueueUrl=target.dead_letter_queue,
-        AttributeNames=[
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-        ],
-    )["Attributes"]
-    return sum(int(value) for value in attributes.values())
-
-
-def stored_comments(target: Target, slugs: Sequence[str]) -> list[dict[str, Any]]:
-    """Every comment item of the articles, whatever its status: one Query per partition."""
-    from newsroom.data.comments import all_comment_items
-
-    db = target.db()
-    return [item for slug in slugs for item in all_comment_items(db, target.content_table, slug)]
-
-
-# -- the run -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    posts: int = DEFAULT_POSTS
-    readers: int = DEFAULT_READERS
-    seconds: float = DEFAULT_SECONDS
-    articles: int = DEFAULT_ARTICLES
-    writers: int = DEFAULT_WRITERS
-    api: str | None = None
-    emulator_port: int = local_emulator.DEFAULT_PORT
-    flood_interval: int | None = None  # None: the system's own (15 s unless set)
-    keep_articles: bool = False  # leave the run's articles (and so its comments) on the site
-    drain_seconds: float = 60.0  # how long the stream may take to deliver, each time
-    seed: int | None = None
 
 
 class LoadRun:
@@ -1085,7 +530,7 @@ class LoadRun:
             "no 5xx, every request answered",
             not self.traffic.failures,
             f"{self.traffic.total()} requests"
-            + (f"; {_sample(self.traffic.failures)}" if self.traffic.failures else ""),
+            + (f"; {sample(self.traffic.failures)}" if self.traffic.failures else ""),
         )
         bad_reads = {s: n for s, n in self.read_statuses.items() if s != 200}
         report.check(
@@ -1108,9 +553,9 @@ class LoadRun:
             "one email per (comment, kind, recipient), as docs/notifications.md says",
             not missing and not extra and not unknown,
             f"{sum(expected.values())} expected, {sum(sent.values())} sent"
-            + (f"; missing {_sample(sorted(missing))}" if missing else "")
-            + (f"; extra {_sample(sorted(extra.elements()))}" if extra else "")
-            + (f"; unrecognised {_sample(unknown)}" if unknown else ""),
+            + (f"; missing {sample(sorted(missing))}" if missing else "")
+            + (f"; extra {sample(sorted(extra.elements()))}" if extra else "")
+            + (f"; unrecognised {sample(unknown)}" if unknown else ""),
         )
         report.figures["emails"] = sum(sent.values())
         report.figures["lost"] = sum(missing.values())
@@ -1144,12 +589,12 @@ class LoadRun:
         if setup_approved != len(self.plan.setup):
             wrong.append(f"{setup_approved} of {len(self.plan.setup)} first comments approved")
         if missing_links:
-            wrong.append(f"no moderation email with links for {_sample(missing_links)}")
+            wrong.append(f"no moderation email with links for {sample(missing_links)}")
         self.report.check(
             "each post answered as the rules say (held, approved at once, a duplicate as held, "
             "the first answer again for a retried Idempotency-Key)",
             not wrong,
-            f"{len(self.answers)} posts" + (f"; {_sample(wrong)}" if wrong else ""),
+            f"{len(self.answers)} posts" + (f"; {sample(wrong)}" if wrong else ""),
         )
 
     def _check_stored(
@@ -1176,7 +621,7 @@ class LoadRun:
             "every 201 stored exactly once (a Query per article), no duplicate, nothing else",
             not problems,
             f"{len(facts)} accepted, {len(stored)} stored"
-            + (f"; {_sample(problems)}" if problems else ""),
+            + (f"; {sample(problems)}" if problems else ""),
         )
         statuses = {str(item["id"]): str(item["status"]) for item in stored}
         wrong = [
@@ -1188,7 +633,7 @@ class LoadRun:
             "each stored comment has the status its answer and its moderation give it",
             not wrong,
             ", ".join(f"{status} {n}" for status, n in sorted(Counter(statuses.values()).items()))
-            + (f"; {_sample(wrong)}" if wrong else ""),
+            + (f"; {sample(wrong)}" if wrong else ""),
         )
 
     def _check_listing_and_counts(self, facts: Mapping[str, CommentFacts]) -> None:
@@ -1204,11 +649,11 @@ class LoadRun:
             listed = Counter(str(item["id"]) for page in walked for item in page)
             twice = [cid for cid, n in listed.items() if n > 1]
             if twice:
-                listing_problems.append(f"{slug}: listed more than once {_sample(twice)}")
+                listing_problems.append(f"{slug}: listed more than once {sample(twice)}")
             if set(listed) != approved:
                 listing_problems.append(
-                    f"{slug}: missing {_sample(sorted(approved - set(listed)))}, "
-                    f"not approved {_sample(sorted(set(listed) - approved))}"
+                    f"{slug}: missing {sample(sorted(approved - set(listed)))}, "
+                    f"not approved {sample(sorted(set(listed) - approved))}"
                 )
             reply = self._expect_ok(self.traffic.send("reconcile", "GET", f"/articles/{slug}"))
             count = (reply.json() or {}).get("comment_count") if reply.status == 200 else None
@@ -1219,34 +664,14 @@ class LoadRun:
             "every approved comment listed exactly once across the pages, nothing else listed",
             not listing_problems,
             f"{approved_total} approved, {pages} pages of {LISTING_PAGE}"
-            + (f"; {_sample(listing_problems)}" if listing_problems else ""),
+            + (f"; {sample(listing_problems)}" if listing_problems else ""),
         )
         self.report.check(
             "each article's comment_count equals its approved comments",
             not count_problems,
             f"{len(self.plan.slugs)} articles"
-            + (f"; {_sample(count_problems)}" if count_problems else ""),
+            + (f"; {sample(count_problems)}" if count_problems else ""),
         )
-
-
-def validate(options: LoadOptions) -> None:
-    """Raise `LoadSetupError` for options out of range, a non-loopback `api`, or a machine
-    that cannot send from 127.x.y.z."""
-    if options.posts < MIN_POSTS:
-        raise LoadSetupError(f"--posts must be at least {MIN_POSTS}")
-    if options.articles < 1 or options.writers < 1 or options.readers < 0:
-        raise LoadSetupError("--articles and --writers must be at least 1, --readers at least 0")
-    if options.seconds <= 0:
-        raise LoadSetupError("--seconds must be positive")
-    if options.api is not None:
-        host = urlsplit(options.api).hostname or ""
-        try:
-            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            raise LoadSetupError(f"--api must be a loopback URL, not {options.api!r}")
-    check_loopback_sources()
 
 
 def run_load(options: LoadOptions) -> LoadReport:
