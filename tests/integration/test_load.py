@@ -7,10 +7,11 @@ from collections import Counter
 
 import pytest
 
-from newsroom.local.load.drive import main, run_load
+from newsroom.local.load.cli import main
 from newsroom.local.load.emails import CommentFacts, expected_emails, sent_emails
 from newsroom.local.load.options import LoadOptions
 from newsroom.local.load.plan import make_plan
+from newsroom.local.load.run import run_load
 
 pytestmark = pytest.mark.integration
 

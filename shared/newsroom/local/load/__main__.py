@@ -2,7 +2,7 @@
 
 import sys
 
-from newsroom.local.load.drive import main
+from newsroom.local.load.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())
