@@ -119,3 +119,16 @@ def test_each_tool_is_pinned_to_one_version_and_locked(tool: ToolLock) -> None:
 
 def test_the_sam_cli_is_one_of_the_locked_tools() -> None:
     assert "aws-sam-cli" in pins(next(t for t in TOOLS if t.name == "sam").source.read_text())
+
+
+def test_layer_sizes_count_every_file_and_its_zip(tmp_path: Path) -> None:
+    from newsroom.local.check_layer import sizes
+
+    (tmp_path / "python" / "pkg").mkdir(parents=True)
+    (tmp_path / "python" / "pkg" / "a.py").write_text("x = 1\n" * 1000)
+    (tmp_path / "python" / "b.bin").write_bytes(bytes(range(256)) * 4)
+
+    unzipped, zipped = sizes(tmp_path)
+
+    assert unzipped == 6000 + 1024
+    assert 0 < zipped < unzipped  # the repeated text compresses

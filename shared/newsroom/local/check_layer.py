@@ -5,8 +5,10 @@ and the data files its code reads (the API docs page's contract and Swagger UI).
 from __future__ import annotations
 
 import argparse
+import io
 import struct
 import sys
+import zipfile
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -68,6 +70,27 @@ def elf_machine(path: Path) -> str:
     return _MACHINES.get(machine, hex(machine))
 
 
+# Lambda's quotas (Lambda developer guide, "Lambda quotas"): a function and its layers at most
+# 250 MB unzipped; a zip uploaded directly at most 50 MB.
+UNZIPPED_QUOTA_BYTES = 250 * 1024 * 1024
+ZIPPED_UPLOAD_QUOTA_BYTES = 50 * 1024 * 1024
+
+
+def sizes(layer_dir: Path) -> tuple[int, int]:
+    """(unzipped, zipped) bytes of the layer's files, zipped with deflate as `sam deploy` does."""
+    files = sorted(path for path in layer_dir.rglob("*") if path.is_file())
+    unzipped = sum(path.stat().st_size for path in files)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            archive.write(path, path.relative_to(layer_dir))
+    return unzipped, buffer.tell()
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("layer_dir", type=Path, help="e.g. .aws-sam/build/NewsroomLayer")
@@ -101,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"OK: all {len(found)} native extensions in {args.layer_dir} are aarch64, "
         f"and its {len(LAYER_PATHS)} API docs files are there"
+    )
+    unzipped, zipped = sizes(args.layer_dir)
+    print(
+        f"size: {_mib(unzipped)} unzipped (Lambda allows {_mib(UNZIPPED_QUOTA_BYTES)} for a "
+        f"function and its layers), {_mib(zipped)} zipped"
     )
     return 0
 
