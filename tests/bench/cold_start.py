@@ -44,9 +44,9 @@ print(json.dumps({"seconds": elapsed,
 """
 
 
-def measure(code: str, *, tracing: bool = False) -> tuple[float, float]:
-    """Median import seconds and peak RSS (KiB) over fresh interpreters, with X-Ray tracing
-    on or (the template's default) off."""
+def probe(code: str, *, tracing: bool = False) -> tuple[float, float]:
+    """Import seconds and peak RSS (KiB) of `code` in one fresh interpreter, with X-Ray
+    tracing on or (the template's default) off."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT / "shared"), str(ROOT)]),
@@ -57,32 +57,49 @@ def measure(code: str, *, tracing: bool = False) -> tuple[float, float]:
         "POWERTOOLS_METRICS_NAMESPACE": "Bench",
         "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true",
     }
-    seconds, memory = [], []
+    done = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", PROBE, code],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        cwd=ROOT,
+    )
+    result = json.loads(done.stdout.splitlines()[-1])
+    return result["seconds"], result["max_rss_kb"]
+
+
+def compare(code: str, *, tracing: bool = False) -> tuple[float, float, float, float]:
+    """Median seconds and KiB of `code`, and the median of its ratios to the floor measured
+    right before each run: alternating, so a machine that slows down or speeds up meanwhile
+    moves both sides of a ratio alike."""
+    seconds, memory, time_ratios, memory_ratios = [], [], [], []
     for _ in range(RUNS):
-        done = subprocess.run(  # noqa: S603 - our own interpreter
-            [sys.executable, "-c", PROBE, code],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=True,
-            cwd=ROOT,
-        )
-        result = json.loads(done.stdout.splitlines()[-1])
-        seconds.append(result["seconds"])
-        memory.append(result["max_rss_kb"])
-    return statistics.median(seconds), statistics.median(memory)
+        floor_seconds, floor_memory = probe(FLOOR)
+        run_seconds, run_memory = probe(code, tracing=tracing)
+        seconds.append(run_seconds)
+        memory.append(run_memory)
+        time_ratios.append(run_seconds / floor_seconds)
+        memory_ratios.append(run_memory / floor_memory)
+    return (
+        statistics.median(seconds),
+        statistics.median(memory),
+        statistics.median(time_ratios),
+        statistics.median(memory_ratios),
+    )
 
 
 def main() -> int:
-    floor_seconds, floor_memory = measure(FLOOR)
+    floor = [probe(FLOOR) for _ in range(RUNS)]
+    floor_seconds = statistics.median(s for s, _ in floor)
+    floor_memory = statistics.median(m for _, m in floor)
     print(
         f"{'floor (bare Powertools handler)':34} {floor_seconds * 1000:7.1f} ms "
-        f"{floor_memory / 1024:6.1f} MiB"
+        f"{floor_memory / 1024:6.1f} MiB   (ratios: to the floor run just before each run)"
     )
     failed = False
     for name, code in FUNCTIONS.items():
-        seconds, memory = measure(code)
-        time_ratio, memory_ratio = seconds / floor_seconds, memory / floor_memory
+        seconds, memory, time_ratio, memory_ratio = compare(code)
         over = time_ratio > TARGETS["time"] or memory_ratio > TARGETS["memory"]
         failed |= over
         print(
@@ -92,10 +109,10 @@ def main() -> int:
             + ("   OVER TARGET" if over else "")
         )
     for name, code in FUNCTIONS.items():
-        seconds, memory = measure(code, tracing=True)
+        seconds, memory, time_ratio, memory_ratio = compare(code, tracing=True)
         print(
             f"{name + ' (Tracing=on)':34} {seconds * 1000:7.1f} ms {memory / 1024:6.1f} MiB   "
-            f"time x{seconds / floor_seconds:.2f}   memory x{memory / floor_memory:.2f}"
+            f"time x{time_ratio:.2f}   memory x{memory_ratio:.2f}"
             "   (no target: the operator's choice)"
         )
     return 1 if failed else 0
