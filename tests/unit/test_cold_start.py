@@ -16,6 +16,7 @@ NEVER = ("moto", "newsroom.local", "newsroom.importer", "yaml", "pytest")
 # Needed only by some routes, so imported on first use there.
 ON_DEMAND = (
     "markdown_it",  # rendering a posted comment
+    "email_validator",  # checking a posted comment's address
     "nh3",
     "aws_lambda_powertools.utilities.idempotency",  # a POST with an Idempotency-Key
     "aws_lambda_powertools.utilities.parameters",  # the secret, for hashing
