@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.shared import constants
+from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
@@ -36,14 +38,10 @@ class UntracedTracer:
         """Nothing to record."""
 
 
-def tracing_enabled(environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
-    """As Powertools reads it: on unless POWERTOOLS_TRACE_DISABLED is true."""
-    return environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() not in {
-        "true",
-        "1",
-        "yes",
-        "on",
-    }
+def tracing_enabled() -> bool:
+    """As Powertools' Tracer reads it: on unless POWERTOOLS_TRACE_DISABLED is true."""
+    disabled = os.getenv(constants.TRACER_DISABLED_ENV, "false")
+    return not resolve_truthy_env_var_choice(env=disabled)
 
 
 def _tracer() -> Tracer:
