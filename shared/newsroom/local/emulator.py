@@ -251,15 +251,28 @@ def environment(
                 target[key] = old
 
 
+def add_port_option(
+    parser: argparse.ArgumentParser, flag: str, *, variable: str, default: int, help: str
+) -> None:
+    """A port option of a local command: the flag, else the environment `variable`, else
+    `default`; its help ends saying so."""
+    parser.add_argument(
+        flag,
+        type=int,
+        default=os.environ.get(variable, str(default)),
+        help=f"{help} (default: ${variable} or {default})",
+    )
+
+
 def add_port_argument(
     parser: argparse.ArgumentParser, *, when_taken: str = "one already running there is reused"
 ) -> None:
     """The `--emulator-port` option every local command takes; `when_taken` says what the
     command does when something already listens there."""
-    parser.add_argument(
+    add_port_option(
+        parser,
         "--emulator-port",
-        type=int,
-        default=os.environ.get("NEWSROOM_EMULATOR_PORT", str(DEFAULT_PORT)),
-        help=f"port of the AWS emulator; {when_taken} "
-        f"(default: $NEWSROOM_EMULATOR_PORT or {DEFAULT_PORT})",
+        variable="NEWSROOM_EMULATOR_PORT",
+        default=DEFAULT_PORT,
+        help=f"port of the AWS emulator; {when_taken}",
     )

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import traceback
 import warnings
@@ -45,12 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("function", metavar="FUNCTION", help="logical id, e.g. ArticlesFunction")
     parser.add_argument("event", metavar="EVENT_FILE", type=Path, help="the event, as JSON")
     local_emulator.add_port_argument(parser)
-    parser.add_argument(
+    local_emulator.add_port_option(
+        parser,
         "--port",
-        type=int,
-        default=os.environ.get("NEWSROOM_PORT", str(DEFAULT_PORT)),
-        help="port of the local API (`newsroom run`'s) that links in emails lead to "
-        f"(default: $NEWSROOM_PORT or {DEFAULT_PORT})",
+        variable="NEWSROOM_PORT",
+        default=DEFAULT_PORT,
+        help="port of the local API (`newsroom run`'s) that links in emails lead to",
     )
 
 

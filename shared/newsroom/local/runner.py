@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import socket
 import sys
@@ -538,18 +537,15 @@ def _stand_in(handler: Handler) -> Callable[[FunctionSpec], LoadedFunction]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments on its subparser."""
     parser.add_argument("--host", default=DEFAULT_HOST, help="address of the API (%(default)s)")
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=os.environ.get("NEWSROOM_PORT", str(DEFAULT_PORT)),
-        help=f"port of the API (default: $NEWSROOM_PORT or {DEFAULT_PORT})",
+    local_emulator.add_port_option(
+        parser, "--port", variable="NEWSROOM_PORT", default=DEFAULT_PORT, help="port of the API"
     )
-    parser.add_argument(
+    local_emulator.add_port_option(
+        parser,
         "--demo-port",
-        type=int,
-        default=os.environ.get("NEWSROOM_DEMO_PORT", str(DEFAULT_DEMO_PORT)),
-        help="port of the demo news site, another origin than the API's; 0 picks a free one "
-        f"(default: $NEWSROOM_DEMO_PORT or {DEFAULT_DEMO_PORT})",
+        variable="NEWSROOM_DEMO_PORT",
+        default=DEFAULT_DEMO_PORT,
+        help="port of the demo news site, another origin than the API's; 0 picks a free one",
     )
     local_emulator.add_port_argument(
         parser, when_taken="refused when something already listens there"
