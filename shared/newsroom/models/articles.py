@@ -47,6 +47,10 @@ class StoredAuthor(AuthorPublic):
     email: str
 
 
+def _is_public(draft: bool, published_at: datetime | None, now: datetime) -> bool:
+    return not draft and published_at is not None and published_at <= now
+
+
 class StoredArticle(BaseModel):
     """The article item as kept in the content table."""
 
@@ -70,7 +74,7 @@ class StoredArticle(BaseModel):
 
     def is_public(self, now: datetime) -> bool:
         """Served to readers: not a draft and published at or before `now`."""
-        return not self.draft and self.published_at is not None and self.published_at <= now
+        return _is_public(self.draft, self.published_at, now)
 
 
 class ArticleSummary(BaseModel):
@@ -109,7 +113,7 @@ class StoredCommentState(BaseModel):
 
     def is_public(self, now: datetime) -> bool:
         """As `StoredArticle.is_public`."""
-        return not self.draft and self.published_at is not None and self.published_at <= now
+        return _is_public(self.draft, self.published_at, now)
 
 
 class CommentState(BaseModel):
