@@ -28,10 +28,10 @@ help: ## list the targets
 # Every install is from a lock, each package pinned with its hashes (see `make lock`).
 LOCKED_INSTALL := -m pip install --quiet --require-hashes --no-deps
 
-$(STAMP): pyproject.toml requirements/dev.txt
+$(STAMP): pyproject.toml tools/pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python $(LOCKED_INSTALL) -r requirements/dev.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . -e tools
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 
@@ -68,7 +68,7 @@ cfn-lint: $(STAMP) ## lint template.yaml
 	$(BIN)/cfn-lint template.yaml
 
 openapi: $(STAMP) ## regenerate docs/openapi.json (the API contract, and the layer's copy) from the functions
-	$(BIN)/python -m newsroom.local.openapi
+	$(BIN)/python -m newsroom_tools.openapi
 
 CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
@@ -90,7 +90,7 @@ checkov: $(CHECKOV_STAMP) ## checkov on template.yaml and on the CloudFormation 
 UV_VENV := .venv-uv
 UV := $(UV_VENV)/bin/uv
 UV_STAMP := $(UV_VENV)/.installed
-LOCKS := PYTHONPATH=shared $(PYTHON) -m newsroom.local.locks --uv $(UV)
+LOCKS := PYTHONPATH=tools $(PYTHON) -m newsroom_tools.locks --uv $(UV)
 
 $(UV_STAMP): requirements/uv.txt
 	rm -rf $(UV_VENV)
@@ -139,10 +139,10 @@ build: sam-python $(SAM_STAMP) ## sam build (python3.13 on PATH; layer built for
 	SAM_CLI_TELEMETRY=0 PATH="$(abspath $(SAM_VENV))/bin:$(dir $(SAM_PYTHON)):$$PATH" $(SAM) build
 
 check-arm64: build $(STAMP) ## sam build, then prove the layer is the lock's, its native extensions aarch64
-	$(BIN)/python -m newsroom.local.check_layer .aws-sam/build/NewsroomLayer shared/requirements.txt
+	$(BIN)/python -m newsroom_tools.check_layer .aws-sam/build/NewsroomLayer shared/requirements.txt
 
 load: $(STAMP) ## bounded load through a local run, then reconcile; bigger: make load LOAD_ARGS="--posts 1000 --seconds 300"
-	$(BIN)/python -m newsroom.local.load $(LOAD_ARGS)
+	$(BIN)/python -m newsroom_tools.load $(LOAD_ARGS)
 
 bench: $(STAMP) ## cold-start benchmark: import time and memory per function, as ratios to a floor
 	$(BIN)/python tests/bench/cold_start.py

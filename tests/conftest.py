@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import settings
 
-from newsroom.local import emulator as local_emulator
-from newsroom.local.runner import free_port, function_environment
-from newsroom.local.template import (
+from newsroom_tools import emulator as local_emulator
+from newsroom_tools.runner import free_port, function_environment
+from newsroom_tools.template import (
     functions,
     load_template,
     parameter_defaults,
@@ -155,8 +155,8 @@ def dynamodb_requests(content_table: str) -> Iterator[list[str]]:
 @pytest.fixture(scope="session")
 def demo_articles(content_table: str) -> list[str]:
     """The demo articles of content/articles, imported into the test table; their slugs."""
-    from newsroom.importer import import_paths
-    from newsroom.local.template import PROJECT_ROOT
+    from newsroom_tools.importer import import_paths
+    from newsroom_tools.template import PROJECT_ROOT
 
     return import_paths([PROJECT_ROOT / "content" / "articles"], table=content_table)
 

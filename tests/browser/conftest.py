@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
-from newsroom.local.runner import LocalSystem, free_port
-from newsroom.local.template import PROJECT_ROOT
+from newsroom_tools.runner import LocalSystem, free_port
+from newsroom_tools.template import PROJECT_ROOT
 from tests.http_client import Reply, request
 
 if TYPE_CHECKING:
@@ -172,8 +172,8 @@ class Site:
         """A published article of this test's own, with no comments; its slug."""
         import boto3
 
-        from newsroom.importer import import_paths
-        from newsroom.local import emulator as local_emulator
+        from newsroom_tools import emulator as local_emulator
+        from newsroom_tools.importer import import_paths
 
         slug = f"b-{uuid.uuid4().hex[:10]}"
         path = self._articles / f"{slug}.md"

@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 import pytest
 from playwright.sync_api import Page
 
-from newsroom.local.demo_site import DemoSiteServer
+from newsroom_tools.demo_site import DemoSiteServer
 from tests.browser.conftest import Site
 
 # Runs in the page: the answer as the page's script can read it.

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Locator, Page, Request, Response, Route, expect
 
-from newsroom.local.demo_site import STRICT_PAGE, content_security_policy
+from newsroom_tools.demo_site import STRICT_PAGE, content_security_policy
 from tests.browser.conftest import Settings, Site, save_screenshot
 
 HELD = "Your comment is awaiting moderation."

@@ -27,7 +27,7 @@ from newsroom.config import articles_settings, comments_settings
 from newsroom.data import dynamo
 from newsroom.data.articles import article_pk
 from newsroom.data.comments import all_comment_items
-from newsroom.local.template import load_template, resources, table_create_kwargs
+from newsroom_tools.template import load_template, resources, table_create_kwargs
 from tests.apigw import Answer, LambdaContext, invoke, rest_event
 
 if TYPE_CHECKING:

@@ -33,7 +33,7 @@ def main() -> None:
     request = json.load(sys.stdin)
     from functions.notifications.app import lambda_handler
     from newsroom import mail
-    from newsroom.local.functions import LambdaContext, Limits
+    from newsroom_tools.functions import LambdaContext, Limits
 
     mail._client().meta.events.register(HOOKS[request["die"]], die)
     context = LambdaContext(

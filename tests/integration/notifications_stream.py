@@ -33,12 +33,12 @@ from newsroom import mail
 from newsroom.data import dynamo
 from newsroom.data.comments import comment_key
 from newsroom.data.notifications import NotificationTable
-from newsroom.local.emulator import REGION
-from newsroom.local.event_filter import Pattern, matches_any, parse_filter_criteria
-from newsroom.local.streams import first_failed_index
-from newsroom.local.template import functions, load_template, resources
 from newsroom.privacy import subscriber_key
 from newsroom.secrets import project_keys
+from newsroom_tools.emulator import REGION
+from newsroom_tools.event_filter import Pattern, matches_any, parse_filter_criteria
+from newsroom_tools.streams import first_failed_index
+from newsroom_tools.template import functions, load_template, resources
 from tests.apigw import LambdaContext
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from urllib.parse import urljoin
 
 import pytest
 
-from newsroom.local.openapi import SPEC_PATH
-from newsroom.local.runner import LocalSystem, free_port
+from newsroom_tools.openapi import SPEC_PATH
+from newsroom_tools.runner import LocalSystem, free_port
 from tests.http_client import request
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ Two things stand between a test like this and the truth, and both are dealt with
   worker process per environment (forked from a server that imported the handler once).
 - moto is not thread-safe: its `TransactWriteItems` deep-copies the table, applies the actions
   one by one and restores the copy on failure, with no lock. DynamoDB applies each request
-  atomically and in isolation; the embedded emulator (`newsroom.local.emulator`) does too, by
+  atomically and in isolation; the embedded emulator (`newsroom_tools.emulator`) does too, by
   handling one request at a time. Reads and writes of different requests still interleave
   freely, which is what the code under test must withstand.
 """

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from newsroom.cors import EXPOSED_HEADERS
-from newsroom.local.runner import LocalSystem, free_port
+from newsroom_tools.runner import LocalSystem, free_port
 from tests.http_client import Reply, loopback_address, request
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from newsroom.local.outbox import OutboxEmail
-from newsroom.local.runner import LocalSystem, free_port
+from newsroom_tools.outbox import OutboxEmail
+from newsroom_tools.runner import LocalSystem, free_port
 from tests.http_client import Reply, loopback_address, request
 from tests.markup import attribute_values, text_of
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from newsroom.data.articles import get_article
-from newsroom.local.outbox import Outbox
-from newsroom.local.template import PROJECT_ROOT, FunctionSpec, functions, load_template
+from newsroom_tools.outbox import Outbox
+from newsroom_tools.template import PROJECT_ROOT, FunctionSpec, functions, load_template
 from tests.apigw import EVENTS_DIR, LambdaContext, expected_status, invoke
 
 pytestmark = pytest.mark.integration

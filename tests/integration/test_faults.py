@@ -48,12 +48,12 @@ from newsroom.data.articles import ARTICLE_SK, article_pk, save_article
 from newsroom.data.notifications import LEDGER_SK, NotificationTable
 from newsroom.deadline import DeadlineExceededError
 from newsroom.emails import Email
-from newsroom.local.outbox import Outbox
-from newsroom.local.runner import LocalSystem, free_port
-from newsroom.local.template import PROJECT_ROOT
 from newsroom.mail import SesMailer, TransientMailError
 from newsroom.privacy import commenter_key, duplicate_key, email_hash, ip_hash
 from newsroom.secrets import project_keys
+from newsroom_tools.outbox import Outbox
+from newsroom_tools.runner import LocalSystem, free_port
+from newsroom_tools.template import PROJECT_ROOT
 from tests.apigw import Answer, LambdaContext
 from tests.http_client import Reply, loopback_address, request
 from tests.integration.articles_data import seed, stored_article

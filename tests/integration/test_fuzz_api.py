@@ -21,8 +21,8 @@ from botocore.credentials import Credentials
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
-from newsroom.local.openapi import SPEC_PATH
-from newsroom.local.runner import LocalSystem, free_port
+from newsroom_tools.openapi import SPEC_PATH
+from newsroom_tools.runner import LocalSystem, free_port
 
 pytestmark = pytest.mark.integration
 

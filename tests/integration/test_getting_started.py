@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from newsroom.local.emulator import REGION
-from newsroom.local.runner import CONTENT_TABLE, LocalSystem, free_port
-from newsroom.local.template import PROJECT_ROOT
+from newsroom_tools.emulator import REGION
+from newsroom_tools.runner import CONTENT_TABLE, LocalSystem, free_port
+from newsroom_tools.template import PROJECT_ROOT
 from tests.http_client import request
 from tests.integration.test_local_run import shell_environment, system
 

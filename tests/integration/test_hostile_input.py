@@ -28,11 +28,11 @@ from hypothesis import strategies as st
 from functions.articles.app import lambda_handler as articles_handler
 from functions.comments.app import lambda_handler as comments_handler
 from newsroom.config import comments_settings, notifications_settings
-from newsroom.local.apigateway import HttpRequest
-from newsroom.local.outbox import OUTBOX_PATH, Outbox, OutboxEmail, render_page
 from newsroom.models.comments import JOINERS, has_visible_text
 from newsroom.rendered import read_html
 from newsroom.rendering import render_comment
+from newsroom_tools.apigateway import HttpRequest
+from newsroom_tools.outbox import OUTBOX_PATH, Outbox, OutboxEmail, render_page
 from tests.apigw import Answer, invoke, random_ip, rest_event
 from tests.integration.articles_data import seed
 from tests.integration.comments_api import (

@@ -18,8 +18,8 @@ from newsroom.data.articles import (
     save_article,
 )
 from newsroom.data.pagination import CursorSigner
-from newsroom.importer import ArticleFileError, add_arguments, import_paths, run
 from newsroom.secrets import project_keys
+from newsroom_tools.importer import ArticleFileError, add_arguments, import_paths, run
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

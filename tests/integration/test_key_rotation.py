@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from newsroom.cli import main as cli_main
 from newsroom.data.notifications import NotificationTable
 from newsroom.privacy import subscriber_key
 from newsroom.secrets import Keyring, previous_parameter_name, project_keys
 from newsroom.tokens import TokenInvalidError, verify
+from newsroom_tools.cli import main as cli_main
 from tests.integration.comments_api import (
     approve_first_comment_of,
     fresh_ip,

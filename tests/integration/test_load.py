@@ -1,4 +1,4 @@
-"""The load run (`newsroom.local.load`): a small one through a local system of its own, and its
+"""The load run (`newsroom_tools.load`): a small one through a local system of its own, and its
 reconciliation, which must catch an email sent twice or not at all."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ from collections import Counter
 
 import pytest
 
-from newsroom.local.load.cli import main
-from newsroom.local.load.emails import CommentFacts, expected_emails, sent_emails
-from newsroom.local.load.options import LoadOptions
-from newsroom.local.load.plan import make_plan
-from newsroom.local.load.run import run_load
+from newsroom_tools.load.cli import main
+from newsroom_tools.load.emails import CommentFacts, expected_emails, sent_emails
+from newsroom_tools.load.options import LoadOptions
+from newsroom_tools.load.plan import make_plan
+from newsroom_tools.load.run import run_load
 
 pytestmark = pytest.mark.integration
 

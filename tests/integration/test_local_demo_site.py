@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.local.emulator import is_listening
-from newsroom.local.runner import LocalSystem, free_port
+from newsroom_tools.emulator import is_listening
+from newsroom_tools.runner import LocalSystem, free_port
 from tests.http_client import request
 from tests.integration.test_local_run import newsroom, serve_until_ctrl_c, shell_environment
 

@@ -21,11 +21,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from newsroom.local import emulator as local_emulator
-from newsroom.local.apigateway import HttpRequest, HttpResponse, Router
-from newsroom.local.emulator import is_listening
-from newsroom.local.runner import LocalSystem, free_port
-from newsroom.local.template import PROJECT_ROOT, functions, load_template
+from newsroom_tools import emulator as local_emulator
+from newsroom_tools.apigateway import HttpRequest, HttpResponse, Router
+from newsroom_tools.emulator import is_listening
+from newsroom_tools.runner import LocalSystem, free_port
+from newsroom_tools.template import PROJECT_ROOT, functions, load_template
 from tests.apigw import EVENTS_DIR, expected_status
 from tests.http_client import request
 

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from newsroom.local.runner import LocalSystem, free_port
-from newsroom.local.template import load_template, parameter_defaults
+from newsroom_tools.runner import LocalSystem, free_port
+from newsroom_tools.template import load_template, parameter_defaults
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -25,10 +25,10 @@ from newsroom.data import dynamo
 from newsroom.data.articles import get_article
 from newsroom.data.notifications import LEDGER_SK, NotificationTable
 from newsroom.emails import Email
-from newsroom.local.outbox import Outbox, OutboxEmail
 from newsroom.notifications import Kind, Notification, ledger_key
 from newsroom.privacy import subscriber_key
 from newsroom.secrets import project_keys
+from newsroom_tools.outbox import Outbox, OutboxEmail
 from tests.apigw import Answer, invoke, rest_event
 from tests.integration.articles_data import seed
 from tests.integration.comments_api import (

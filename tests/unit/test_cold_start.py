@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from newsroom.local.template import PROJECT_ROOT
+from newsroom_tools.template import PROJECT_ROOT
 
 # Never needed to serve: development tools, authoring, the emulator.
-NEVER = ("moto", "newsroom.local", "newsroom.importer", "yaml", "pytest")
+NEVER = ("moto", "newsroom_tools", "newsroom_tools.importer", "yaml", "pytest")
 # Needed only by some routes, so imported on first use there.
 ON_DEMAND = (
     "markdown_it",  # rendering a posted comment
@@ -74,7 +74,7 @@ def test_with_tracing_on_the_functions_are_traced(function: str) -> None:
 
 
 def test_template_turns_tracing_on_only_when_asked() -> None:
-    from newsroom.local.template import load_template
+    from newsroom_tools.template import load_template
 
     template = load_template()
     globals_ = template["Globals"]["Function"]

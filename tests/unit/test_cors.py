@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from newsroom.cors import EXPOSED_HEADERS, CorsPolicy, add_headers
-from newsroom.local.apigateway import GatewayResponses, HttpResponse, cors_of, gateway_error
-from newsroom.local.template import ParameterOverrideError, load_template, parameter_values
+from newsroom_tools.apigateway import GatewayResponses, HttpResponse, cors_of, gateway_error
+from newsroom_tools.template import ParameterOverrideError, load_template, parameter_values
 
 SITE = "https://www.example.com"
 OTHER_SITE = "https://example.com"

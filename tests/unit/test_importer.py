@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from newsroom.importer import (
+from newsroom.models.articles import StoredArticle
+from newsroom_tools.importer import (
     ArticleFileError,
     add_arguments,
     collect_files,
@@ -19,7 +20,6 @@ from newsroom.importer import (
     run,
     to_stored,
 )
-from newsroom.models.articles import StoredArticle
 
 DEMO_CONTENT = Path(__file__).resolve().parents[2] / "content" / "articles"
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

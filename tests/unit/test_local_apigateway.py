@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from newsroom.local.apigateway import (
+from newsroom_tools.apigateway import (
     Cors,
     HttpRequest,
     HttpResponse,
@@ -20,7 +20,7 @@ from newsroom.local.apigateway import (
     from_proxy_result,
     to_event,
 )
-from newsroom.local.template import functions, load_template
+from newsroom_tools.template import functions, load_template
 from tests.apigw import EVENTS_DIR
 
 ROUTER = Router(

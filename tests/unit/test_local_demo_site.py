@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.importer import collect_files, load_article_file
-from newsroom.local.demo_site import (
+from newsroom_tools.demo_site import (
     API_BASE_PLACEHOLDER,
     content_security_policy,
     default_root,
     respond,
 )
-from newsroom.local.template import PROJECT_ROOT
+from newsroom_tools.importer import collect_files, load_article_file
+from newsroom_tools.template import PROJECT_ROOT
 
 API = "http://127.0.0.1:3999/v1"
 API_ORIGIN = "http://127.0.0.1:3999"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from newsroom.local.functions import (
+from newsroom_tools.functions import (
     FunctionLoadError,
     FunctionPool,
     LambdaContext,
@@ -20,7 +20,7 @@ from newsroom.local.functions import (
     limits_of,
     load_function,
 )
-from newsroom.local.template import FunctionSpec, load_template
+from newsroom_tools.template import FunctionSpec, load_template
 
 SPEC = FunctionSpec(name="FakeFunction", code_uri=Path("/nowhere"), handler="app.handler")
 

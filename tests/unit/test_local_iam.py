@@ -13,9 +13,9 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from newsroom.local.apigateway import HttpRequest, HttpResponse
-from newsroom.local.emulator import REGION
-from newsroom.local.iam import Caller, authorize
+from newsroom_tools.apigateway import HttpRequest, HttpResponse
+from newsroom_tools.emulator import REGION
+from newsroom_tools.iam import Caller, authorize
 
 URL = "http://127.0.0.1:3000/admin/comments?status=pending"
 

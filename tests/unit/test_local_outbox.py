@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from newsroom.local.apigateway import HttpRequest, HttpResponse
-from newsroom.local.outbox import (
+from newsroom_tools.apigateway import HttpRequest, HttpResponse
+from newsroom_tools.outbox import (
     OUTBOX_PATH,
     Outbox,
     OutboxEmail,

@@ -7,8 +7,8 @@ import argparse
 import pytest
 
 from newsroom.config import ArticlesSettings
-from newsroom.local.runner import add_arguments, function_environment
-from newsroom.local.template import (
+from newsroom_tools.runner import add_arguments, function_environment
+from newsroom_tools.template import (
     ParameterOverrideError,
     functions,
     load_template,

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from newsroom.local.event_filter import (
+from newsroom_tools.event_filter import (
     FilterPatternError,
     matches,
     matches_any,
     parse_filter_criteria,
     parse_pattern,
 )
-from newsroom.local.streams import (
+from newsroom_tools.streams import (
     StreamConfigError,
     StreamMapping,
     StreamPoller,
@@ -29,7 +29,7 @@ from newsroom.local.streams import (
     mapping_of,
     stream_mappings,
 )
-from newsroom.local.template import functions, load_template
+from newsroom_tools.template import functions, load_template
 
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/T/stream/2024-01-01T00:00:00.000"
 SHARD_ID = "shardId-00000001-test"

@@ -12,8 +12,8 @@ from packaging.requirements import Requirement
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from newsroom.local.check_layer import locked_for_lambda
-from newsroom.local.locks import (
+from newsroom_tools.check_layer import locked_for_lambda
+from newsroom_tools.locks import (
     DEV_REQUIREMENTS,
     LAYER_REQUIREMENTS,
     PROJECT_ROOT,
@@ -88,16 +88,21 @@ def test_layer_requirements_hash_a_wheel_for_python_3_13_on_linux(machine: str) 
 def test_native_packages_of_the_layer_are_among_those_checked() -> None:
     locked = locked_for_lambda(LAYER_REQUIREMENTS.read_text())
 
-    assert {"pydantic-core", "nh3", "pyyaml"} <= set(locked)
+    assert {"pydantic-core", "nh3", "wrapt"} <= set(locked)
+
+
+def test_the_layer_lock_holds_none_of_the_tools_dependencies() -> None:
+    locked = locked_for_lambda(LAYER_REQUIREMENTS.read_text())
+
+    assert {"moto", "pyyaml"}.isdisjoint(locked)
+    assert {"moto", "pyyaml"} <= set(pins(DEV_REQUIREMENTS.read_text()))
 
 
 def test_moto_is_bounded_below_its_next_minor_release() -> None:
-    # The emulator patches moto internals (newsroom/local/emulator.py).
-    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    # The emulator patches moto internals (newsroom_tools/emulator.py).
+    tools = tomllib.loads((PROJECT_ROOT / "tools" / "pyproject.toml").read_text())["project"]
     (moto,) = [
-        Requirement(text)
-        for text in project["optional-dependencies"]["dev"]
-        if Requirement(text).name == "moto"
+        Requirement(text) for text in tools["dependencies"] if Requirement(text).name == "moto"
     ]
 
     upper = [spec for spec in moto.specifier if spec.operator == "<"]
@@ -122,7 +127,7 @@ def test_the_sam_cli_is_one_of_the_locked_tools() -> None:
 
 
 def test_layer_sizes_count_every_file_and_its_zip(tmp_path: Path) -> None:
-    from newsroom.local.check_layer import sizes
+    from newsroom_tools.check_layer import sizes
 
     (tmp_path / "python" / "pkg").mkdir(parents=True)
     (tmp_path / "python" / "pkg" / "a.py").write_text("x = 1\n" * 1000)

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from newsroom.models.article_source import ArticleSource
 from newsroom.models.articles import Article, ArticleSummary
+from newsroom_tools.article_source import ArticleSource
 
 SOURCE: dict[str, Any] = {
     "slug": "harbour-news",

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from newsroom.local.openapi import LAYER_SPEC_PATH, SPEC_PATH, build, render
-from newsroom.local.template import functions, load_template
+from newsroom_tools.openapi import LAYER_SPEC_PATH, SPEC_PATH, build, render
+from newsroom_tools.template import functions, load_template
 
 SPEC: dict[str, Any] = json.loads(SPEC_PATH.read_text())
 OPERATIONS = [

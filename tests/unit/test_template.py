@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from newsroom.local.template import load_template, resources
 from newsroom.models.articles import ArticleSummary
 from newsroom.models.comments import AdminComment, PublicComment
+from newsroom_tools.template import load_template, resources
 
 TemplateDict = dict[str, Any]
 

@@ -1,5 +1,5 @@
 """Article shapes: what is stored and what a reader is served (authoring input is in
-`newsroom.models.article_source`, so serving never loads the email validator)."""
+`newsroom_tools.article_source`, so serving never loads the email validator)."""
 
 from __future__ import annotations
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import random
 
-from newsroom.local.load.drive import Drive
-from newsroom.local.load.options import LoadOptions, validate
-from newsroom.local.load.plan import make_plan
-from newsroom.local.load.reconcile import reconcile
-from newsroom.local.load.report import LoadReport, describe
-from newsroom.local.load.target import (
+from newsroom_tools.load.drive import Drive
+from newsroom_tools.load.options import LoadOptions, validate
+from newsroom_tools.load.plan import make_plan
+from newsroom_tools.load.reconcile import reconcile
+from newsroom_tools.load.report import LoadReport, describe
+from newsroom_tools.load.target import (
     Target,
     create_articles,
     dead_letters,

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from newsroom.local.template import FunctionSpec
+    from newsroom_tools.template import FunctionSpec
 
 DEFAULT_POOL_SIZE = 4
 ACCOUNT_ID = "123456789012"

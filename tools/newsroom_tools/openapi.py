@@ -8,8 +8,8 @@ a SigV4 signature (API Gateway's AWS_IAM authorization).
 The same document is written twice: docs/openapi.json for readers of the repository, and
 shared/newsroom/apidocs/openapi.json, which the layer ships for the Swagger UI page.
 
-    python -m newsroom.local.openapi           # write both copies
-    python -m newsroom.local.openapi --check   # fail if either differs from the code
+    python -m newsroom_tools.openapi           # write both copies
+    python -m newsroom_tools.openapi --check   # fail if either differs from the code
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import json
 import sys
 from typing import Any
 
-from newsroom.local.template import PROJECT_ROOT, functions, load_template
 from newsroom.models.common import ErrorBody
+from newsroom_tools.template import PROJECT_ROOT, functions, load_template
 
 SPEC_PATH = PROJECT_ROOT / "docs" / "openapi.json"
 LAYER_SPEC_PATH = PROJECT_ROOT / "shared" / "newsroom" / "apidocs" / "openapi.json"

@@ -26,9 +26,9 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
-from newsroom.local import emulator as local_emulator
-from newsroom.local.apigateway import HttpRequest, HttpResponse
-from newsroom.local.functions import (
+from newsroom_tools import emulator as local_emulator
+from newsroom_tools.apigateway import HttpRequest, HttpResponse
+from newsroom_tools.functions import (
     DEFAULT_POOL_SIZE,
     FunctionLoadError,
     FunctionPool,
@@ -38,15 +38,15 @@ from newsroom.local.functions import (
     load_function,
     new_log_stream_name,
 )
-from newsroom.local.server import LocalApiServer, LocalRoute, PortInUseError
+from newsroom_tools.server import LocalApiServer, LocalRoute, PortInUseError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-    from newsroom.local.demo_site import DemoSiteServer
-    from newsroom.local.outbox import Outbox
-    from newsroom.local.streams import StreamPoller
-    from newsroom.local.template import FunctionSpec
+    from newsroom_tools.demo_site import DemoSiteServer
+    from newsroom_tools.outbox import Outbox
+    from newsroom_tools.streams import StreamPoller
+    from newsroom_tools.template import FunctionSpec
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
@@ -63,7 +63,7 @@ class LocalRunError(Exception):
 
 
 def default_content() -> Path:
-    from newsroom.local.template import PROJECT_ROOT
+    from newsroom_tools.template import PROJECT_ROOT
 
     return PROJECT_ROOT / "content" / "articles"
 
@@ -109,7 +109,7 @@ def environment_of(
 ) -> dict[str, str]:
     """One function's variables, resolved as `function_environment` resolves them: a variable
     naming one of `apis` (its invoke URL, under `!If` or `!Sub`) is `api_url`."""
-    from newsroom.local.template import resolve_environment
+    from newsroom_tools.template import resolve_environment
 
     apis = tuple(apis)
     defaults = {
@@ -154,7 +154,7 @@ def prepare_tables(
         When a parameter override is not one the template allows, or the content is missing
         or invalid.
     """
-    from newsroom.local.template import ParameterOverrideError, provision
+    from newsroom_tools.template import ParameterOverrideError, provision
 
     try:
         names = provision(db, template, prefix=prefix, parameters=parameters)
@@ -164,7 +164,7 @@ def prepare_tables(
         return names, []
     if not content.exists():
         raise LocalRunError(f"no article files at {content} (pass --content PATH or --no-seed)")
-    from newsroom.importer import ArticleFileError, import_paths
+    from newsroom_tools.importer import ArticleFileError, import_paths
 
     try:
         return names, import_paths([content], table=names[CONTENT_TABLE], db=db)
@@ -184,7 +184,7 @@ def forget_process_caches() -> None:
         for name, module in list(sys.modules.items())
         if module is not None
         and name.startswith("newsroom.")
-        and not name.startswith("newsroom.local")
+        and not name.startswith("newsroom_tools")
     ]
     for module in modules:
         for value in list(vars(module).values()):
@@ -330,10 +330,10 @@ class LocalSystem:
         import boto3
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from newsroom.local.apigateway import GatewayResponses, Router, cors_of
-        from newsroom.local.outbox import Outbox
-        from newsroom.local.streams import StreamConfigError, pollers_for
-        from newsroom.local.template import (
+        from newsroom_tools.apigateway import GatewayResponses, Router, cors_of
+        from newsroom_tools.outbox import Outbox
+        from newsroom_tools.streams import StreamConfigError, pollers_for
+        from newsroom_tools.template import (
             ParameterOverrideError,
             functions,
             load_template,
@@ -466,7 +466,7 @@ class LocalSystem:
 
     def _bind_demo_site(self) -> list[str]:
         """Bind the demo site's port, when asked for one; the origins of its pages."""
-        from newsroom.local.demo_site import DemoSiteServer
+        from newsroom_tools.demo_site import DemoSiteServer
 
         if self.demo_port is None:
             return []
@@ -515,7 +515,7 @@ class LocalSystem:
 
 def _serve_openapi(request: HttpRequest) -> HttpResponse:
     """The API's contract, docs/openapi.json (kept in step with the code by a test)."""
-    from newsroom.local.openapi import SPEC_PATH
+    from newsroom_tools.openapi import SPEC_PATH
 
     return HttpResponse(
         status=200, headers=(("Content-Type", "application/json"),), body=SPEC_PATH.read_bytes()
@@ -675,7 +675,7 @@ def _configure_logging() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # Read-only requests publish no business metric; Powertools warns about each one.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    logger = logging.getLogger("newsroom.local")
+    logger = logging.getLogger("newsroom_tools")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))

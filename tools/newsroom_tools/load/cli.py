@@ -11,8 +11,8 @@ import tempfile
 import warnings
 from collections.abc import Sequence
 
-from newsroom.local import emulator as local_emulator
-from newsroom.local.load.options import (
+from newsroom_tools import emulator as local_emulator
+from newsroom_tools.load.options import (
     DEFAULT_ARTICLES,
     DEFAULT_FLOOD_INTERVAL,
     DEFAULT_POSTS,
@@ -23,12 +23,12 @@ from newsroom.local.load.options import (
     LoadSetupError,
     validate,
 )
-from newsroom.local.load.run import run_load
+from newsroom_tools.load.run import run_load
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m newsroom.local.load",
+        prog="python -m newsroom_tools.load",
         description="Post and read concurrently through the local system for a fixed count "
         "and time, then check that nothing was lost, doubled or miscounted.",
     )

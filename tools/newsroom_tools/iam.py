@@ -15,14 +15,14 @@ from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from urllib.parse import urlunsplit
 
-from newsroom.local.apigateway import (
+from newsroom_tools.apigateway import (
     ACCOUNT_ID,
     HttpRequest,
     HttpResponse,
     gateway_error,
     missing_authentication_token,
 )
-from newsroom.local.emulator import FAKE_CREDENTIALS, REGION
+from newsroom_tools.emulator import FAKE_CREDENTIALS, REGION
 
 SERVICE = "execute-api"
 # How far the signing time may be from the gateway's clock, either way.

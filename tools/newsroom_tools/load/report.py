@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from newsroom.local.load.drive import Drive, Outcome
+    from newsroom_tools.load.drive import Drive, Outcome
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,13 @@
 """Writes or checks the lock files: uv.lock (pyproject.toml's dependencies, every package pinned
 with the hashes of all its files), the requirements exported from it, and the tool locks.
 
-- `uv.lock`: resolved by `uv lock` from pyproject.toml, for every platform and Python >= 3.11.
-- `shared/requirements.txt`: what `sam build` installs into the layer, exported from uv.lock
-  (the hashes of the Lambda runtime's cp313 aarch64 wheels among them).
-- `requirements/dev.txt`: what `make install` installs into .venv, exported the same way.
+- `uv.lock`: resolved by `uv lock` from pyproject.toml and tools/pyproject.toml (a uv
+  workspace), for every platform and Python >= 3.11.
+- `shared/requirements.txt`: what `sam build` installs into the layer, exported from uv.lock:
+  the newsroom package's dependencies only (the hashes of the Lambda runtime's cp313 aarch64
+  wheels among them).
+- `requirements/dev.txt`: what `make install` installs into .venv (both packages' dependencies
+  and the dev tools), exported the same way.
 - `requirements/<tool>.txt`: compiled from `requirements/<tool>.in` (the SAM CLI, checkov, uv).
 
 Standard library only (the Makefile runs it before any virtualenv exists); `--uv` names the uv
@@ -21,12 +24,19 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REQUIREMENTS_DIR = PROJECT_ROOT / "requirements"
 LAYER_REQUIREMENTS = PROJECT_ROOT / "shared" / "requirements.txt"
 DEV_REQUIREMENTS = REQUIREMENTS_DIR / "dev.txt"
 
-_EXPORT = ["export", "--frozen", "--no-emit-project", "--no-header", "--format", "requirements-txt"]
+_EXPORT = [
+    "export",
+    "--frozen",
+    "--no-emit-workspace",
+    "--no-header",
+    "--format",
+    "requirements-txt",
+]
 _LAYER_HEADER = (
     "# What `sam build` installs into the newsroom layer: every package pinned, with the hashes\n"
     "# of all its files (the Lambda runtime's cp313 aarch64 wheels among them).\n"
@@ -83,8 +93,8 @@ class LockError(Exception):
 def exported(uv: str) -> dict[Path, str]:
     """The requirements files as uv.lock gives them now."""
     return {
-        LAYER_REQUIREMENTS: _LAYER_HEADER + _uv(uv, *_EXPORT),
-        DEV_REQUIREMENTS: _DEV_HEADER + _uv(uv, *_EXPORT, "--extra", "dev"),
+        LAYER_REQUIREMENTS: _LAYER_HEADER + _uv(uv, *_EXPORT, "--package", "newsroom"),
+        DEV_REQUIREMENTS: _DEV_HEADER + _uv(uv, *_EXPORT, "--all-packages", "--extra", "dev"),
     }
 
 

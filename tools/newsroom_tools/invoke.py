@@ -23,9 +23,9 @@ from contextlib import ExitStack, redirect_stdout
 from pathlib import Path
 from typing import IO, Any
 
-from newsroom.local import emulator as local_emulator
-from newsroom.local.functions import FunctionLoadError, LambdaContext, limits_of, load_function
-from newsroom.local.runner import (
+from newsroom_tools import emulator as local_emulator
+from newsroom_tools.functions import FunctionLoadError, LambdaContext, limits_of, load_function
+from newsroom_tools.runner import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     LocalRunError,
@@ -92,7 +92,7 @@ def invoke(
     InvokeError
         When the function is not in the template or the event file is not JSON.
     """
-    from newsroom.local.template import functions, load_template, resources, stage_name
+    from newsroom_tools.template import functions, load_template, resources, stage_name
 
     template = load_template()
     specs = functions(template)

@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Rekey every comment; 0 when all are done, 1 when some changed meanwhile (run it again)
     or AWS failed, 2 when the input is at fault."""
-    from newsroom.data.rekeying import move_subscriber, rekey_comments
+    from newsroom_tools.rekeying import move_subscriber, rekey_comments
 
     table = args.table or os.environ.get(TABLE_VARIABLE)
     if not table:
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     current = keys.current
 
     def derive(comment: dict[str, Any]) -> Any:
-        from newsroom.data.rekeying import Derived
+        from newsroom_tools.rekeying import Derived
 
         name, email = str(comment["author_name"]), str(comment["author_email"])
         return Derived(

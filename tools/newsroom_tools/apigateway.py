@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 if TYPE_CHECKING:
-    from newsroom.local.template import FunctionSpec
+    from newsroom_tools.template import FunctionSpec
 
 ACCOUNT_ID = "123456789012"
 API_ID = "local"
@@ -222,7 +222,7 @@ def _header_value(resolved: Any) -> str | None:
 
 
 def _parameters(template: Mapping[str, Any], given: Mapping[str, str] | None) -> Mapping[str, str]:
-    from newsroom.local.template import parameter_defaults
+    from newsroom_tools.template import parameter_defaults
 
     return parameter_defaults(dict(template)) if given is None else given
 
@@ -237,7 +237,7 @@ def cors_of(
 
     With `api` None, the template's only API is used (or the implicit one's Globals).
     """
-    from newsroom.local.template import evaluate
+    from newsroom_tools.template import evaluate
 
     setting = _api_properties(template, api).get("Cors")
     if setting is None:
@@ -278,7 +278,7 @@ class GatewayResponses:
         api: str | None = None,
     ) -> GatewayResponses:
         """Those of the template's API, evaluated with `parameters` (defaults when None)."""
-        from newsroom.local.template import evaluate
+        from newsroom_tools.template import evaluate
 
         values = _parameters(template, parameters)
         configured = _api_properties(template, api).get("GatewayResponses", {})

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from newsroom.local.load.options import MIN_POSTS, LoadSetupError
+from newsroom_tools.load.options import MIN_POSTS, LoadSetupError
 
 Role = Literal["setup", "first", "regular", "duplicate", "retry"]
 

@@ -8,7 +8,7 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from newsroom.local import emulator as local_emulator
+from newsroom_tools import emulator as local_emulator
 
 DEFAULT_POSTS = 200
 DEFAULT_READERS = 4

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from newsroom.local import emulator as local_emulator
+from newsroom_tools import emulator as local_emulator
 
 HTTP_TIMEOUT = 30.0
 

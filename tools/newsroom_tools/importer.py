@@ -27,9 +27,9 @@ from pydantic import ValidationError
 from newsroom.data import dynamo
 from newsroom.data.articles import ConcurrentImportError, get_article, save_article
 from newsroom.errors import NewsroomError
-from newsroom.models.article_source import ArticleSource
 from newsroom.models.articles import StoredArticle, StoredAuthor
 from newsroom.rendering import render_article
+from newsroom_tools.article_source import ArticleSource
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -278,7 +278,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="into a running `newsroom run` (`make run`): its emulator on --emulator-port, "
         "its content table",
     )
-    from newsroom.local.emulator import add_port_argument
+    from newsroom_tools.emulator import add_port_argument
 
     add_port_argument(parser, when_taken="with --local: the local run's")
 
@@ -300,8 +300,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_locally(args: argparse.Namespace) -> int:
     """Import into the emulator of a running local system (`newsroom run`)."""
-    from newsroom.local import emulator
-    from newsroom.local.runner import CONTENT_TABLE
+    from newsroom_tools import emulator
+    from newsroom_tools.runner import CONTENT_TABLE
 
     host, port = emulator.DEFAULT_HOST, args.emulator_port
     if not emulator.is_listening(host, port):

@@ -20,7 +20,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Self
 
-from newsroom.local.apigateway import (
+from newsroom_tools.apigateway import (
     STAGE,
     Cors,
     HttpRequest,
@@ -31,13 +31,13 @@ from newsroom.local.apigateway import (
     gateway_error,
     to_event,
 )
-from newsroom.local.iam import Caller, authorize
+from newsroom_tools.iam import Caller, authorize
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from newsroom.local.functions import FunctionPool
-    from newsroom.local.template import FunctionSpec
+    from newsroom_tools.functions import FunctionPool
+    from newsroom_tools.template import FunctionSpec
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 # A chunk-size line: hex digits, then optional extensions (RFC 9112, 7.1).

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from newsroom.local import emulator as local_emulator
-from newsroom.local.load.options import DEFAULT_FLOOD_INTERVAL, LoadSetupError
-from newsroom.local.load.plan import Plan
+from newsroom_tools import emulator as local_emulator
+from newsroom_tools.load.options import DEFAULT_FLOOD_INTERVAL, LoadSetupError
+from newsroom_tools.load.plan import Plan
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
 
-    from newsroom.local.runner import LocalSystem
+    from newsroom_tools.runner import LocalSystem
 
 CONTENT_TABLE = "ContentTable"  # logical ids; a local run names them so
 DEAD_LETTER_QUEUE = "NotificationsDeadLetterQueue"
@@ -70,7 +70,7 @@ class Target:
 @contextlib.contextmanager
 def own_system(flood_interval: int | None) -> Iterator[Target]:
     """A `LocalSystem` on free ports (no demo articles), with FLOOD_INTERVAL_SECONDS if given."""
-    from newsroom.local.runner import LocalSystem, free_port
+    from newsroom_tools.runner import LocalSystem, free_port
 
     settings = {} if flood_interval is None else {"FLOOD_INTERVAL_SECONDS": str(flood_interval)}
     with (
@@ -92,7 +92,7 @@ def running_system(api: str, emulator_port: int, flood_interval: int | None) -> 
     """A running `make run` at `api` (`validate` checked it is on loopback), and its emulator."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from newsroom.local.template import load_template, parameter_defaults
+    from newsroom_tools.template import load_template, parameter_defaults
 
     endpoint = f"http://{local_emulator.DEFAULT_HOST}:{emulator_port}"
     try:

@@ -1,7 +1,7 @@
 """A bounded load run on loopback: comments posted and pages read at once through the local
 system, then a reconciliation that shows nothing was lost, doubled or miscounted.
 
-    python -m newsroom.local.load [--posts N] [--readers N] [--seconds S] [--articles K]
+    python -m newsroom_tools.load [--posts N] [--readers N] [--seconds S] [--articles K]
                                   [--writers N] [--flood-interval S] [--keep-articles]
                                   [--api URL [--emulator-port P]]
 

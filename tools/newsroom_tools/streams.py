@@ -21,7 +21,7 @@ stay quick. A retried batch holds the same records, less those done: Lambda may 
 that arrived since, which changes only how batches are cut.
 
 The embedded emulator keeps a cancelled transaction from touching the stream, as DynamoDB does
-(`newsroom.local.emulator.keep_streams_through_rollbacks`).
+(`newsroom_tools.emulator.keep_streams_through_rollbacks`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from newsroom.local.event_filter import Pattern, matches_any, parse_filter_criteria
+from newsroom_tools.event_filter import Pattern, matches_any, parse_filter_criteria
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -96,7 +96,7 @@ def stream_mappings(template: Mapping[str, Any], names: Mapping[str, str]) -> li
     StreamConfigError
         When a stream, destination or filter cannot be resolved or is invalid.
     """
-    from newsroom.local.template import functions
+    from newsroom_tools.template import functions
 
     return [
         mapping_of(spec.name, event_name, event.get("Properties", {}), names)
@@ -116,7 +116,7 @@ def mapping_of(
     StreamConfigError
         When the stream, the destination or a filter cannot be resolved or is invalid.
     """
-    from newsroom.local.event_filter import FilterPatternError
+    from newsroom_tools.event_filter import FilterPatternError
 
     where = f"{function}.{event}"
     table, stream_arn = _stream_of(props.get("Stream"), names, where)

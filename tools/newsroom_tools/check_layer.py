@@ -14,7 +14,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from newsroom.apidocs import LAYER_PATHS
-from newsroom.local.locks import pins
+from newsroom_tools.locks import pins
 
 _MACHINES = {0x3E: "x86-64", 0xB7: "aarch64", 0x03: "x86", 0x28: "arm"}
 # Native extensions the functions import on every cold start; missing one means a broken build.

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from newsroom.local.server import LoopbackServer
+from newsroom_tools.server import LoopbackServer
 
 API_BASE_PLACEHOLDER = "https://API-BASE"
 STRICT_PAGE = "strict.html"
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 
 def default_root() -> Path:
-    from newsroom.local.template import PROJECT_ROOT
+    from newsroom_tools.template import PROJECT_ROOT
 
     return PROJECT_ROOT / "docs" / "demo-site"
 

@@ -8,10 +8,10 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from newsroom.local.load.drive import LISTING_PAGE, Drive, Outcome
-from newsroom.local.load.emails import CommentFacts, sent_emails
-from newsroom.local.load.report import LoadReport, sample
-from newsroom.local.load.target import DEAD_LETTER_QUEUE, stored_comments
+from newsroom_tools.load.drive import LISTING_PAGE, Drive, Outcome
+from newsroom_tools.load.emails import CommentFacts, sent_emails
+from newsroom_tools.load.report import LoadReport, sample
+from newsroom_tools.load.target import DEAD_LETTER_QUEUE, stored_comments
 
 
 def reconcile(

@@ -17,17 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from newsroom.local.load.emails import (
+from newsroom_tools.load.emails import (
     CommentFacts,
     EmailKey,
     email_kind,
     expected_emails,
     sent_emails,
 )
-from newsroom.local.load.options import LoadOptions, LoadSetupError
-from newsroom.local.load.plan import Plan, Post
-from newsroom.local.load.target import Target
-from newsroom.local.load.traffic import Addresses, Reply, Traffic, signed_headers
+from newsroom_tools.load.options import LoadOptions, LoadSetupError
+from newsroom_tools.load.plan import Plan, Post
+from newsroom_tools.load.target import Target
+from newsroom_tools.load.traffic import Addresses, Reply, Traffic, signed_headers
 
 OUTBOX_PATH = "/_local/outbox"
 LISTING_PAGE = 7  # small pages, so the walk crosses many cursors

@@ -29,7 +29,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from newsroom.local.apigateway import HttpRequest, HttpResponse, gateway_error
+from newsroom_tools.apigateway import HttpRequest, HttpResponse, gateway_error
 
 OUTBOX_PATH = "/_local/outbox"
 ACCOUNT_ID = "123456789012"  # moto's default account

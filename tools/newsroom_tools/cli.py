@@ -12,13 +12,16 @@ from collections.abc import Sequence
 
 # subcommand words -> (module, help)
 _COMMANDS = {
-    ("articles", "import"): ("newsroom.importer", "load Markdown/JSON articles into the table"),
+    ("articles", "import"): (
+        "newsroom_tools.importer",
+        "load Markdown/JSON articles into the table",
+    ),
     ("secret", "rekey"): (
-        "newsroom.rekey",
+        "newsroom_tools.rekey",
         "after a key rotation, re-derive what comments store under the current key",
     ),
-    ("run",): ("newsroom.local.runner", "run the whole system locally (no Docker, no AWS)"),
-    ("invoke",): ("newsroom.local.invoke", "invoke one function with an event file, locally"),
+    ("run",): ("newsroom_tools.runner", "run the whole system locally (no Docker, no AWS)"),
+    ("invoke",): ("newsroom_tools.invoke", "invoke one function with an event file, locally"),
 }
 
 
