@@ -1,6 +1,7 @@
 """Proves a built layer is the lock's (exactly the packages and versions its requirements pin for
 the Lambda runtime), holds only aarch64 native extensions (Lambda arm64 cannot load x86-64),
-and the data files its code reads (the API docs page's contract and Swagger UI)."""
+the data files its code reads (the API docs page's contract and Swagger UI), and nothing no
+function can import (newsroom_tools.layer_contents); prints its size."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from newsroom.apidocs import LAYER_PATHS
-from newsroom_tools.locks import pins
+from newsroom_tools import layer_contents
+from newsroom_tools.locks import PROJECT_ROOT, pins
 
 _MACHINES = {0x3E: "x86-64", 0xB7: "aarch64", 0x03: "x86", 0x28: "arm"}
 # Native extensions the functions import on every cold start; missing one means a broken build.
@@ -91,6 +93,40 @@ def _mib(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MiB"
 
 
+def only_what_functions_import(layer_dir: Path, project_root: Path = PROJECT_ROOT) -> bool:
+    """Print what the functions' imports allow in the layer and whatever else it holds; true
+    when it holds nothing else."""
+    site = layer_dir / "python"
+    reached = layer_contents.reach(
+        sorted((project_root / "functions").rglob("*.py")), project_root / "shared"
+    )
+    installed = layer_contents.distributions(site)
+    allowed = layer_contents.allowed_distributions(
+        reached.external,
+        installed,
+        layer_contents.declared_extras(project_root / "pyproject.toml"),
+        LAMBDA_ENVIRONMENT,
+    )
+    data_files = [path.removeprefix("python/") for path in LAYER_PATHS]
+    found = layer_contents.findings(site, reached, allowed, installed, data_files)
+    print(
+        f"allowed: {len(reached.package_modules)} modules of newsroom (what the functions reach)"
+        f" and {len(allowed)} distributions:"
+    )
+    for name, reason in sorted(allowed.items()):
+        print(f"  {name:24} {reason}")
+    for name in found.distributions:
+        print(f"FAIL: the layer holds {name}, which no function imports", file=sys.stderr)
+    for entry in found.entries:
+        print(f"FAIL: the layer holds {entry}, which no distribution owns", file=sys.stderr)
+    for path in found.package_files:
+        print(f"FAIL: the layer holds {path}, which no function imports", file=sys.stderr)
+    if found:
+        return False
+    print("OK: the layer holds only what the functions import")
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("layer_dir", type=Path, help="e.g. .aws-sam/build/NewsroomLayer")
@@ -125,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         f"OK: all {len(found)} native extensions in {args.layer_dir} are aarch64, "
         f"and its {len(LAYER_PATHS)} API docs files are there"
     )
+    if not only_what_functions_import(args.layer_dir):
+        return 1
     unzipped, zipped = sizes(args.layer_dir)
     print(
         f"size: {_mib(unzipped)} unzipped (Lambda allows {_mib(UNZIPPED_QUOTA_BYTES)} for a "
