@@ -1,20 +1,47 @@
-"""Settings: one Pydantic settings model per function, read from the environment once."""
+"""Settings: one Pydantic model per function, read from the environment once."""
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Mapping
 from functools import cache
+from typing import Self, get_origin
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class _Settings(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+class FromEnvironment(BaseModel):
+    """Fields read from environment variables of the same name, in any case; a list is a JSON
+    array. This is pydantic-settings' rule for these fields, without its cold start (it imports
+    argparse, dotenv and its CLI machinery on every function's start)."""
 
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Self:
+        source = os.environ if environ is None else environ
+        given = {key.lower(): value for key, value in source.items()}
+        values: dict[str, object] = {}
+        for name, field in cls.model_fields.items():
+            if name not in given:
+                continue
+            raw = given[name]
+            if get_origin(field.annotation) in (list, dict):
+                try:
+                    values[name] = json.loads(raw)
+                except ValueError as exc:
+                    raise ValueError(f"{name.upper()} is not JSON: {exc}") from None
+            else:
+                values[name] = raw
+        return cls.model_validate(values)
+
+
+class _Settings(FromEnvironment):
     content_table_name: str = Field(min_length=3, max_length=255)
 
 
-class _LinkLifetimes(BaseSettings):
+class _LinkLifetimes(FromEnvironment):
     """How long the signed links in emails work: the notifications function makes them, the
     comments function follows them; both read the template's Globals."""
 
@@ -25,11 +52,9 @@ class _LinkLifetimes(BaseSettings):
     confirmation_link_days: int = Field(default=7, ge=1, le=30)
 
 
-class CorsSettings(BaseSettings):
+class CorsSettings(FromEnvironment):
     """Which web pages may read the API's answers: the template parameter `AllowedOrigins`,
     which every HTTP function gets (its pattern is checked at deploy time)."""
-
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     allowed_origins: str = Field(
         default="*",
@@ -40,7 +65,7 @@ class CorsSettings(BaseSettings):
 @cache
 def cors_settings() -> CorsSettings:
     """Read once per container."""
-    return CorsSettings()  # fields come from the environment
+    return CorsSettings.from_environment()
 
 
 class ArticlesSettings(_Settings):
@@ -64,7 +89,7 @@ class ArticlesSettings(_Settings):
 @cache
 def articles_settings() -> ArticlesSettings:
     """The articles function's settings, read once per container."""
-    return ArticlesSettings()  # fields come from the environment
+    return ArticlesSettings.from_environment()
 
 
 class CommentsSettings(_Settings, _LinkLifetimes):
@@ -108,7 +133,7 @@ class CommentsSettings(_Settings, _LinkLifetimes):
 @cache
 def comments_settings() -> CommentsSettings:
     """The comments function's settings, read once per container."""
-    return CommentsSettings()  # fields come from the environment
+    return CommentsSettings.from_environment()
 
 
 class NotificationsSettings(_Settings, _LinkLifetimes):
@@ -132,4 +157,4 @@ class NotificationsSettings(_Settings, _LinkLifetimes):
 @cache
 def notifications_settings() -> NotificationsSettings:
     """The notifications function's settings, read once per container."""
-    return NotificationsSettings()  # fields come from the environment
+    return NotificationsSettings.from_environment()

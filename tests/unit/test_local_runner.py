@@ -57,9 +57,7 @@ def test_parameter_override_replaces_the_default_and_reaches_the_function() -> N
 
     # Then the articles function's settings read it as on; the defaults of the rest stay
     assert environment["API_DOCS"] == "on"
-    assert ArticlesSettings(
-        content_table_name="ContentTable", api_docs=environment["API_DOCS"]
-    ).api_docs
+    assert ArticlesSettings.from_environment(environment).api_docs
     assert names["SenderEmail"] == parameter_defaults(template)["SenderEmail"]
 
 
