@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import apidocs, articles, cors, deadline, embed
+from newsroom import apidocs, articles, cors, deadline, embed, snapstart
 from newsroom.config import articles_settings
 from newsroom.http import cacheable, install_error_handlers
 from newsroom.models.articles import Article, ArticleSummary
@@ -21,6 +21,9 @@ from newsroom.models.common import (
     Page,
 )
 from newsroom.observability import logger, metrics, tracer
+
+# After a SnapStart restore, the keys' cache is dropped and random reseeded (newsroom.snapstart).
+snapstart.register_restore_hooks()
 
 # A response that breaks its own model is our bug: 500, never a 422 blaming the client.
 app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)

@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import comments, cors, deadline, links
+from newsroom import comments, cors, deadline, links, snapstart
 from newsroom.config import comments_settings
 from newsroom.http import (
     cacheable,
@@ -43,6 +43,9 @@ from newsroom.models.common import (
     Page,
 )
 from newsroom.observability import logger, metrics, tracer
+
+# After a SnapStart restore, the keys' cache is dropped and random reseeded (newsroom.snapstart).
+snapstart.register_restore_hooks()
 
 # A response that breaks its own model is our bug: 500, never a 422 blaming the client.
 app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)

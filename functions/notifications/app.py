@@ -10,9 +10,12 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import deadline, notifications
+from newsroom import deadline, notifications, snapstart
 from newsroom.models.stream import CommentChangeRecord
 from newsroom.observability import logger, metrics, tracer
+
+# After a SnapStart restore, the keys' cache is dropped and random reseeded (newsroom.snapstart).
+snapstart.register_restore_hooks()
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, model=CommentChangeRecord)
 

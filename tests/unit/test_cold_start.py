@@ -24,10 +24,10 @@ ON_DEMAND = (
 )
 
 
-def modules_after_import(module: str, *, tracing: bool = False) -> set[str]:
-    """The modules loaded by importing `module` in a fresh interpreter, as a cold start does,
-    with X-Ray tracing off (the template's default) or on."""
-    code = f"import json, sys; import {module}; print(json.dumps(sorted(sys.modules)))"
+def modules_after_import(module: str, *, tracing: bool = False, then: str = "pass") -> set[str]:
+    """The modules loaded by importing `module` (and running the statement `then`) in a fresh
+    interpreter, as a cold start does, with X-Ray tracing off (the template's default) or on."""
+    code = f"import json, sys; import {module}; {then}; print(json.dumps(sorted(sys.modules)))"
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT / "shared"), str(PROJECT_ROOT)]),
@@ -58,6 +58,20 @@ def test_route_specific_modules_wait_for_their_route(function: str) -> None:
     modules = modules_after_import(function)
 
     assert [name for name in ON_DEMAND if loaded(modules, name)] == []
+
+
+def test_snapstart_hooks_load_only_the_standard_library_and_snapshot_restore_py() -> None:
+    # Given what the layer's package loads by itself
+    before = modules_after_import("newsroom")
+
+    # When a handler registers the after-restore hooks, as each does at import
+    after = modules_after_import(
+        "newsroom.snapstart", then="newsroom.snapstart.register_restore_hooks()"
+    )
+
+    # Then nothing is added but the module, the runtime's hooks library and the standard library
+    added = {name.split(".")[0] for name in after - before} - set(sys.stdlib_module_names)
+    assert added == {"newsroom", "snapshot_restore_py"}
 
 
 def test_articles_function_does_not_load_the_email_validator() -> None:
