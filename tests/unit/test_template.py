@@ -4,6 +4,7 @@ dead-letter queue, and the settings the code relies on; read from the file, neve
 from __future__ import annotations
 
 import json
+import re
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 
 from newsroom.models.articles import ArticleSummary
 from newsroom.models.comments import AdminComment, PublicComment
-from newsroom_tools.template import load_template, resources
+from newsroom_tools.template import evaluate, load_template, parameter_defaults, resources
 
 TemplateDict = dict[str, Any]
 
@@ -541,6 +542,121 @@ def test_every_function_runs_python_3_13_on_arm64_traced_as_the_parameter_says(
     assert globals_["Tracing"] == {"Fn::If": ["TracingOn", "Active", "PassThrough"]}
     for name, props in function_properties(template).items():
         assert {"Runtime", "Architectures", "Tracing"}.isdisjoint(props), name
+
+
+# SnapStart, and the published versions behind the alias (SnapStart on or off)
+
+# What SAM makes of a function's versions, not part of the configuration a version snapshots.
+NOT_VERSIONED = {"Events", "Policies", "VersionDescription"}
+# Lambda's limit on a version's description.
+DESCRIPTION_MAX_LENGTH = 256
+
+
+def parameters_in(template: TemplateDict, node: Any) -> set[str]:
+    """The template parameters `node` depends on: its `Ref`s and `Fn::Sub` names, and those of
+    the conditions its `Fn::If`s test."""
+    declared = template["Parameters"]
+    if isinstance(node, list):
+        return set().union(*(parameters_in(template, item) for item in node))
+    if not isinstance(node, dict):
+        return set()
+    found: set[str] = set()
+    for key, value in node.items():
+        if key == "Ref":
+            found |= {value} & set(declared)
+        elif key == "Fn::Sub":
+            text, names = (value, {}) if isinstance(value, str) else value
+            found |= (set(re.findall(r"\$\{([A-Za-z0-9]+)\}", text)) - set(names)) & set(declared)
+            found |= parameters_in(template, names)
+        elif key in {"Fn::If", "Condition"}:
+            condition, *branches = value if key == "Fn::If" else [value]
+            found |= parameters_in(template, template["Conditions"][condition])
+            found |= parameters_in(template, branches)
+        else:
+            found |= parameters_in(template, value)
+    return found
+
+
+def versioned_configuration(template: TemplateDict, function: str) -> dict[str, Any]:
+    """The function's properties, Globals merged in, that each published version holds."""
+    props = {**template["Globals"]["Function"], **function_properties(template)[function]}
+    return {key: value for key, value in props.items() if key not in NOT_VERSIONED}
+
+
+def another_value(template: TemplateDict, name: str, value: str) -> str:
+    """A value of parameter `name` other than `value`."""
+    allowed = [str(v) for v in template["Parameters"][name].get("AllowedValues", [])]
+    if allowed:
+        return next(v for v in allowed if v != value)
+    return value + "-changed" if value else "https://comments.example.com"
+
+
+def test_snapstart_is_off_unless_the_deployment_turns_it_on(template: TemplateDict) -> None:
+    # Given the SnapStart parameter and the functions' setting
+    parameter = template["Parameters"]["SnapStart"]
+    apply_on = template["Globals"]["Function"]["SnapStart"]["ApplyOn"]
+    defaults = parameter_defaults(template)
+
+    # Then it is off unless set, and on only snapshots the published versions
+    assert parameter["Default"] == "off"
+    assert parameter["AllowedValues"] == ["off", "on"]
+    assert template["Conditions"]["SnapStartOn"] == {"Fn::Equals": [{"Ref": "SnapStart"}, "on"]}
+    assert evaluate(template, apply_on, defaults) == "None"
+    assert evaluate(template, apply_on, defaults | {"SnapStart": "on"}) == "PublishedVersions"
+    for name, props in function_properties(template).items():
+        assert "SnapStart" not in props, name
+
+
+def test_every_function_is_published_behind_the_live_alias_old_versions_deleted(
+    template: TemplateDict,
+) -> None:
+    globals_ = template["Globals"]["Function"]
+    (layer,) = resources(template, "AWS::Serverless::LayerVersion").values()
+
+    # SAM points the API's integrations, their permissions and the stream's mapping at the alias.
+    assert globals_["AutoPublishAlias"] == "live"
+    assert globals_["VersionDeletionPolicy"] == "Delete"
+    # A new version when any property or the layer changes, not only the function's own code.
+    assert layer["Properties"]["PublishLambdaVersion"] is True
+    for name, props in function_properties(template).items():
+        assert {"AutoPublishAlias", "VersionDeletionPolicy"}.isdisjoint(props), name
+        assert props["AutoPublishAliasAllProperties"] is True, name
+
+
+@pytest.mark.parametrize(
+    "function", ["ArticlesFunction", "CommentsFunction", "NotificationsFunction"]
+)
+def test_a_new_value_of_any_parameter_a_function_reads_publishes_a_new_version(
+    template: TemplateDict, function: str
+) -> None:
+    # Given the parameters the function's versions are configured with (SAM's version hash
+    # sees their !Refs, not their values), and its version description
+    read = parameters_in(template, versioned_configuration(template, function))
+    description = function_properties(template)[function]["VersionDescription"]
+    defaults = parameter_defaults(template)
+
+    # When one of them changes
+    for name in sorted(read):
+        changed = defaults | {name: another_value(template, name, defaults[name])}
+
+        # Then so does the description, which has CloudFormation publish a new version
+        assert evaluate(template, description, changed) != evaluate(
+            template, description, defaults
+        ), name
+    # And it names no other: a change of that would replace the version with nothing new in it
+    assert parameters_in(template, description) <= read
+    assert {"SnapStart", "Tracing"} <= read
+
+
+@pytest.mark.parametrize("snapstart", ["off", "on"])
+def test_version_descriptions_fit_lambdas_limit_with_the_default_parameters(
+    template: TemplateDict, snapstart: str
+) -> None:
+    values = parameter_defaults(template) | {"SnapStart": snapstart}
+
+    for name, props in function_properties(template).items():
+        description = evaluate(template, props["VersionDescription"], values)
+        assert len(description) <= DESCRIPTION_MAX_LENGTH, name
 
 
 def test_every_waived_checkov_check_says_why(template: TemplateDict) -> None:
