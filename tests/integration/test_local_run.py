@@ -524,3 +524,19 @@ def test_run_stops_cleanly_on_ctrl_c_and_starts_again_on_the_same_ports() -> Non
         assert not is_listening(HOST, api_port)
         assert not is_listening(HOST, emulator_port)
         assert not is_listening(HOST, demo_port)
+
+
+def test_run_with_snapstart_on_starts_and_serves() -> None:
+    # SnapStart has nothing to do locally (no published versions, no snapshots): the run takes
+    # the parameter as `sam deploy` does, and the functions load and answer as with it off.
+    api_port, emulator_port = free_port(), free_port()
+    command = [str(NEWSROOM), "run", "--port", str(api_port), "--emulator-port", str(emulator_port)]
+    command += ["--demo-port", "0", "--parameter-overrides", "SnapStart=on"]
+
+    returncode, stdout, stderr = serve_until_ctrl_c(
+        command, f"http://{HOST}:{api_port}/v1/articles"
+    )
+
+    assert returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert "ContentTable -> NotificationsFunction" in stdout
