@@ -31,7 +31,10 @@ LOCKED_INSTALL := -m pip install --quiet --require-hashes --no-deps
 $(STAMP): pyproject.toml tools/pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python $(LOCKED_INSTALL) -r requirements/dev.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . -e tools
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	# The tools after the project: they own the `newsroom` command, which a venv made before they
+	# were their own package has in the project's record (reinstalling it would remove it).
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --force-reinstall -e tools
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 
