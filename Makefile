@@ -14,6 +14,8 @@ PYTEST_ARGS ?=
 RUN_PARAMETERS ?= ApiDocs=on
 # Other options of `newsroom run`, e.g. RUN_ARGS="--reuse-emulator --no-stage-in-path".
 RUN_ARGS ?=
+# Options of `make bench`, e.g. BENCH_ARGS="--runs 11".
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format typecheck cfn-lint checkov lock requirements requirements-check \
@@ -147,8 +149,8 @@ check-arm64: build $(STAMP) ## sam build, then prove the layer is the lock's, it
 load: $(STAMP) ## bounded load through a local run, then reconcile; bigger: make load LOAD_ARGS="--posts 1000 --seconds 300"
 	$(BIN)/python -m newsroom_tools.load $(LOAD_ARGS)
 
-bench: $(STAMP) ## cold-start benchmark: import time and memory per function, as ratios to a floor
-	$(BIN)/python tests/bench/cold_start.py
+bench: $(STAMP) ## cold start of each function's first request, as ratios to a bare boto3 handler making its AWS calls
+	$(BIN)/python -m tests.bench.cold_start $(BENCH_ARGS)
 
 test-localstack: $(STAMP) ## integration tests against a LocalStack container (needs Docker)
 	NEWSROOM_EMULATOR=localstack $(BIN)/pytest tests/integration $(PYTEST_ARGS)
