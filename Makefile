@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 RUN_PARAMETERS ?= ApiDocs=on
 # Other options of `newsroom run`, e.g. RUN_ARGS="--reuse-emulator --no-stage-in-path".
 RUN_ARGS ?=
-# Options of `make bench`, e.g. BENCH_ARGS="--runs 11".
+# Options of `make bench`, e.g. BENCH_ARGS="--runs 11" or BENCH_ARGS=--importtime.
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -149,7 +149,7 @@ check-arm64: build $(STAMP) ## sam build, then prove the layer is the lock's, it
 load: $(STAMP) ## bounded load through a local run, then reconcile; bigger: make load LOAD_ARGS="--posts 1000 --seconds 300"
 	$(BIN)/python -m newsroom_tools.load $(LOAD_ARGS)
 
-bench: $(STAMP) ## cold start of each function's first request, as ratios to a bare boto3 handler making its AWS calls
+bench: $(STAMP) ## cold start of each function's first request vs a bare boto3 handler; BENCH_ARGS=--importtime: where it goes
 	$(BIN)/python -m tests.bench.cold_start $(BENCH_ARGS)
 
 test-localstack: $(STAMP) ## integration tests against a LocalStack container (needs Docker)

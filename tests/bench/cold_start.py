@@ -23,6 +23,10 @@ the machine's speed drifts while other work runs on it, and moves both runs of a
 The medians of the raw figures are printed beside it. The bench fails when a ratio passes its
 target. The Powertools floor (a resolver with validation, Logger and Metrics, no Tracer, making
 the article's calls) and the HTTP functions with Tracing on are printed without a target.
+
+``--importtime`` prints instead, for each case, what its first request imports that the bare
+handler does not (``python -X importtime``): the total, the part the Powertools floor does not
+import either (ours to avoid or defer), and the imports that add most to it.
 """
 
 from __future__ import annotations
@@ -47,7 +51,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.bench.figures import Comparison, Run, compare, verdict
+from tests.bench.figures import (
+    Comparison,
+    Import,
+    Run,
+    added_imports,
+    compare,
+    parse_importtime,
+    self_time_by_package,
+    verdict,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("lambda_runner.py")
@@ -166,7 +179,7 @@ class System:
         )
 
     def launch(
-        self, program: Program, event: Any, *, record: Path | None = None
+        self, program: Program, event: Any, *, record: Path | None = None, importtime: bool = False
     ) -> tuple[Run, Any, str]:
         """Start `program` cold with `event`: its run, its handler's answer and its stderr.
         With `record`, the runner writes the AWS calls it made there (a run not to measure)."""
@@ -180,7 +193,7 @@ class System:
             "record": str(record) if record else None,
         }
         job_path.write_text(json.dumps(job), encoding="utf-8")
-        command = [sys.executable, str(RUNNER)]
+        command = [sys.executable, *(["-X", "importtime"] if importtime else []), str(RUNNER)]
         try:
             started_ns = time.monotonic_ns()
             done = subprocess.run(  # noqa: S603 - our own interpreter and runner
@@ -495,12 +508,64 @@ def bench(system: System, runs: int) -> int:
     return 1 if failed else 0
 
 
+def import_breakdown(system: System, top: int = 15) -> int:
+    """For each case, what its first request imports that the bare handler does not (self
+    times, by package), and the `top` imports that add most that neither the bare handler nor
+    the Powertools floor makes: ours to avoid or defer (``python -X importtime``, after a run
+    that fills the bytecode cache)."""
+    from tests.bench.replay import restore
+
+    cases = recorded_cases(system)
+
+    def imports(program: Program, case: Case) -> list[Import]:
+        stderr = ""
+        for importtime in (False, True):  # the first fills the bytecode cache
+            _, answer, stderr = system.launch(program, case.new_event(), importtime=importtime)
+            problem = case.check(answer)
+            if problem:
+                raise BenchError(f"{program.label}: {problem}")
+            if program is case.baseline:
+                restore(system.db, case.before)
+        return parse_importtime(stderr)
+
+    def by_package(entries: list[Import], leave_out: set[str]) -> str:
+        totals = self_time_by_package(entry for entry in entries if entry.module not in leave_out)
+        listed = ", ".join(f"{name} {us / 1000:.0f}" for name, us in list(totals.items())[:8])
+        return f"{sum(totals.values()) / 1000:.0f} ms ({listed} ...)"
+
+    floor_modules = {entry.module for entry in imports(floor(system, cases[0]), cases[0])}
+    for case in cases:
+        if case.baseline is None:
+            raise BenchError(f"{case.title} is not recorded")
+        bare_modules = {entry.module for entry in imports(case.baseline, case)}
+        imported = imports(system.function(case.function), case)
+        print(f"{case.title}, imports by their own time, in ms:")
+        print(f"  not in the bare handler: {by_package(imported, bare_modules)}")
+        ours = bare_modules | floor_modules
+        print(f"  nor in the Powertools floor: {by_package(imported, ours)}")
+        print(f"  {'added':>8} {'self':>8}  module (imported by), neither bare nor floor")
+        for item in added_imports(imported, ours, top=top):
+            print(
+                f"  {item.added_us / 1000:5.1f} ms {item.entry.self_us / 1000:5.1f} ms  "
+                f"{item.entry.module} ({item.entry.importer or 'the first request'})"
+            )
+        print(flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=RUNS, help="pairs per case (%(default)s)")
+    parser.add_argument(
+        "--importtime",
+        action="store_true",
+        help="print what each first request imports that the bare handler does not, instead",
+    )
     args = parser.parse_args(argv)
     with local_system() as system:
         try:
+            if args.importtime:
+                return import_breakdown(system)
             return bench(system, args.runs)
         except BenchError as exc:
             print(f"make bench: {exc}", file=sys.stderr)

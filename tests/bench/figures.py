@@ -1,12 +1,14 @@
-"""The bench's arithmetic: paired runs into medians and ratios, ratios against their targets.
+"""The bench's arithmetic: paired runs into medians and ratios, ratios against their targets,
+and `python -X importtime` output into the imports a program adds to another's.
 
 Pure and standard library only (tests/unit/test_bench_figures.py).
 """
 
 from __future__ import annotations
 
+import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 OK = "OK"
@@ -59,3 +61,81 @@ def compare(pairs: Sequence[tuple[Run, Run]]) -> Comparison:
 def verdict(ratio: float, target: float) -> str:
     """OK when the ratio is at most its target."""
     return OK if ratio <= target else OVER
+
+
+@dataclass(frozen=True)
+class Import:
+    """One line of `python -X importtime`: a module, the microseconds its import took by itself
+    and with the imports it made (cumulative), how deeply it is nested, and the module whose
+    import made it (None for an import made outside any other: the handler module, or one the
+    request made)."""
+
+    module: str
+    self_us: int
+    cumulative_us: int
+    depth: int
+    importer: str | None
+
+
+_IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| ( *)(\S+)\s*$")
+
+
+def parse_importtime(stderr: str) -> list[Import]:
+    """The imports `python -X importtime` reported on stderr, in its order.
+
+    An import is listed after those it made, one level less indented: read from the bottom up,
+    the importer of a line is the last line seen one level up.
+    """
+    lines = [match.groups() for match in map(_IMPORT_LINE.match, stderr.splitlines()) if match]
+    latest: dict[int, str] = {}
+    imports = []
+    for self_us, cumulative_us, indent, module in reversed(lines):
+        depth = len(indent) // 2
+        latest[depth] = module
+        imports.append(
+            Import(module, int(self_us), int(cumulative_us), depth, latest.get(depth - 1))
+        )
+    return imports[::-1]
+
+
+@dataclass(frozen=True)
+class Added:
+    """An import of a program, with the microseconds it costs that another program does not
+    pay: its own and those of the imports it made, leaving out the modules the other imports."""
+
+    entry: Import
+    added_us: int
+
+
+def added_imports(
+    program: Iterable[Import], baseline_modules: Iterable[str], *, top: int = 15
+) -> list[Added]:
+    """The `top` imports of `program` by the time they add to a program that imports only
+    `baseline_modules`.
+
+    A module of both can still make imports the baseline does not (they count where they are
+    made); a module of the program alone counts its own time and whatever it imports that the
+    baseline does not (so nested imports count again at each level, as cumulative times do).
+    """
+    have = set(baseline_modules)
+    # Listed after the imports it made: the sum of the added time of the lines one level deeper
+    # since the last line at this level is what the lines it made add.
+    made: dict[int, int] = {}
+    ranked = []
+    for entry in program:
+        own = 0 if entry.module in have else entry.self_us
+        added = own + made.pop(entry.depth + 1, 0)
+        made[entry.depth] = made.get(entry.depth, 0) + added
+        if entry.module not in have and added > 0:
+            ranked.append(Added(entry, added))
+    return sorted(ranked, key=lambda item: item.added_us, reverse=True)[:top]
+
+
+def self_time_by_package(imports: Iterable[Import]) -> dict[str, int]:
+    """Microseconds each top-level package's modules took by themselves, biggest first: each
+    microsecond counted once, in the package whose module spent it."""
+    totals: dict[str, int] = {}
+    for entry in imports:
+        package = entry.module.split(".", 1)[0]
+        totals[package] = totals.get(package, 0) + entry.self_us
+    return dict(sorted(totals.items(), key=lambda item: item[1], reverse=True))

@@ -1,10 +1,19 @@
-"""make bench's arithmetic (tests/bench/figures.py): pairs and verdicts."""
+"""make bench's arithmetic (tests/bench/figures.py): pairs, verdicts and import times."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.bench.figures import OK, OVER, Run, compare, verdict
+from tests.bench.figures import (
+    OK,
+    OVER,
+    Run,
+    added_imports,
+    compare,
+    parse_importtime,
+    self_time_by_package,
+    verdict,
+)
 
 
 def test_the_judged_ratio_is_the_median_of_the_pairs_ratios_so_machine_drift_cancels_out() -> None:
@@ -42,3 +51,77 @@ def test_no_pairs_are_refused() -> None:
 def test_a_ratio_at_its_target_is_ok_and_above_it_is_over() -> None:
     assert verdict(1.7, 1.7) == OK
     assert verdict(1.71, 1.7) == OVER
+
+
+# What `python -X importtime` writes: an import after those it made, indented one level less.
+IMPORTTIME = """\
+import time: self [us] | cumulative | imported package
+import time:       100 |        100 |   _json
+import time:       500 |        600 | json
+import time:      3000 |       3000 |       botocore.model
+import time:      1000 |       4000 |     botocore
+import time:       200 |       4200 |   boto3
+import time:      7000 |       7000 |     pydantic_core
+import time:      2000 |       9000 |   pydantic
+import time:       300 |      13500 | app
+import time:      4000 |       4000 |   email_validator.syntax
+import time:       100 |       4100 | email_validator
+"""
+
+
+def test_each_import_knows_the_import_that_made_it() -> None:
+    imports = parse_importtime(IMPORTTIME)
+
+    importers = {entry.module: entry.importer for entry in imports}
+    assert importers == {
+        "_json": "json",
+        "json": None,
+        "botocore.model": "botocore",
+        "botocore": "boto3",
+        "boto3": "app",
+        "pydantic_core": "pydantic",
+        "pydantic": "app",
+        "app": None,
+        "email_validator.syntax": "email_validator",
+        "email_validator": None,
+    }
+    assert imports[-2].self_us == 4000
+    assert imports[-2].cumulative_us == 4000
+
+
+def test_added_imports_count_only_what_the_baseline_does_not_import() -> None:
+    # Given a baseline that imports json, boto3 and its own app module
+    baseline = {"_json", "json", "botocore.model", "botocore", "boto3", "app"}
+
+    # When
+    added = added_imports(parse_importtime(IMPORTTIME), baseline)
+
+    # Then boto3 costs nothing more, pydantic counts with what it imports, and an import the
+    # request made (outside any other) is there too
+    assert [(item.entry.module, item.added_us) for item in added] == [
+        ("pydantic", 9000),
+        ("pydantic_core", 7000),
+        ("email_validator", 4100),
+        ("email_validator.syntax", 4000),
+    ]
+
+
+def test_added_imports_are_the_top_few() -> None:
+    added = added_imports(parse_importtime(IMPORTTIME), {"app"}, top=2)
+
+    assert [item.entry.module for item in added] == ["pydantic", "pydantic_core"]
+
+
+def test_self_time_by_package_counts_each_microsecond_once_biggest_first() -> None:
+    totals = self_time_by_package(parse_importtime(IMPORTTIME))
+
+    assert list(totals.items()) == [
+        ("pydantic_core", 7000),
+        ("email_validator", 4100),
+        ("botocore", 4000),
+        ("pydantic", 2000),
+        ("json", 500),
+        ("app", 300),
+        ("boto3", 200),
+        ("_json", 100),
+    ]
