@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench.figures import (
+    OK,
     Comparison,
     Import,
     Run,
@@ -443,19 +444,25 @@ LABEL_WIDTH = 58
 
 
 def report_line(label: str, comparison: Comparison, *, judged: bool) -> tuple[str, bool]:
-    """The printed line of one comparison, and whether a ratio passes its target."""
-    ratios = []
+    """The printed line of one comparison, and whether a ratio passes its target; the time
+    ratio's lowest and highest pair are in brackets."""
+    low, high = comparison.time_ratio_range
+    ratios = {
+        "time": (comparison.time_ratio, f" [{low:.2f}-{high:.2f}]"),
+        "memory": (comparison.memory_ratio, ""),
+    }
     over = False
-    for name, ratio in (("time", comparison.time_ratio), ("memory", comparison.memory_ratio)):
+    said = []
+    for name, (ratio, spread) in ratios.items():
+        text = f"{name} x{ratio:.2f}{spread}"
         if judged:
-            said = verdict(ratio, TARGETS[name])
-            over |= said != "OK"
-            ratios.append(f"{name} x{ratio:.2f} (<= {TARGETS[name]}) {said:11}")
-        else:
-            ratios.append(f"{name} x{ratio:.2f}")
+            judgement = verdict(ratio, TARGETS[name])
+            over |= judgement != OK
+            text += f" (<= {TARGETS[name]}) {judgement:11}"
+        said.append(text)
     line = (
         f"{label:{LABEL_WIDTH}} {_figures(comparison.baseline)}  {_figures(comparison.program)}   "
-        + "   ".join(ratios)
+        + "   ".join(said)
     )
     return line.rstrip(), over
 
@@ -488,7 +495,7 @@ def bench(system: System, runs: int) -> int:
     cases = recorded_cases(system)
     print(
         f"{'':{LABEL_WIDTH}} {'bare boto3 handler':>19}  {'program':>19}   "
-        f"median of the ratios of {runs} pairs"
+        f"median of the ratios of {runs} pairs [lowest-highest]"
     )
     failed = False
     for case in cases:

@@ -26,13 +26,15 @@ class Run:
 @dataclass(frozen=True)
 class Comparison:
     """Alternating runs of a baseline and a program: the medians of each side's figures and the
-    medians of the ratios of each program run to the baseline run just before it."""
+    medians of the ratios of each program run to the baseline run just before it, with the
+    lowest and highest time ratio (how noisy the machine was)."""
 
     baseline: Run
     program: Run
     time_ratio: float
     memory_ratio: float
     pairs: int
+    time_ratio_range: tuple[float, float]
 
 
 def compare(pairs: Sequence[tuple[Run, Run]]) -> Comparison:
@@ -43,6 +45,7 @@ def compare(pairs: Sequence[tuple[Run, Run]]) -> Comparison:
     """
     if not pairs:
         raise ValueError("no runs to compare")
+    time_ratios = [run.seconds / base.seconds for base, run in pairs]
     return Comparison(
         baseline=Run(
             statistics.median(base.seconds for base, _ in pairs),
@@ -52,9 +55,10 @@ def compare(pairs: Sequence[tuple[Run, Run]]) -> Comparison:
             statistics.median(run.seconds for _, run in pairs),
             statistics.median(run.peak_kib for _, run in pairs),
         ),
-        time_ratio=statistics.median(run.seconds / base.seconds for base, run in pairs),
+        time_ratio=statistics.median(time_ratios),
         memory_ratio=statistics.median(run.peak_kib / base.peak_kib for base, run in pairs),
         pairs=len(pairs),
+        time_ratio_range=(min(time_ratios), max(time_ratios)),
     )
 
 
