@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import contextlib
 import io
 import json
 import logging
@@ -46,7 +45,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +61,7 @@ from tests.bench.figures import (
     self_time_by_package,
     verdict,
 )
+from tests.bench.replay import bare_handler_source, describe, floor_handler_source, restore
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("lambda_runner.py")
@@ -364,7 +364,7 @@ class NewCommentBatches:
         from tests.integration.comments_api import form, post_comment
         from tests.integration.notifications_stream import batch, comment_item, stream_record
 
-        with contextlib.redirect_stdout(io.StringIO()):  # its EMF metrics, its logs
+        with redirect_stdout(io.StringIO()):  # its EMF metrics, its logs
             posted = post_comment(self.slug, form(uuid.uuid4().hex[:10]))
         if posted.status != 201:
             raise BenchError(f"posting the batch's comment answered {posted.status}: {posted.body}")
@@ -387,8 +387,6 @@ class NewCommentBatches:
 def record(system: System, case: Case) -> None:
     """Run the function once (not measured) recording its AWS calls; check its answer; put back
     what it wrote; make the bare handler that replays those calls."""
-    from tests.bench.replay import bare_handler_source, restore
-
     path = system.workdir / f"{case.function}.calls"
     case.event = case.new_event()
     _, case.answer, _ = system.launch(system.function(case.function), case.event, record=path)
@@ -403,8 +401,6 @@ def record(system: System, case: Case) -> None:
 
 
 def floor(system: System, case: Case) -> Program:
-    from tests.bench.replay import floor_handler_source
-
     source = floor_handler_source(case.title, case.calls, case.event)
     return system.handler_from_source(f"floor {case.function}", case.function, source)
 
@@ -413,8 +409,6 @@ def measure(system: System, case: Case, program: Program, runs: int) -> Comparis
     """`runs` pairs, the case's bare handler then `program`, after one unmeasured run of each
     (it fills the bench's bytecode cache and the page cache). Each bare run's writes are put
     back."""
-    from tests.bench.replay import restore
-
     baseline = case.baseline
     if baseline is None:
         raise BenchError(f"{case.title} is not recorded yet")
@@ -468,8 +462,6 @@ def report_line(label: str, comparison: Comparison, *, judged: bool) -> tuple[st
 
 
 def print_calls(system: System, case: Case) -> None:
-    from tests.bench.replay import describe
-
     print(f"  {case.title}:")
     for line in describe(case.calls, system.table_ids):
         print(f"    {line}")
@@ -520,8 +512,6 @@ def import_breakdown(system: System, top: int = 15) -> int:
     times, by package), and the `top` imports that add most that neither the bare handler nor
     the Powertools floor makes: ours to avoid or defer (``python -X importtime``, after a run
     that fills the bytecode cache)."""
-    from tests.bench.replay import restore
-
     cases = recorded_cases(system)
 
     def imports(program: Program, case: Case) -> list[Import]:
