@@ -16,7 +16,7 @@ class FromEnvironment(BaseModel):
     array. This is pydantic-settings' rule for these fields, without its cold start (it imports
     argparse, dotenv and its CLI machinery on every function's start)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Self:

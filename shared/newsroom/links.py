@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from newsroom.errors import (
     CommentNotFoundError,
@@ -77,6 +77,8 @@ class TokenLinks:
 class LinkSubject(BaseModel):
     """The comment a link is about, as its page names it."""
 
+    model_config = ConfigDict(defer_build=True)
+
     article_title: str
     author_name: str
     excerpt: str = Field(description=f"The comment's text, cut to {EXCERPT_MAX} characters.")
@@ -101,6 +103,8 @@ def excerpt(text: str, limit: int = EXCERPT_MAX) -> str:
 
 class LinkPage(BaseModel):
     """What a person sees when opening or following a link (JSON for programs)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     title: str
     message: str

@@ -26,7 +26,7 @@ CommentCount = Annotated[int, Field(ge=0), BeforeValidator(_not_below_zero)]
 
 
 class Image(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     url: AnyHttpUrl
     caption: ShortText | None = None
@@ -36,7 +36,7 @@ class Image(BaseModel):
 class AuthorPublic(BaseModel):
     """The part of an author a reader may see."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     name: PersonName
 
@@ -54,7 +54,7 @@ def _is_public(draft: bool, published_at: datetime | None, now: datetime) -> boo
 class StoredArticle(BaseModel):
     """The article item as kept in the content table."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     slug: Slug
     title: str
@@ -80,7 +80,7 @@ class StoredArticle(BaseModel):
 class ArticleSummary(BaseModel):
     """A list item: enough to render a teaser and link to the article."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     slug: Slug
     title: str
@@ -103,7 +103,7 @@ class Article(ArticleSummary):
 class StoredCommentState(BaseModel):
     """What the comment counts read of an article item (a projection of `StoredArticle`)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     slug: Slug
     published_at: UtcDatetime | None = None
@@ -119,7 +119,7 @@ class StoredCommentState(BaseModel):
 class CommentState(BaseModel):
     """An article's comments as a listing page or the widget shows them."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     comment_count: int = Field(description="Approved comments.")
     comments_open: bool = Field(description="Whether the article takes new comments.")
@@ -127,6 +127,8 @@ class CommentState(BaseModel):
 
 class CommentCounts(BaseModel):
     """The comment state of each requested article that is public; others are left out."""
+
+    model_config = ConfigDict(defer_build=True)
 
     items: dict[str, CommentState]
 

@@ -196,7 +196,7 @@ CommentText = Annotated[
 class CommentIn(BaseModel):
     """The "Leave a Reply" form, as JSON."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     author_name: AuthorName
     author_email: AuthorEmail = Field(description="Never published.")
@@ -224,6 +224,8 @@ class CommentIn(BaseModel):
 class CommentAccepted(BaseModel):
     """The answer to a post: spam is answered exactly like a held comment."""
 
+    model_config = ConfigDict(defer_build=True)
+
     id: CommentId
     status: Literal["approved", "pending"]
 
@@ -231,6 +233,8 @@ class CommentAccepted(BaseModel):
 class PublicComment(BaseModel):
     """A comment as any reader sees it: nothing here identifies the commenter beyond the name
     and website they chose to show."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: CommentId
     parent_id: CommentId | None
@@ -245,7 +249,7 @@ class PublicComment(BaseModel):
 class Moderation(BaseModel):
     """Why the policy (or a moderator) decided a comment's status."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     rule: str
     keyword: str | None = None
@@ -257,7 +261,7 @@ class Moderation(BaseModel):
 class StoredComment(BaseModel):
     """The comment item as kept in the content table."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: CommentId
     slug: Slug
@@ -307,6 +311,8 @@ class AdminComment(PublicComment):
 
 class StatusChange(BaseModel):
     """The answer to a moderation action."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: CommentId
     slug: Slug

@@ -36,7 +36,7 @@ UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 class Page(BaseModel, Generic[T]):
     """One page of a listing; `next_cursor` is null on the last page."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     items: list[T]
     next_cursor: str | None = None
@@ -45,12 +45,16 @@ class Page(BaseModel, Generic[T]):
 class ErrorDetail(BaseModel):
     """One problem with one part of the request."""
 
+    model_config = ConfigDict(defer_build=True)
+
     location: str = Field(description="Where the problem is: path, query, header or body.")
     field: str = Field(description="The parameter or body field at fault, dotted for nesting.")
     message: str
 
 
 class ErrorInfo(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     code: str = Field(description="Stable machine-readable error code, snake_case.")
     message: str = Field(description="Human-readable sentence.")
     details: list[ErrorDetail] = Field(default_factory=list)
@@ -58,5 +62,7 @@ class ErrorInfo(BaseModel):
 
 class ErrorBody(BaseModel):
     """The one error shape every endpoint answers with."""
+
+    model_config = ConfigDict(defer_build=True)
 
     error: ErrorInfo

@@ -6,12 +6,15 @@ from aws_lambda_powertools.utilities.parser.models import (
     DynamoDBStreamChangedRecordModel,
     DynamoDBStreamRecordModel,
 )
+from pydantic import ConfigDict
 
 from newsroom.models.comments import StoredComment
 
 
 class CommentImages(DynamoDBStreamChangedRecordModel):
     """The comment before (absent on insert) and after the change."""
+
+    model_config = ConfigDict(defer_build=True)
 
     NewImage: StoredComment | None = None
     OldImage: StoredComment | None = None
@@ -20,5 +23,7 @@ class CommentImages(DynamoDBStreamChangedRecordModel):
 class CommentChangeRecord(DynamoDBStreamRecordModel):
     """One stream record the template's FilterCriteria let through: a comment inserted or
     modified (comments are only modified when their status changes)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     dynamodb: CommentImages
