@@ -140,7 +140,7 @@ $(SAM_STAMP): requirements/sam.txt | sam-python
 	$(SAM_VENV)/bin/python $(LOCKED_INSTALL) -r requirements/sam.txt
 	touch $@
 
-build: sam-python $(SAM_STAMP) ## sam build (python3.13 on PATH; layer built for arm64 from shared/requirements.txt)
+build: sam-python $(SAM_STAMP) ## sam build (python3.13 on PATH; the layer built by shared/Makefile for arm64, with bytecode)
 	SAM_CLI_TELEMETRY=0 PATH="$(abspath $(SAM_VENV))/bin:$(dir $(SAM_PYTHON)):$$PATH" $(SAM) build
 
 check-arm64: build $(STAMP) ## sam build, then prove the layer is the lock's, its native extensions aarch64

@@ -1,11 +1,19 @@
-"""The layer check's rules: what the functions' imports allow, and what a built layer holds
-beyond it (newsroom_tools.layer_contents)."""
+"""The layer check's rules: what the functions' imports allow, what a built layer holds beyond
+it (newsroom_tools.layer_contents), and bytecode Lambda can use (newsroom_tools.check_layer)."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
-from newsroom_tools.check_layer import LAMBDA_ENVIRONMENT, only_what_functions_import
+import pytest
+
+from newsroom_tools.check_layer import (
+    LAMBDA_ENVIRONMENT,
+    PYTHON_313_MAGIC,
+    only_what_functions_import,
+    without_bytecode,
+)
 from newsroom_tools.layer_contents import (
     allowed_distributions,
     declared_extras,
@@ -131,3 +139,41 @@ def test_data_files_the_code_reads_are_allowed(tmp_path: Path) -> None:
     found = findings(site, reached, allowed, installed, data_files=["newsroom/page.html"])
 
     assert found.package_files == ()
+
+
+def _module_with_bytecode(layer: Path, magic: bytes, flags: int) -> None:
+    package = layer / "python" / "pkg"
+    (package / "__pycache__").mkdir(parents=True)
+    (package / "mod.py").write_text("x = 1\n")
+    header = magic + flags.to_bytes(4, "little") + bytes(8)
+    (package / "__pycache__" / "mod.cpython-313.pyc").write_bytes(header + b"code")
+
+
+def test_a_module_with_python_3_13_unchecked_hash_bytecode_passes(tmp_path: Path) -> None:
+    _module_with_bytecode(tmp_path, PYTHON_313_MAGIC, flags=0b01)
+
+    assert without_bytecode(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("magic", "flags"),
+    [
+        (PYTHON_313_MAGIC, 0b00),  # checked against the source's timestamp
+        (PYTHON_313_MAGIC, 0b11),  # checked against the source's hash
+        (importlib.util.MAGIC_NUMBER, 0b01),  # another Python's bytecode
+    ],
+    ids=["timestamp", "checked-hash", "other-python"],
+)
+def test_a_module_lambda_would_compile_on_each_cold_start_is_found(
+    tmp_path: Path, magic: bytes, flags: int
+) -> None:
+    _module_with_bytecode(tmp_path, magic, flags)
+
+    assert without_bytecode(tmp_path) == [Path("python/pkg/mod.py")]
+
+
+def test_a_module_without_bytecode_is_found(tmp_path: Path) -> None:
+    (tmp_path / "python").mkdir()
+    (tmp_path / "python" / "loose.py").write_text("")
+
+    assert without_bytecode(tmp_path) == [Path("python/loose.py")]

@@ -1,7 +1,8 @@
 """Proves a built layer is the lock's (exactly the packages and versions its requirements pin for
 the Lambda runtime), holds only aarch64 native extensions (Lambda arm64 cannot load x86-64),
 the data files its code reads (the API docs page's contract and Swagger UI), and nothing no
-function can import (newsroom_tools.layer_contents); prints its size."""
+function can import (newsroom_tools.layer_contents), every module compiled to Python 3.13
+bytecode (Lambda cannot write it into the read-only /opt); prints its size."""
 
 from __future__ import annotations
 
@@ -93,6 +94,25 @@ def _mib(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MiB"
 
 
+# Bytecode as Python 3.13 writes it (importlib.util.MAGIC_NUMBER there), hash-based and not
+# checked against its source (PEP 552 flags: bit 0 hash-based, bit 1 check the source).
+PYTHON_313_MAGIC = (3571).to_bytes(2, "little") + b"\r\n"
+UNCHECKED_HASH_FLAGS = 0b01
+
+
+def without_bytecode(layer_dir: Path) -> list[Path]:
+    """The layer's modules that Lambda would compile on each cold start: no Python 3.13
+    bytecode beside them, or bytecode it checks against a source timestamp."""
+    missing = []
+    for source in sorted((layer_dir / "python").rglob("*.py")):
+        cached = source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
+        header = cached.read_bytes()[:8] if cached.is_file() else b""
+        flags = int.from_bytes(header[4:8], "little") if len(header) == 8 else None
+        if header[:4] != PYTHON_313_MAGIC or flags != UNCHECKED_HASH_FLAGS:
+            missing.append(source.relative_to(layer_dir))
+    return missing
+
+
 def only_what_functions_import(layer_dir: Path, project_root: Path = PROJECT_ROOT) -> bool:
     """Print what the functions' imports allow in the layer and whatever else it holds; true
     when it holds nothing else."""
@@ -163,6 +183,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not only_what_functions_import(args.layer_dir):
         return 1
+    uncompiled = without_bytecode(args.layer_dir)
+    if uncompiled:
+        print(
+            f"FAIL: {len(uncompiled)} module(s) without Python 3.13 unchecked-hash bytecode "
+            f"(Lambda's /opt is read-only: each cold start would compile them), e.g. "
+            f"{', '.join(map(str, uncompiled[:5]))}",
+            file=sys.stderr,
+        )
+        return 1
+    print("OK: every module has Python 3.13 bytecode, used without a source check")
     unzipped, zipped = sizes(args.layer_dir)
     print(
         f"size: {_mib(unzipped)} unzipped (Lambda allows {_mib(UNZIPPED_QUOTA_BYTES)} for a "
