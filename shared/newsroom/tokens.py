@@ -1,7 +1,12 @@
-"""Signed link tokens: bound to a comment and an action, expiring, each with a one-time id.
+"""Signed tokens: the links in emails, and the edit token a comment's author gets.
 
-A token only says "whoever holds this may do this action to this comment until then"; making it
-single-use is the caller's job, with a conditional write on the token's `jti`.
+A link token is bound to a comment and an action, expiring, with a one-time id. It only says
+"whoever holds this may do this action to this comment until then"; making it single-use is the
+caller's job, with a conditional write on the token's `jti`.
+
+An edit token is bound to one comment and says "whoever holds this wrote it": its author may
+change or delete it while the edit window lasts (`newsroom.comments.edit`). Each kind is signed
+under a purpose (salt) of its own, so neither is ever taken for the other.
 """
 
 from __future__ import annotations
@@ -11,13 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from newsroom.secrets import Keyring
 
 LinkAction = Literal["approve", "spam", "trash", "unsubscribe", "confirm_replies"]
 LINK_ACTIONS: tuple[LinkAction, ...] = get_args(LinkAction)
 _SALT = "newsroom.link.v1"
+_EDIT_SALT = "newsroom.edit.v1"
 
 
 class TokenInvalidError(Exception):
@@ -39,9 +45,9 @@ class LinkClaim:
     issued_at: datetime
 
 
-def _serializer(keys: Keyring) -> URLSafeTimedSerializer:
+def _serializer(keys: Keyring, salt: str = _SALT) -> URLSafeTimedSerializer:
     # itsdangerous signs with the last key of the list and verifies with each of them.
-    return URLSafeTimedSerializer(list(reversed(keys.all)), salt=_SALT)
+    return URLSafeTimedSerializer(list(reversed(keys.all)), salt=salt)
 
 
 def sign(keys: Keyring, *, slug: str, comment_id: str, action: LinkAction) -> str:
@@ -81,3 +87,35 @@ def verify(keys: Keyring, token: str, *, max_age_seconds: int) -> LinkClaim:
         jti=str(payload["j"]),
         issued_at=issued_at,
     )
+
+
+@dataclass(frozen=True)
+class EditClaim:
+    """The comment an edit token lets its holder change or delete."""
+
+    slug: str
+    comment_id: str
+    issued_at: datetime
+
+
+def sign_edit(keys: Keyring, *, slug: str, comment_id: str) -> str:
+    """The edit token of a comment, signed with the current key."""
+    return str(_serializer(keys, _EDIT_SALT).dumps({"s": slug, "c": comment_id}))
+
+
+def verify_edit(keys: Keyring, token: str) -> EditClaim:
+    """The comment an edit token is for, and when it was issued, if it is ours (signed with
+    any key of `keys`) and unaltered. How long it works is the caller's rule.
+
+    Raises
+    ------
+    TokenInvalidError
+        Anything wrong with it (a link token included).
+    """
+    try:
+        payload, issued_at = _serializer(keys, _EDIT_SALT).loads(token, return_timestamp=True)
+    except BadData as exc:  # a bad signature, or (ours, so never) a payload that is not JSON
+        raise TokenInvalidError() from exc
+    if not isinstance(payload, dict) or set(payload) != {"s", "c"}:
+        raise TokenInvalidError()
+    return EditClaim(slug=str(payload["s"]), comment_id=str(payload["c"]), issued_at=issued_at)

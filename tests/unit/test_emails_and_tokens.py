@@ -10,7 +10,14 @@ from itsdangerous import URLSafeTimedSerializer
 
 from newsroom.emails import CommentView, header_safe, moderation_request, reply_notice
 from newsroom.secrets import Keyring
-from newsroom.tokens import TokenExpiredError, TokenInvalidError, sign, verify
+from newsroom.tokens import (
+    TokenExpiredError,
+    TokenInvalidError,
+    sign,
+    sign_edit,
+    verify,
+    verify_edit,
+)
 
 KEYS = Keyring(b"s" * 32)
 HOSTILE = CommentView(
@@ -102,3 +109,40 @@ def test_token_with_another_action_inside_is_refused() -> None:
 
     with pytest.raises(TokenInvalidError):
         verify(KEYS, forged, max_age_seconds=60)
+
+
+def test_edit_token_round_trips_its_comment_and_when_it_was_issued() -> None:
+    token = sign_edit(KEYS, slug="story", comment_id="c1")
+
+    claim = verify_edit(KEYS, token)
+
+    assert (claim.slug, claim.comment_id) == ("story", "c1")
+    assert claim.issued_at.tzinfo is not None
+
+
+def test_edit_token_of_the_previous_key_is_honoured_and_new_ones_use_the_current() -> None:
+    old = sign_edit(Keyring(b"p" * 32), slug="story", comment_id="c1")
+    rotated = Keyring(b"n" * 32, (b"p" * 32,))
+
+    assert verify_edit(rotated, old).comment_id == "c1"
+    with pytest.raises(TokenInvalidError):
+        verify_edit(Keyring(b"p" * 32), sign_edit(rotated, slug="story", comment_id="c1"))
+
+
+@pytest.mark.parametrize("change", [lambda t: t[:-2] + "xx", lambda t: "A" + t[1:], str.upper])
+def test_tampered_edit_token_is_refused(change: object) -> None:
+    token = sign_edit(KEYS, slug="story", comment_id="c1")
+
+    with pytest.raises(TokenInvalidError):
+        verify_edit(KEYS, change(token))  # type: ignore[operator]
+
+
+def test_link_and_edit_tokens_are_never_taken_for_each_other() -> None:
+    link = sign(KEYS, slug="story", comment_id="c1", action="trash")
+    edit = sign_edit(KEYS, slug="story", comment_id="c1")
+
+    with pytest.raises(TokenInvalidError):
+        verify_edit(KEYS, link)
+    with pytest.raises(TokenInvalidError):
+        verify(KEYS, edit, max_age_seconds=60)
+
