@@ -17,6 +17,9 @@ EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 # What each event file asks for, and so the status its function must answer (default 200).
 EVENT_STATUS = {
     "post_comment.json": 201,
+    # Its author's edit or delete with a token the emulator's key never signed.
+    "edit_comment_forged_token.json": 401,
+    "delete_comment_forged_token.json": 401,
     # The template publishes no API docs unless its ApiDocs parameter is "on".
     "get_api_docs.json": 404,
     "get_api_docs_file.json": 404,

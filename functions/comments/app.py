@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from newsroom import comments, cors, deadline, links, snapstart
 from newsroom.config import comments_settings
 from newsroom.http import (
+    bearer_token,
     cacheable,
     install_error_handlers,
     location_of,
@@ -28,6 +29,8 @@ from newsroom.models.comments import (
     COMMENT_ID_PATTERN,
     AdminComment,
     CommentAccepted,
+    CommentEdit,
+    CommentEdited,
     CommentIn,
     CommentStatus,
     ModerationAction,
@@ -50,7 +53,11 @@ snapstart.register_restore_hooks()
 # A response that breaks its own model is our bug: 500, never a 422 blaming the client.
 app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
 # Routes whose body is JSON; the link pages take form posts (RFC 8058 one-click unsubscribe).
-JSON_BODY_RESOURCES = frozenset({"/articles/{slug}/comments"})
+JSON_BODY_RESOURCES = frozenset(
+    {"/articles/{slug}/comments", "/articles/{slug}/comments/{comment_id}"}
+)
+# The comment's own author, by the edit token its post was answered with (docs/api.md).
+EDIT_TOKEN: list[dict[str, list[str]]] = [{"editToken": []}]
 install_error_handlers(app)
 
 SlugParam = Annotated[str, Path(max_length=SLUG_MAX_LENGTH, pattern=SLUG_PATTERN)]
@@ -60,6 +67,14 @@ LinkToken = Annotated[str, Path(min_length=10, max_length=2048, description="Fro
 Cursor = Annotated[
     str | None, Query(max_length=CURSOR_MAX_LENGTH, description="From the previous page.")
 ]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="Retries with the same key return the first answer.",
+    ),
+]
 
 
 @app.post("/articles/<slug>/comments", summary="Post a comment", responses={201: {}})
@@ -67,14 +82,7 @@ Cursor = Annotated[
 def handle_post_comment(
     slug: SlugParam,
     comment: Annotated[CommentIn, Body()],
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            pattern=IDEMPOTENCY_KEY_PATTERN,
-            description="Retries with the same key return the first answer.",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[CommentAccepted]:
     ip, user_agent = request_sender(app)
     sender = comments.Sender(ip=ip, user_agent=user_agent)
@@ -144,6 +152,54 @@ def handle_get_comment_counts(
 @tracer.capture_method
 def handle_get_comment(slug: SlugParam, comment_id: CommentIdParam) -> PublicComment:
     return comments.get_public(slug, comment_id)
+
+
+@app.patch(
+    "/articles/<slug>/comments/<comment_id>",
+    middlewares=[never_cached],
+    summary="Edit your comment, while its edit window is open and it has no reply",
+    security=EDIT_TOKEN,
+)
+@tracer.capture_method
+def handle_patch_comment(
+    slug: SlugParam,
+    comment_id: CommentIdParam,
+    change: Annotated[CommentEdit, Body()],
+    idempotency_key: IdempotencyKey = None,
+) -> CommentEdited:
+    ip, user_agent = request_sender(app)
+    token = bearer_token(app)
+
+    def edit() -> CommentEdited:
+        return comments.edit(
+            slug, comment_id, change, comments.Sender(ip=ip, user_agent=user_agent), token=token
+        )
+
+    if idempotency_key is None:
+        return edit()
+    comments.check_edit_token(slug, comment_id, token)  # a retry proves itself too
+    settings = comments_settings()
+    return run_once(
+        idempotency_key,
+        {"slug": slug, "comment_id": comment_id, "change": change.model_dump(mode="json")},
+        edit,
+        output=CommentEdited,
+        table_name=settings.idempotency_table_name,
+        expiry_seconds=settings.idempotency_expiry_seconds,
+        lambda_context=app.lambda_context,
+    )
+
+
+@app.delete(
+    "/articles/<slug>/comments/<comment_id>",
+    middlewares=[never_cached],
+    summary="Delete your comment, while its edit window is open and it has no reply",
+    security=EDIT_TOKEN,
+)
+@tracer.capture_method
+def handle_delete_own_comment(slug: SlugParam, comment_id: CommentIdParam) -> Response[None]:
+    comments.delete_own(slug, comment_id, token=bearer_token(app))
+    return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
 
 
 @app.get(

@@ -1,4 +1,5 @@
-"""Reader comments: accepting a post, listing the approved ones, and moderating them."""
+"""Reader comments: accepting a post, its author's edits within the window, listing the
+approved ones, and moderating them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from newsroom.errors import (
     CommentsClosedError,
     CommentTooLongError,
     DuplicateCommentError,
+    EditTokenInvalidError,
+    EditWindowClosedError,
     EmptyCommentError,
     ParentCommentNotFoundError,
     StatusConflictError,
@@ -23,7 +26,10 @@ from newsroom.models.articles import CommentCounts, CommentState
 from newsroom.models.comments import (
     ACTION_STATUS,
     AdminComment,
+    AnsweredDuplicate,
     CommentAccepted,
+    CommentEdit,
+    CommentEdited,
     CommentIn,
     CommentStatus,
     Moderation,
@@ -34,12 +40,12 @@ from newsroom.models.comments import (
     has_visible_text,
 )
 from newsroom.models.common import Page
-from newsroom.moderation import ModerationPolicy, Submission, judge
+from newsroom.moderation import ModerationPolicy, Submission, Verdict, judge
 from newsroom.privacy import avatar_key, commenter_key, duplicate_key, email_hash, ip_hash
 
 if TYPE_CHECKING:
     from newsroom.config import CommentsSettings
-    from newsroom.data.comments import FloodGuard, SpentToken, SubmissionContext
+    from newsroom.data.comments import FloodGuard, OwnComment, SpentToken, SubmissionContext
     from newsroom.models.articles import StoredArticle, StoredCommentState
     from newsroom.secrets import Keyring
 
@@ -63,9 +69,28 @@ class CommentStore(Protocol):
         flood_guards: Sequence[FloodGuard],
         flood_interval: timedelta,
         earlier_duplicate_keys: Sequence[str] = (),
+        duplicate_kept_until: datetime | None = None,
     ) -> None: ...
 
     def get(self, slug: str, comment_id: str) -> StoredComment | None: ...
+
+    def load_own(self, slug: str, comment_id: str) -> OwnComment: ...
+
+    def edit(
+        self,
+        comment: StoredComment,
+        edited: StoredComment,
+        *,
+        flood_guards: Sequence[FloodGuard],
+        flood_interval: timedelta,
+        earlier_duplicate_keys: Sequence[str] = (),
+    ) -> None: ...
+
+    def take_flood_guards(
+        self, at: datetime, *, flood_guards: Sequence[FloodGuard], flood_interval: timedelta
+    ) -> None: ...
+
+    def delete_answered_duplicate(self, duplicate: AnsweredDuplicate) -> None: ...
 
     def comment_states(self, slugs: Sequence[str]) -> list[StoredCommentState]: ...
 
@@ -84,7 +109,7 @@ class CommentStore(Protocol):
         spend_token: SpentToken | None = None,
     ) -> StoredComment: ...
 
-    def delete(self, comment: StoredComment) -> None: ...
+    def delete(self, comment: StoredComment, *, unanswered: bool = False) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -114,6 +139,7 @@ class CommentRules:
     flood_interval: timedelta = timedelta(seconds=15)
     thread_depth: int = 5
     close_after: timedelta | None = None
+    edit_window: timedelta = timedelta(minutes=15)
     clock: Callable[[], datetime] = utc_now
 
     @classmethod
@@ -137,6 +163,7 @@ class CommentRules:
             ),
             flood_interval=timedelta(seconds=settings.flood_interval_seconds),
             thread_depth=settings.thread_depth,
+            edit_window=timedelta(seconds=settings.edit_window_seconds),
             close_after=(
                 timedelta(days=settings.close_comments_after_days)
                 if settings.close_comments_after_days
@@ -181,9 +208,7 @@ def submit(
     EmptyCommentError
         The text renders as nothing a reader could see.
     """
-    from newsroom.data.comments import FloodGuard
-    from newsroom.rendered import read_html
-    from newsroom.rendering import render_comment
+    from newsroom.tokens import sign_edit
 
     rules = rules or default_rules()
     now = rules.clock()
@@ -201,11 +226,7 @@ def submit(
         raise ArticleNotFoundError(slug)
     if not rules.takes_comments(article, now):
         raise CommentsClosedError()
-    body_html = render_comment(form.body)
-    if not has_visible_text(read_html(body_html).text):
-        raise EmptyCommentError()  # Markdown that renders to nothing, such as "[]()"
-    if len(form.body.encode()) + len(body_html.encode()) > MAX_STORED_TEXT_BYTES:
-        raise CommentTooLongError()
+    body_html = _rendered(form.body)
     comment_id = new_comment_id(now)
     parent_id, depth, path = _place_in_thread(
         comment_id, form.parent_id, context.parent, rules.thread_depth
@@ -247,26 +268,60 @@ def submit(
         commenter=commenter,
         duplicate_key=duplicate_key(secret, slug, email, form.body),
     )
-    # The current key's guards are taken; the previous keys' are only checked.
-    flood_guards = [FloodGuard("ip", ip_hash(key, sender.ip)) for key in keys.all]
-    flood_guards += [FloodGuard("email", email_hash(key, email)) for key in keys.all]
+    editable_until = now + rules.edit_window
+    status: CommentStatus = comment.status
     try:
         rules.store.insert(
             comment,
-            flood_guards=flood_guards,
+            flood_guards=_flood_guards(keys, sender, email),
             flood_interval=rules.flood_interval,
             earlier_duplicate_keys=[
                 duplicate_key(key, slug, email, form.body) for key in keys.previous
             ],
+            duplicate_kept_until=editable_until,
         )
     except DuplicateCommentError:
         # Answered exactly as a held comment is, so that posting a public comment's text
-        # with candidate emails cannot tell which email wrote it (nothing is stored).
-        return CommentAccepted(id=comment.id, status="pending")
-    # Never tell a spammer: spam is answered exactly like a held comment.
+        # with candidate emails cannot tell which email wrote it (nothing is stored but what
+        # its edit token needs to work as a held comment's: see `edit`).
+        status = "pending"
     return CommentAccepted(
-        id=comment.id, status="approved" if comment.status == "approved" else "pending"
+        id=comment.id,
+        # Never tell a spammer: spam is answered exactly like a held comment.
+        status="approved" if status == "approved" else "pending",
+        edit_token=sign_edit(keys, slug=slug, comment_id=comment.id),
+        editable_until=editable_until,
     )
+
+
+def _flood_guards(keys: Keyring, sender: Sender, email: str) -> list[FloodGuard]:
+    """The flood guards of a post or an edit: the current key's are taken, the previous
+    keys' only checked."""
+    from newsroom.data.comments import FloodGuard
+
+    guards = [FloodGuard("ip", ip_hash(key, sender.ip)) for key in keys.all]
+    return guards + [FloodGuard("email", email_hash(key, email)) for key in keys.all]
+
+
+def _rendered(body: str) -> str:
+    """The text as readers will see it (sanitised HTML).
+
+    Raises
+    ------
+    EmptyCommentError
+        Markdown that renders to nothing, such as "[]()".
+    CommentTooLongError
+        Too large to store once rendered.
+    """
+    from newsroom.rendered import read_html
+    from newsroom.rendering import render_comment
+
+    body_html = render_comment(body)
+    if not has_visible_text(read_html(body_html).text):
+        raise EmptyCommentError()
+    if len(body.encode()) + len(body_html.encode()) > MAX_STORED_TEXT_BYTES:
+        raise CommentTooLongError()
+    return body_html
 
 
 def _place_in_thread(
@@ -285,6 +340,240 @@ def _place_in_thread(
     siblings_path = parent.path.rsplit("/", 1)[0] if "/" in parent.path else ""
     path = f"{siblings_path}/{comment_id}" if siblings_path else comment_id
     return parent.parent_id, parent.depth, path
+
+
+# How far an edit may move a comment from where it is: never to a laxer status (see `edit`).
+_STRICTNESS: dict[str, int] = {"approved": 0, "pending": 1, "spam": 2, "trash": 3}
+# Tries at an edit or delete whose comment changed between the read and the write.
+_CHANGED_ATTEMPTS = 3
+
+
+def _authorised(
+    rules: CommentRules, keys: Keyring, token: str | None, slug: str, comment_id: str
+) -> datetime:
+    """Check an edit token is this comment's and its window open; the time now.
+
+    Raises
+    ------
+    EditTokenInvalidError
+        None, not ours, altered, or another comment's.
+    EditWindowClosedError
+        Genuine, but older than the edit window.
+    """
+    from newsroom.tokens import TokenInvalidError, verify_edit
+
+    if not token:
+        raise EditTokenInvalidError()
+    try:
+        claim = verify_edit(keys, token)
+    except TokenInvalidError as exc:
+        raise EditTokenInvalidError() from exc
+    if (claim.slug, claim.comment_id) != (slug, comment_id):
+        raise EditTokenInvalidError()
+    now = rules.clock()
+    if now > claim.issued_at + rules.edit_window:
+        raise EditWindowClosedError()
+    return now
+
+
+def check_edit_token(
+    slug: str, comment_id: str, token: str | None, *, rules: CommentRules | None = None
+) -> None:
+    """Check an edit token is this comment's and its window open (before a retry is answered
+    from its first answer).
+
+    Raises
+    ------
+    EditTokenInvalidError, EditWindowClosedError
+    """
+    rules = rules or default_rules()
+    _authorised(rules, rules.keys(), token, slug, comment_id)
+
+
+def _open_for_its_author(
+    rules: CommentRules, created_at: datetime, comment: StoredComment | None, now: datetime
+) -> datetime:
+    """When the window of a comment (or of a duplicate answered in its place) ends, if it is
+    open and no reply is stored under the comment.
+
+    Raises
+    ------
+    EditWindowClosedError
+    """
+    until = created_at + rules.edit_window
+    if now > until:
+        raise EditWindowClosedError()
+    if comment is not None and comment.replies > 0:
+        raise EditWindowClosedError(replied=True)
+    return until
+
+
+def _judged_again(
+    comment: StoredComment, verdict: Verdict, now: datetime
+) -> tuple[CommentStatus, Moderation]:
+    """The status and the reason for it of an edited comment: the stricter of its status and
+    the new text's verdict. An edit can hold an approved comment again or make any comment
+    spam; it never publishes a held comment (that is its moderator's to do) nor frees one a
+    moderator marked as spam or trashed."""
+    if _STRICTNESS[verdict.status] >= _STRICTNESS[comment.status]:
+        return verdict.status, Moderation(
+            rule=verdict.rule,
+            keyword=verdict.keyword,
+            explanation=verdict.explanation,
+            at=now,
+            edited_at=now,
+        )
+    return comment.status, comment.moderation.model_copy(update={"edited_at": now})
+
+
+def edit(
+    slug: str,
+    comment_id: str,
+    change: CommentEdit,
+    sender: Sender,
+    *,
+    token: str | None,
+    rules: CommentRules | None = None,
+) -> CommentEdited:
+    """Change the text of a comment for its author (the holder of its edit token), while its
+    window is open and no reply is stored under it. The new text meets every rule of a new
+    comment's (length, rendering, duplicates, flood) and is judged again, as a new comment by
+    its author would be (`_judged_again`): an approved comment whose text now trips the
+    policy is held again, with the reason.
+
+    A duplicate answered as held in place of a comment (`submit`) is edited as a held comment
+    is: the flood guards are taken, the answer is the same, nothing else is written.
+
+    Raises
+    ------
+    EditTokenInvalidError, EditWindowClosedError
+    CommentNotFoundError
+        It was deleted.
+    ArticleNotFoundError, CommentsClosedError, CommentFloodError, EmptyCommentError,
+    CommentTooLongError
+        As for a new comment.
+    """
+    rules = rules or default_rules()
+    keys = rules.keys()
+    now = _authorised(rules, keys, token, slug, comment_id)
+    for attempt in range(_CHANGED_ATTEMPTS):
+        try:
+            return _edit_once(slug, comment_id, change, sender, rules=rules, keys=keys, now=now)
+        except StatusConflictError:
+            if attempt == _CHANGED_ATTEMPTS - 1:
+                raise
+            now = rules.clock()
+    raise AssertionError("unreachable")
+
+
+def _edit_once(
+    slug: str,
+    comment_id: str,
+    change: CommentEdit,
+    sender: Sender,
+    *,
+    rules: CommentRules,
+    keys: Keyring,
+    now: datetime,
+) -> CommentEdited:
+    own = rules.store.load_own(slug, comment_id)
+    comment, duplicate = own.comment, own.duplicate
+    if comment is not None:
+        created_at = comment.created_at
+    elif duplicate is not None:
+        created_at = duplicate.created_at
+    else:
+        raise CommentNotFoundError(comment_id)
+    until = _open_for_its_author(rules, created_at, comment, now)
+    article = own.article
+    if article is None or not article.is_public(now):
+        raise ArticleNotFoundError(slug)
+    if not rules.takes_comments(article, now):
+        raise CommentsClosedError()
+    body_html = _rendered(change.body)
+    held = CommentEdited(id=comment_id, status="pending", editable_until=until)
+    if comment is None:
+        assert duplicate is not None  # one of them was found
+        rules.store.take_flood_guards(
+            now,
+            flood_guards=_flood_guards(keys, sender, duplicate.author_email),
+            flood_interval=rules.flood_interval,
+        )
+        return held
+    verdict = judge(
+        Submission(
+            author_name=comment.author_name,
+            author_email=comment.author_email,
+            author_url=comment.author_url,
+            body=change.body,
+            ip=sender.ip,
+            user_agent=sender.user_agent,
+            body_html=body_html,
+        ),
+        rules.policy,
+        # Its author had a comment approved exactly when this one is (it counts itself); a
+        # held one stays held whatever the verdict.
+        previously_approved=comment.status == "approved",
+    )
+    status, moderation = _judged_again(comment, verdict, now)
+    edited = comment.model_copy(
+        update={
+            "body_markdown": change.body,
+            "body_html": body_html,
+            "status": status,
+            "moderation": moderation,
+            "revision": comment.revision + 1,
+            "edited_at": now,
+            "duplicate_key": duplicate_key(keys.current, slug, comment.author_email, change.body),
+        }
+    )
+    try:
+        rules.store.edit(
+            comment,
+            edited,
+            flood_guards=_flood_guards(keys, sender, comment.author_email),
+            flood_interval=rules.flood_interval,
+            earlier_duplicate_keys=[
+                duplicate_key(key, slug, comment.author_email, change.body) for key in keys.previous
+            ],
+        )
+    except DuplicateCommentError:
+        return held  # as a new comment's duplicate is: nothing stored, answered as held
+    if status != "approved":
+        return held
+    return CommentEdited(id=comment_id, status="approved", editable_until=until)
+
+
+def delete_own(
+    slug: str, comment_id: str, *, token: str | None, rules: CommentRules | None = None
+) -> None:
+    """Delete a comment for its author (the holder of its edit token), while its window is
+    open and no reply is stored under it: it disappears, and every count goes down with it.
+    Deleting what is gone already is done.
+
+    Raises
+    ------
+    EditTokenInvalidError, EditWindowClosedError
+    """
+    rules = rules or default_rules()
+    now = _authorised(rules, rules.keys(), token, slug, comment_id)
+    for attempt in range(_CHANGED_ATTEMPTS):
+        own = rules.store.load_own(slug, comment_id)
+        if own.comment is not None:
+            _open_for_its_author(rules, own.comment.created_at, own.comment, now)
+            try:
+                rules.store.delete(own.comment, unanswered=True)
+            except CommentNotFoundError:
+                return
+            except StatusConflictError:
+                if attempt == _CHANGED_ATTEMPTS - 1:
+                    raise
+                now = rules.clock()
+                continue
+        elif own.duplicate is not None:
+            _open_for_its_author(rules, own.duplicate.created_at, None, now)
+            rules.store.delete_answered_duplicate(own.duplicate)
+        return
 
 
 def list_public(

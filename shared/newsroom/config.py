@@ -125,6 +125,13 @@ class CommentsSettings(_Settings, _LinkLifetimes):
         default=15, ge=1, description="Least time between two comments of one IP or email."
     )
     thread_depth: int = Field(default=5, ge=1, le=5, description="Deepest reply level.")
+    edit_window_seconds: int = Field(
+        default=900,
+        ge=1,
+        le=86_400,
+        description="How long after posting its author may edit or delete a comment (while no "
+        "reply exists).",
+    )
     max_body_bytes: int = Field(default=65_536, ge=1024, description="Largest request body.")
     list_max_age_seconds: int = Field(default=30, ge=0)
     idempotency_expiry_seconds: int = Field(default=3600, ge=60)

@@ -160,6 +160,40 @@ class ParentNotApprovedError(NewsroomError):
         )
 
 
+class EditTokenInvalidError(NewsroomError):
+    """No edit token, or not one this API issued for this comment (forged, altered, another
+    comment's)."""
+
+    status_code = 401
+    code = "edit_token_invalid"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Send the edit token this comment was posted with, as "
+            "'Authorization: Bearer <edit_token>'.",
+            field="Authorization",
+            location="header",
+        )
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="newsroom"'}
+
+
+class EditWindowClosedError(NewsroomError):
+    """The comment's author may no longer change it: its edit window ended, or it has a
+    reply."""
+
+    status_code = 403
+    code = "edit_window_closed"
+
+    def __init__(self, *, replied: bool = False) -> None:
+        super().__init__(
+            "This comment has a reply, so it can no longer be changed or deleted."
+            if replied
+            else "The time to change or delete this comment is over."
+        )
+
+
 class IdempotencyKeyReusedError(NewsroomError):
     status_code = 422
     code = "idempotency_key_reused"

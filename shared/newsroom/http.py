@@ -253,6 +253,13 @@ def request_sender(app: APIGatewayRestResolver) -> tuple[str, str]:
     return identity.source_ip or "", identity.user_agent or ""
 
 
+def bearer_token(app: APIGatewayRestResolver) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (RFC 6750; the scheme in any
+    case), or None when there is none or another scheme (a SigV4 signature)."""
+    scheme, _, token = (app.current_event.headers.get("Authorization") or "").strip().partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
 def _etag_of(body: Any) -> str:
     canonical = (
         body

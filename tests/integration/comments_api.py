@@ -120,6 +120,64 @@ def post_when_flood_allows(
         time.sleep(0.1)
 
 
+def edit_comment(
+    slug: str,
+    comment_id: str,
+    body: str | None = None,
+    *,
+    token: str | None,
+    ip: str | None = None,
+    headers: dict[str, str] | None = None,
+    raw_body: str | None = None,
+    context: LambdaContext | None = None,
+) -> Answer:
+    """PATCH /articles/{slug}/comments/{id} with ``{"body": body}`` (or `raw_body` as sent),
+    its author's edit token as a Bearer token (none when `token` is None)."""
+    auth = {} if token is None else {"Authorization": f"Bearer {token}"}
+    event = rest_event(
+        "PATCH",
+        ONE_COMMENT,
+        path_params={"slug": slug, "comment_id": comment_id},
+        headers={**_JSON, **auth, **(headers or {})},
+        body=raw_body if raw_body is not None else json.dumps({"body": body}),
+        source_ip=ip or fresh_ip(),
+    )
+    return invoke(lambda_handler, event, context)
+
+
+def edit_when_flood_allows(
+    slug: str,
+    comment_id: str,
+    body: str,
+    *,
+    token: str,
+    headers: dict[str, str] | None = None,
+    within_seconds: float = 5.0,
+) -> Answer:
+    """Edit, retrying while flood control answers 429 (a test shortens its interval first:
+    an edit is flood-controlled as a post is, so one right after the post waits)."""
+    deadline = time.monotonic() + within_seconds
+    while True:
+        answer = edit_comment(slug, comment_id, body, token=token, headers=headers)
+        if answer.status != 429 or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.1)
+
+
+def delete_own_comment(
+    slug: str, comment_id: str, *, token: str | None, headers: dict[str, str] | None = None
+) -> Answer:
+    """DELETE /articles/{slug}/comments/{id} with its author's edit token (none when None)."""
+    auth = {} if token is None else {"Authorization": f"Bearer {token}"}
+    event = rest_event(
+        "DELETE",
+        ONE_COMMENT,
+        path_params={"slug": slug, "comment_id": comment_id},
+        headers={**auth, **(headers or {})},
+    )
+    return invoke(lambda_handler, event)
+
+
 def list_comments(slug: str, *, headers: dict[str, str] | None = None, **query: str) -> Answer:
     event = rest_event(
         "GET", COMMENTS, path_params={"slug": slug}, query=query or None, headers=headers

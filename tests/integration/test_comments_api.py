@@ -119,7 +119,7 @@ def test_post_answers_201_with_id_status_and_location(slug: str, unique: str) ->
     # Then the answer names the new comment and where it will live, relative to the URL
     # posted to, so that it stays under the stage or a custom domain's base path
     assert answer.status == 201
-    assert set(answer.body) == {"id", "status"}
+    assert set(answer.body) == {"id", "status", "edit_token", "editable_until"}
     posted_to = f"https://api.example/v1/articles/{slug}/comments"
     assert urljoin(posted_to, answer.headers["location"]) == f"{posted_to}/{answer.body['id']}"
 

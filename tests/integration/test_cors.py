@@ -96,6 +96,39 @@ def invalid_field(system: LocalSystem, headers: dict[str, str]) -> Reply:
     )
 
 
+def edited(system: LocalSystem, headers: dict[str, str]) -> Reply:
+    """An edit of a comment just posted, with its token: refused as too soon (flood control)."""
+    accepted = posted(system, {}).json()
+    return request(
+        f"{system.api_url}/articles/{ARTICLE}/comments/{accepted['id']}",
+        method="PATCH",
+        headers={**headers, "Authorization": f"Bearer {accepted['edit_token']}"},
+        json_body={"body": "Second thoughts."},
+        source_ip=loopback_address(),
+    )
+
+
+def deleted(system: LocalSystem, headers: dict[str, str]) -> Reply:
+    accepted = posted(system, {}).json()
+    return request(
+        f"{system.api_url}/articles/{ARTICLE}/comments/{accepted['id']}",
+        method="DELETE",
+        headers={**headers, "Authorization": f"Bearer {accepted['edit_token']}"},
+    )
+
+
+def forged(method: str) -> Exchange:
+    def exchange(system: LocalSystem, headers: dict[str, str]) -> Reply:
+        return request(
+            f"{system.api_url}/articles/{ARTICLE}/comments/c019ac4f2e81b7a3f09d2",
+            method=method,
+            headers={**headers, "Authorization": "Bearer forged-token-of-no-use"},
+            json_body={"body": "Not mine."} if method == "PATCH" else None,
+        )
+
+    return exchange
+
+
 FROM_FUNCTIONS: dict[str, tuple[Exchange, int]] = {
     "article": (get(f"/articles/{ARTICLE}"), 200),
     "revalidated article": (revalidated_article, 304),
@@ -109,6 +142,10 @@ FROM_FUNCTIONS: dict[str, tuple[Exchange, int]] = {
     "bad query": (get("/articles?limit=0"), 422),
     "unknown article": (get("/articles/no-such-article"), 404),
     "link page of a forged link": (get("/links/forged-token-of-no-use"), 400),
+    "own comment deleted": (deleted, 204),
+    "own comment edited too soon": (edited, 429),
+    "edit with a forged token": (forged("PATCH"), 401),
+    "delete with a forged token": (forged("DELETE"), 401),
 }
 FROM_GATEWAY: dict[str, tuple[Exchange, int]] = {
     "unknown route": (get("/no/such/route"), 403),
@@ -187,3 +224,23 @@ def test_one_allowed_origin_is_named_by_the_preflight_and_the_gateways_errors() 
 
     assert preflight.headers["access-control-allow-origin"] == SITE
     assert unknown.headers["access-control-allow-origin"] == SITE
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_preflight_lets_a_page_edit_or_delete_a_comment_with_its_token(
+    system: LocalSystem, method: str
+) -> None:
+    reply = request(
+        f"{system.api_url}/articles/{ARTICLE}/comments/c019ac4f2e81b7a3f09d2",
+        method="OPTIONS",
+        headers={
+            "Origin": SITE,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "authorization,content-type,idempotency-key",
+        },
+    )
+
+    assert reply.status == 200
+    allowed = {h.strip().lower() for h in reply.headers["access-control-allow-headers"].split(",")}
+    assert {"authorization", "content-type", "idempotency-key"} <= allowed
+    assert method in reply.headers["access-control-allow-methods"].split(",")

@@ -152,6 +152,8 @@ FAILURES = {
     "internal-error": dynamodb_error(500, "com.amazonaws.dynamodb.v20120810#InternalServerError"),
     "unreachable": unreachable,
     "answer-lost": answer_lost,
+    # A transaction cancelled because another one was writing one of its items.
+    "conflict": transaction_cancelled("TransactionConflict", "Transaction is ongoing for the item"),
     # A transaction cancelled because one of its items (an index of it) is over capacity.
     "throttled-in-transaction": transaction_cancelled(
         "ThrottlingError",

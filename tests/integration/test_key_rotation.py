@@ -22,6 +22,8 @@ from newsroom.tokens import TokenInvalidError, verify
 from newsroom_tools.cli import main as cli_main
 from tests.integration.comments_api import (
     approve_first_comment_of,
+    delete_own_comment,
+    edit_when_flood_allows,
     fresh_ip,
     post_comment,
     post_when_flood_allows,
@@ -225,6 +227,40 @@ def test_links_of_a_key_no_longer_honoured_are_refused(
     # Then it is refused as invalid, and the comment is still held
     assert (answer.status, error_code(answer)) == (400, "link_invalid")
     assert stored(scene, held.id)["status"] == "pending"
+
+
+def test_edit_token_given_before_a_rotation_still_edits_and_guards_the_new_text(
+    quick_flood: None, scene: Scene, rotation: Rotation
+) -> None:
+    # Given a comment posted before the rotation, with its edit token
+    commenter = form(scene.unique, reader="a", body="Before the rotation.")
+    answer = post_comment(scene.slug, commenter)
+    comment, token = answer.body["id"], answer.body["edit_token"]
+
+    # When the key is rotated and its author edits it
+    rotation.rotate()
+    edited = edit_when_flood_allows(scene.slug, comment, "After the rotation.", token=token)
+
+    # Then the edit is made, and the new text is a duplicate for its author, the old one not
+    assert edited.status == 200, edited.body
+    again = post_when_flood_allows(scene.slug, commenter | {"body": "After the rotation."})
+    old = post_when_flood_allows(scene.slug, commenter)
+    stored_ids = {c["id"] for c in stored_comments(scene.table, scene.slug)}
+    assert stored_ids == {comment, old.body["id"]}
+    assert again.body["id"] not in stored_ids
+
+
+def test_edit_token_of_a_key_no_longer_honoured_is_refused(
+    scene: Scene, rotation: Rotation
+) -> None:
+    answer = post_comment(scene.slug, form(scene.unique, reader="a", body="Kept."))
+    rotation.rotate()
+    rotation.drop_previous()
+
+    refused = delete_own_comment(scene.slug, answer.body["id"], token=answer.body["edit_token"])
+
+    assert (refused.status, error_code(refused)) == (401, "edit_token_invalid")
+    assert stored(scene, answer.body["id"])["body_markdown"] == "Kept."
 
 
 def test_rekey_after_a_rotation_keeps_avatars_and_survives_the_previous_keys_removal(

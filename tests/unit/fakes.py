@@ -7,11 +7,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from newsroom.models.articles import ArticleSummary, StoredArticle, to_summary
-from newsroom.models.comments import CommentStatus, Moderation, StoredComment
+from newsroom.models.comments import (
+    AnsweredDuplicate,
+    CommentStatus,
+    Moderation,
+    StoredComment,
+)
 from newsroom.models.common import Page
 
 if TYPE_CHECKING:
-    from newsroom.data.comments import FloodGuard, SpentToken, SubmissionContext
+    from newsroom.data.comments import FloodGuard, OwnComment, SpentToken, SubmissionContext
 
 
 class FakeArticleReader:
@@ -45,9 +50,12 @@ class FakeCommentStore:
         self.articles = {article.slug: article for article in articles}
         self.profiles: dict[str, int] = {}  # commenter key -> approved comments
         self.comments: dict[tuple[str, str], StoredComment] = {}
+        self.duplicates: dict[tuple[str, str], AnsweredDuplicate] = {}
         self.inserts: list[dict[str, Any]] = []
+        self.edits: list[dict[str, Any]] = []
+        self.floods: list[dict[str, Any]] = []  # flood guards taken alone
         self.changes: list[tuple[str, str]] = []
-        self.refuse: Exception | None = None  # raised by the next insert
+        self.refuse: Exception | None = None  # raised by the next insert or edit
 
     def load_context(
         self, slug: str, *, commenters: Sequence[str], parent_id: str | None
@@ -68,6 +76,7 @@ class FakeCommentStore:
         flood_guards: Sequence[FloodGuard],
         flood_interval: timedelta,
         earlier_duplicate_keys: Sequence[str] = (),
+        duplicate_kept_until: datetime | None = None,
     ) -> None:
         self.inserts.append(
             {
@@ -75,12 +84,52 @@ class FakeCommentStore:
                 "flood_guards": list(flood_guards),
                 "flood_interval": flood_interval,
                 "earlier_duplicate_keys": list(earlier_duplicate_keys),
+                "duplicate_kept_until": duplicate_kept_until,
             }
         )
         if self.refuse is not None:
             refused, self.refuse = self.refuse, None
             raise refused
         self.comments[(comment.slug, comment.id)] = comment
+
+    def load_own(self, slug: str, comment_id: str) -> OwnComment:
+        from newsroom.data.comments import OwnComment
+
+        return OwnComment(
+            article=self.articles.get(slug),
+            comment=self.comments.get((slug, comment_id)),
+            duplicate=self.duplicates.get((slug, comment_id)),
+        )
+
+    def edit(
+        self,
+        comment: StoredComment,
+        edited: StoredComment,
+        *,
+        flood_guards: Sequence[FloodGuard],
+        flood_interval: timedelta,
+        earlier_duplicate_keys: Sequence[str] = (),
+    ) -> None:
+        self.edits.append(
+            {
+                "comment": comment,
+                "edited": edited,
+                "flood_guards": list(flood_guards),
+                "earlier_duplicate_keys": list(earlier_duplicate_keys),
+            }
+        )
+        if self.refuse is not None:
+            refused, self.refuse = self.refuse, None
+            raise refused
+        self.comments[(comment.slug, comment.id)] = edited
+
+    def take_flood_guards(
+        self, at: datetime, *, flood_guards: Sequence[FloodGuard], flood_interval: timedelta
+    ) -> None:
+        self.floods.append({"at": at, "flood_guards": list(flood_guards)})
+
+    def delete_answered_duplicate(self, duplicate: AnsweredDuplicate) -> None:
+        self.duplicates.pop((duplicate.slug, duplicate.id), None)
 
     def get(self, slug: str, comment_id: str) -> StoredComment | None:
         return self.comments.get((slug, comment_id))
@@ -110,5 +159,5 @@ class FakeCommentStore:
         self.changes.append((comment.id, status))
         return changed
 
-    def delete(self, comment: StoredComment) -> None:
+    def delete(self, comment: StoredComment, *, unanswered: bool = False) -> None:
         del self.comments[(comment.slug, comment.id)]

@@ -8,20 +8,29 @@ from typing import Any
 
 import pytest
 
-from newsroom.comments import CommentRules, Sender, moderate, submit
+from newsroom.comments import CommentRules, Sender, delete_own, edit, moderate, submit
 from newsroom.data.comments import FloodGuard
 from newsroom.errors import (
     CommentFloodError,
     CommentsClosedError,
     DuplicateCommentError,
+    EditTokenInvalidError,
+    EditWindowClosedError,
     EmptyCommentError,
     StatusConflictError,
 )
 from newsroom.models.articles import StoredArticle
-from newsroom.models.comments import CommentIn, Moderation, StoredComment
+from newsroom.models.comments import (
+    AnsweredDuplicate,
+    CommentEdit,
+    CommentIn,
+    Moderation,
+    StoredComment,
+)
 from newsroom.moderation import ModerationPolicy
-from newsroom.privacy import commenter_key, email_hash, ip_hash
+from newsroom.privacy import commenter_key, duplicate_key, email_hash, ip_hash
 from newsroom.secrets import Keyring
+from newsroom.tokens import sign_edit, verify_edit
 from tests.integration.articles_data import stored_article
 from tests.unit.fakes import FakeCommentStore
 
@@ -235,3 +244,222 @@ def test_link_acts_only_on_a_comment_still_held() -> None:
     with pytest.raises(StatusConflictError):
         moderate(SLUG, spam.id, "approve", by="link", expected_status="pending", rules=rules(store))
     assert store.changes == []
+
+
+# -- its author's edits ------------------------------------------------------------------------
+
+WINDOW = timedelta(minutes=15)
+
+
+def own_comment(store: FakeCommentStore, now: datetime, **fields: Any) -> tuple[StoredComment, str]:
+    """A comment posted a minute before `now`, stored, and its edit token."""
+    comment = stored("c0000000000aaaaaaaaaa", created_at=now - timedelta(minutes=1), **fields)
+    store.comments[(SLUG, comment.id)] = comment
+    return comment, sign_edit(Keyring(CURRENT, (PREVIOUS,)), slug=SLUG, comment_id=comment.id)
+
+
+def edit_rules(store: FakeCommentStore, now: datetime, **overrides: Any) -> CommentRules:
+    return rules(store, clock=lambda: now, **overrides)
+
+
+TWO_LINKS = "See [a](https://a.example) and [b](https://b.example)."
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "kept", "answered"),
+    [
+        pytest.param("approved", "Fixed a typo.", "approved", "approved", id="approved-stays"),
+        pytest.param("approved", TWO_LINKS, "pending", "pending", id="approved-held-again"),
+        pytest.param("approved", "casino night", "spam", "pending", id="approved-to-spam"),
+        pytest.param("pending", "Fixed a typo.", "pending", "pending", id="held-stays-held"),
+        pytest.param("pending", "casino night", "spam", "pending", id="held-to-spam"),
+        pytest.param("spam", "Fixed a typo.", "spam", "pending", id="spam-stays-spam"),
+        pytest.param("trash", "casino night", "trash", "pending", id="trash-stays-trash"),
+    ],
+)
+def test_an_edit_is_judged_again_and_never_leaves_a_stricter_status(
+    status: str, text: str, kept: str, answered: str
+) -> None:
+    # Given a comment of its author's, in one status, and a policy with a disallowed word
+    now = datetime.now(UTC)
+    store = FakeCommentStore(article())
+    comment, token = own_comment(store, now, status=status)
+    policy = ModerationPolicy(disallowed_keys=("casino",), require_previous_approval=False)
+
+    # When its author edits it
+    answer = edit(
+        SLUG,
+        comment.id,
+        CommentEdit(body=text),
+        SENDER,
+        token=token,
+        rules=edit_rules(store, now, policy=policy),
+    )
+
+    # Then it has the stricter of its status and the new text's verdict, answered as a post
+    # would be (spam as held), and the edit is recorded
+    edited = store.edits[0]["edited"]
+    assert (edited.status, answer.status) == (kept, answered)
+    assert (edited.body_markdown, edited.revision, edited.edited_at) == (text, 1, now)
+    assert edited.moderation.edited_at == now
+    assert answer.editable_until == comment.created_at + WINDOW
+
+
+def test_a_held_comment_keeps_the_reason_it_was_held_for_when_its_edit_would_pass() -> None:
+    # Given a comment held for its links, where a comment without links would be approved
+    now = datetime.now(UTC)
+    store = FakeCommentStore(article())
+    held = Moderation(rule="too_many_links", explanation="It contains too many links.")
+    comment, token = own_comment(store, now, status="pending", moderation=held)
+    lenient = edit_rules(store, now, policy=ModerationPolicy(require_previous_approval=False))
+
+    # When its author takes the links out
+    answer = edit(
+        SLUG, comment.id, CommentEdit(body="No links."), SENDER, token=token, rules=lenient
+    )
+
+    # Then it stays held, for the reason it was held for, now marked as edited
+    edited = store.edits[0]["edited"]
+    assert (answer.status, edited.status) == ("pending", "pending")
+    assert (edited.moderation.rule, edited.moderation.edited_at) == ("too_many_links", now)
+
+
+def test_an_edit_takes_its_authors_guards_under_every_key() -> None:
+    now = datetime.now(UTC)
+    store = FakeCommentStore(article())
+    comment, token = own_comment(store, now)
+
+    edit(
+        SLUG,
+        comment.id,
+        CommentEdit(body="New."),
+        SENDER,
+        token=token,
+        rules=edit_rules(store, now),
+    )
+
+    done = store.edits[0]
+    assert done["flood_guards"] == [
+        FloodGuard("ip", ip_hash(CURRENT, SENDER.ip)),
+        FloodGuard("ip", ip_hash(PREVIOUS, SENDER.ip)),
+        FloodGuard("email", email_hash(CURRENT, "bo@example.org")),
+        FloodGuard("email", email_hash(PREVIOUS, "bo@example.org")),
+    ]
+    assert done["edited"].duplicate_key == duplicate_key(CURRENT, SLUG, "bo@example.org", "New.")
+    assert done["earlier_duplicate_keys"] == [
+        duplicate_key(PREVIOUS, SLUG, "bo@example.org", "New.")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("posted_ago", "clock_later", "replies"),
+    [
+        pytest.param(timedelta(minutes=15, seconds=1), timedelta(0), 0, id="posted-too-long-ago"),
+        pytest.param(timedelta(minutes=1), timedelta(minutes=15, seconds=1), 0, id="token-too-old"),
+        pytest.param(timedelta(minutes=1), timedelta(0), 1, id="replied-to"),
+    ],
+)
+def test_no_edit_or_delete_once_the_window_closed_or_a_reply_exists(
+    posted_ago: timedelta, clock_later: timedelta, replies: int
+) -> None:
+    now = datetime.now(UTC)
+    store = FakeCommentStore(article())
+    comment, token = own_comment(store, now, replies=replies)
+    store.comments[(SLUG, comment.id)] = comment.model_copy(update={"created_at": now - posted_ago})
+    late = edit_rules(store, now + clock_later)
+
+    with pytest.raises(EditWindowClosedError):
+        edit(SLUG, comment.id, CommentEdit(body="New."), SENDER, token=token, rules=late)
+    with pytest.raises(EditWindowClosedError):
+        delete_own(SLUG, comment.id, token=token, rules=late)
+    assert store.edits == []
+    assert (SLUG, comment.id) in store.comments
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,
+        "",
+        sign_edit(Keyring(CURRENT), slug="another-story", comment_id="c0000000000aaaaaaaaaa"),
+        sign_edit(Keyring(CURRENT), slug=SLUG, comment_id="c0000000000bbbbbbbbbb"),
+        sign_edit(Keyring(b"o" * 32), slug=SLUG, comment_id="c0000000000aaaaaaaaaa"),
+    ],
+    ids=["none", "empty", "another-article", "another-comment", "another-key"],
+)
+def test_only_this_comments_token_may_edit_or_delete_it(token: str | None) -> None:
+    now = datetime.now(UTC)
+    store = FakeCommentStore(article())
+    comment, _ = own_comment(store, now)
+
+    with pytest.raises(EditTokenInvalidError):
+        edit(
+            SLUG,
+            comment.id,
+            CommentEdit(body="Mine now."),
+            SENDER,
+            token=token,
+            rules=edit_rules(store, now),
+        )
+    with pytest.raises(EditTokenInvalidError):
+        delete_own(SLUG, comment.id, token=token, rules=edit_rules(store, now))
+    assert (store.edits, store.comments[(SLUG, comment.id)]) == ([], comment)
+
+
+def test_a_token_of_the_previous_key_still_works() -> None:
+    now = datetime.now(UTC)
+    store = FakeCommentStore(article())
+    comment, _ = own_comment(store, now)
+    before_rotation = sign_edit(Keyring(PREVIOUS), slug=SLUG, comment_id=comment.id)
+
+    edit(
+        SLUG,
+        comment.id,
+        CommentEdit(body="Still mine."),
+        SENDER,
+        token=before_rotation,
+        rules=edit_rules(store, now),
+    )
+
+    assert len(store.edits) == 1
+
+
+def test_a_duplicate_is_kept_until_its_window_ends_and_answered_with_its_own_token() -> None:
+    now = datetime.now(UTC)
+    store = FakeCommentStore(article())
+    store.refuse = DuplicateCommentError()
+
+    answer = submit(SLUG, comment_form(), SENDER, rules=edit_rules(store, now))
+
+    assert store.inserts[0]["duplicate_kept_until"] == now + WINDOW
+    assert (answer.status, answer.editable_until) == ("pending", now + WINDOW)
+    claim = verify_edit(Keyring(CURRENT), answer.edit_token)
+    assert (claim.slug, claim.comment_id) == (SLUG, answer.id)
+
+
+def test_edit_of_a_duplicate_answered_as_held_takes_its_authors_guards_and_stores_nothing() -> None:
+    now = datetime.now(UTC)
+    store = FakeCommentStore(article())
+    duplicate = AnsweredDuplicate(
+        id="c0000000000ddddddddd0", slug=SLUG, author_email="dee@example.org", created_at=now
+    )
+    store.duplicates[(SLUG, duplicate.id)] = duplicate
+    token = sign_edit(Keyring(CURRENT), slug=SLUG, comment_id=duplicate.id)
+
+    answer = edit(
+        SLUG,
+        duplicate.id,
+        CommentEdit(body="New."),
+        SENDER,
+        token=token,
+        rules=edit_rules(store, now),
+    )
+
+    assert (answer.id, answer.status) == (duplicate.id, "pending")
+    assert store.floods[0]["flood_guards"][2:] == [
+        FloodGuard("email", email_hash(CURRENT, "dee@example.org")),
+        FloodGuard("email", email_hash(PREVIOUS, "dee@example.org")),
+    ]
+    assert (store.edits, store.comments) == ([], {})
+    delete_own(SLUG, duplicate.id, token=token, rules=edit_rules(store, now))
+    assert store.duplicates == {}

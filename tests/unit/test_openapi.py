@@ -59,12 +59,30 @@ def test_every_error_answer_uses_the_one_error_shape(
         assert set(answer["content"]) <= {"application/json", "text/html"}
 
 
-def test_only_moderation_routes_require_a_signature() -> None:
-    signed = {(path, method) for path, method, op in OPERATIONS if op.get("security")}
+def security_of(scheme: str) -> set[tuple[str, str]]:
+    return {
+        (path, method)
+        for path, method, op in OPERATIONS
+        if any(scheme in requirement for requirement in op.get("security", []))
+    }
 
-    assert signed == {
+
+def test_only_moderation_routes_require_a_signature() -> None:
+    assert security_of("sigv4") == {
         (path, method) for path, method, _ in OPERATIONS if path.startswith("/admin/")
     }
+
+
+def test_only_a_comments_own_edit_and_delete_take_its_edit_token() -> None:
+    assert security_of("editToken") == {
+        ("/articles/{slug}/comments/{comment_id}", "patch"),
+        ("/articles/{slug}/comments/{comment_id}", "delete"),
+    }
+    assert SPEC["components"]["securitySchemes"]["editToken"]["scheme"] == "bearer"
+    secured = {
+        scheme for _, _, op in OPERATIONS for req in op.get("security", []) for scheme in req
+    }
+    assert secured == {"sigv4", "editToken"}
 
 
 def test_public_schemas_hold_no_email_or_ip_field() -> None:
@@ -74,6 +92,7 @@ def test_public_schemas_hold_no_email_or_ip_field() -> None:
         "Article",
         "ArticleSummary",
         "CommentAccepted",
+        "CommentEdited",
     )
     for name in public:
         fields = set(SPEC["components"]["schemas"][name].get("properties", {}))

@@ -3,7 +3,8 @@
 Powertools describes each function's routes; this merges them into one OpenAPI 3.1 document
 and states what Powertools cannot know: every error answer has the project's one shape
 (`ErrorBody`), cacheable reads may answer 304, deletes answer 204, and moderation routes need
-a SigV4 signature (API Gateway's AWS_IAM authorization).
+a SigV4 signature (API Gateway's AWS_IAM authorization). Routes that take a comment's edit token
+say so themselves (`security=[{"editToken": []}]`); the scheme is declared here.
 
 The same document is written twice: docs/openapi.json for readers of the repository, and
 shared/newsroom/apidocs/openapi.json, which the layer ships for the Swagger UI page.
@@ -19,6 +20,8 @@ import importlib
 import json
 import sys
 from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from newsroom.models.common import ErrorBody
 from newsroom_tools.template import PROJECT_ROOT, functions, load_template
@@ -36,6 +39,13 @@ _SIGV4 = {
     "in": "header",
     "description": "AWS Signature Version 4 (API Gateway AWS_IAM authorization)",
     "x-amazon-apigateway-authtype": "awsSigv4",
+}
+
+_EDIT_TOKEN = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "The edit_token a comment's post was answered with "
+    "(Authorization: Bearer <edit_token>), while the comment's editable_until lasts",
 }
 
 
@@ -103,7 +113,13 @@ def build() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
     for resolver, signed in _resolvers():
-        part = json.loads(resolver.get_openapi_json_schema(title="newsroom", version="1"))
+        part = json.loads(
+            resolver.get_openapi_json_schema(
+                title="newsroom",
+                version="1",
+                security_schemes={"editToken": HTTPBearer.model_validate(_EDIT_TOKEN)},
+            )
+        )
         cacheable = _routes_with(resolver, "cacheable")
         pages = _routes_with(resolver, "pages_for_people")
         for path, operations in part["paths"].items():
@@ -131,7 +147,7 @@ def build() -> dict[str, Any]:
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": dict(sorted(schemas.items())),
-            "securitySchemes": {"sigv4": _SIGV4},
+            "securitySchemes": {"editToken": _EDIT_TOKEN, "sigv4": _SIGV4},
         },
     }
 

@@ -6,10 +6,15 @@
   carries what its listing shows (template.yaml), never the source text.
 - duplicate guard: ``pk=GUARD#DUP#<key>``; flood guards: ``pk=GUARD#FLOOD#<kind>#<hash>``
   with ``expires_at`` (TTL); commenter: ``pk=COMMENTER#<key>`` with ``approved_count``.
+- answered duplicate: ``pk=ARTICLE#<slug>``, ``sk=DUPLICATE#<id>``, with ``expires_at`` (TTL):
+  a post answered as held and not stored, kept while its edit token works.
 
 Accepting a comment is one `BatchGetItem` (article, commenter, parent) and one
 `TransactWriteItems` that re-checks the article and parent, takes the guards, writes the
-comment and counts it, all or nothing.
+comment, counts it and counts it as a reply of the comments it answers, all or nothing. Its
+author's edit or delete is one `BatchGetItem` and one `TransactWriteItems` conditional on the
+comment being as read and having no reply, so a reply and an edit (or a delete) cannot both
+succeed.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
@@ -31,8 +36,10 @@ from newsroom.data.pagination import CursorSigner
 from newsroom.deadline import DeadlineExceededError
 from newsroom.errors import (
     CommentFloodError,
+    CommentNotFoundError,
     CommentsClosedError,
     DuplicateCommentError,
+    EditWindowClosedError,
     LinkUsedError,
     ParentCommentNotFoundError,
     ParentNotApprovedError,
@@ -42,6 +49,7 @@ from newsroom.errors import (
 from newsroom.models.articles import StoredArticle, StoredCommentState
 from newsroom.models.comments import (
     AdminComment,
+    AnsweredDuplicate,
     CommentStatus,
     Moderation,
     PublicComment,
@@ -55,14 +63,19 @@ if TYPE_CHECKING:
 
 Listed = TypeVar("Listed", PublicComment, AdminComment)
 COMMENT_PREFIX = "COMMENT#"
+DUPLICATE_PREFIX = "DUPLICATE#"
 PROFILE_SK = "PROFILE"
 GUARD_SK = "GUARD"
 _THREAD_INDEX_FREE = frozenset({"pk", "sk", "gsi2sk"})
 _STATUS_INDEX_FREE = frozenset({"pk", "sk", "gsi3sk"})
 _CONFLICT_ATTEMPTS = 5
-# Roles of the counts a status change lowers (`_transact_keeping_counts`).
+# Roles of the counts a status change or a delete lowers (`_transact_keeping_counts`).
 _ARTICLE_COUNT = "article_count"
 _APPROVED_COUNT = "approved_count"
+_REPLY_COUNT = "reply_count"  # of a comment a deleted reply answered
+_LOWERED_COUNTS = (_ARTICLE_COUNT, _APPROVED_COUNT, _REPLY_COUNT)
+# A comment its author may still change: as read, and no reply stored under it.
+_UNANSWERED = "(attribute_not_exists(#replies) OR #replies <= :zero)"
 # An article accepts comments while it exists, is published (indexed) and is open.
 _COMMENT_STATE_ATTRIBUTES = tuple(StoredCommentState.model_fields)
 _ARTICLE_OPEN = "attribute_exists(pk) AND attribute_exists(gsi1pk) AND comments_open = :true"
@@ -98,6 +111,10 @@ def duplicate_guard(duplicate_key: str, slug: str, comment_id: str) -> dynamo.It
     )
 
 
+def answered_duplicate_key(slug: str, comment_id: str) -> dict[str, Any]:
+    return {"pk": {"S": article_pk(slug)}, "sk": {"S": DUPLICATE_PREFIX + comment_id}}
+
+
 def thread_partition(slug: str) -> str:
     return f"THREAD#{slug}"
 
@@ -113,6 +130,16 @@ class SubmissionContext:
     article: StoredArticle | None
     previously_approved: bool
     parent: StoredComment | None
+
+
+@dataclass(frozen=True)
+class OwnComment:
+    """What its author's edit or delete of a comment needs to know, read in one request: the
+    article, and the comment, or the duplicate answered in its place."""
+
+    article: StoredArticle | None
+    comment: StoredComment | None
+    duplicate: AnsweredDuplicate | None
 
 
 @dataclass(frozen=True)
@@ -156,6 +183,12 @@ def _index_values(comment: StoredComment) -> dict[str, Any]:
     if comment.status == "approved":
         values |= {"gsi2pk": thread_partition(comment.slug), "gsi2sk": comment.path}
     return values
+
+
+def answered_ids(comment: StoredComment) -> list[str]:
+    """The comments a reply counts as a reply of: its parent in the thread and, at the deepest
+    level, where it is stored as its sibling, the comment it answers."""
+    return list(dict.fromkeys(c for c in (comment.parent_id, comment.in_reply_to) if c))
 
 
 def _comment_item(comment: StoredComment) -> dict[str, Any]:
@@ -264,6 +297,29 @@ class CommentTable(dynamo.TableAccess):
         item = response.get("Item")
         return None if item is None else _stored_comment(dict(item))
 
+    def load_own(self, slug: str, comment_id: str) -> OwnComment:
+        """The article, and the comment or the duplicate answered in its place: one consistent
+        `BatchGetItem`."""
+        article_key = _key(article_pk(slug), ARTICLE_SK)
+        keys = [
+            article_key,
+            comment_key(slug, comment_id),
+            answered_duplicate_key(slug, comment_id),
+        ]
+        found = {item["sk"]["S"]: item for item in dynamo.batch_get(self.db, self.table, keys)}
+        article = found.get(ARTICLE_SK)
+        comment = found.get(COMMENT_PREFIX + comment_id)
+        duplicate = found.get(DUPLICATE_PREFIX + comment_id)
+        return OwnComment(
+            article=None
+            if article is None
+            else StoredArticle.model_validate(dynamo.from_item(article)),
+            comment=None if comment is None else _stored_comment(comment),
+            duplicate=None
+            if duplicate is None
+            else AnsweredDuplicate.model_validate(dynamo.from_item(duplicate)),
+        )
+
     def list_thread(self, slug: str, *, limit: int, cursor: str | None) -> Page[PublicComment]:
         """Approved comments of an article in thread order (each reply after its parent,
         siblings oldest first), as readers see them: what the thread index carries. One Query
@@ -335,13 +391,16 @@ class CommentTable(dynamo.TableAccess):
         flood_guards: Sequence[FloodGuard],
         flood_interval: timedelta,
         earlier_duplicate_keys: Sequence[str] = (),
+        duplicate_kept_until: datetime | None = None,
     ) -> None:
-        """Write a new comment with its guards, in one transaction.
+        """Write a new comment with its guards, in one transaction; a reply counts as a reply
+        of the comments it answers (`answered_ids`), which must still be approved.
 
         `flood_guards` are taken (each the current key's hash; a guard whose kind repeats is
         a previous key's, only checked); `earlier_duplicate_keys` are the duplicate keys the
         previous keys give, only checked. A duplicate still takes the flood guards, so that
-        what follows a duplicate is what follows any comment (no answer tells them apart).
+        what follows a duplicate is what follows any comment (no answer tells them apart), and
+        with `duplicate_kept_until` is kept as an `AnsweredDuplicate` until then (TTL).
 
         Raises
         ------
@@ -371,10 +430,10 @@ class CommentTable(dynamo.TableAccess):
                 }
             )
         roles.append("article")
-        if comment.parent_id is not None:
-            actions.append(self._parent_approved(comment.slug, comment.parent_id))
+        for answered in answered_ids(comment):
+            actions.append(self._count_reply(comment.slug, answered))
             roles.append("parent")
-        floods = self._flood_actions(comment, flood_guards, flood_interval)
+        floods = self._flood_actions(comment.created_at, flood_guards, flood_interval)
         actions += floods
         roles += ["flood"] * len(floods)
         for key in dict.fromkeys((comment.duplicate_key, *earlier_duplicate_keys)):
@@ -407,7 +466,12 @@ class CommentTable(dynamo.TableAccess):
         failed = self._transact(actions, roles)
         if failed == "duplicate":
             # Nothing was written; take the flood guards as a stored comment would have.
-            failed = self._transact(floods, ["flood"] * len(floods)) if floods else None
+            echo = []
+            if duplicate_kept_until is not None:
+                echo.append(self._answered_duplicate(comment, duplicate_kept_until))
+            failed = self._transact(
+                [*floods, *echo], ["flood"] * len(floods) + ["comment"] * len(echo)
+            )
             if failed is None:
                 raise DuplicateCommentError()
         if failed == "article":
@@ -419,12 +483,36 @@ class CommentTable(dynamo.TableAccess):
         if failed is not None:  # an id collision: vanishingly rare, safe to report as busy
             raise ServiceUnavailableError()
 
+    def _answered_duplicate(
+        self, comment: StoredComment, until: datetime
+    ) -> TransactWriteItemTypeDef:
+        duplicate = AnsweredDuplicate(
+            id=comment.id,
+            slug=comment.slug,
+            author_email=comment.author_email,
+            created_at=comment.created_at,
+        )
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": answered_duplicate_key(comment.slug, comment.id)
+                | dynamo.to_item(
+                    {
+                        "type": "answered_duplicate",
+                        **duplicate.model_dump(mode="json"),
+                        "expires_at": int(until.timestamp()),
+                    }
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
     def _flood_actions(
-        self, comment: StoredComment, guards: Sequence[FloodGuard], interval: timedelta
+        self, at: datetime, guards: Sequence[FloodGuard], interval: timedelta
     ) -> list[TransactWriteItemTypeDef]:
-        """Take each kind's first guard (last comment now); check the others (previous keys'
-        hashes of the same IP or email) are not within the interval."""
-        now_ms = int(comment.created_at.timestamp() * 1000)
+        """Take each kind's first guard (its last comment or edit at `at`); check the others
+        (previous keys' hashes of the same IP or email) are not within the interval."""
+        now_ms = int(at.timestamp() * 1000)
         cutoff_ms = now_ms - int(interval.total_seconds() * 1000)
         condition = "attribute_not_exists(pk) OR last_at_ms <= :cutoff"
         actions: list[TransactWriteItemTypeDef] = []
@@ -457,8 +545,7 @@ class CommentTable(dynamo.TableAccess):
                             {
                                 ":now": now_ms,
                                 ":cutoff": cutoff_ms,
-                                ":expires": int((comment.created_at + 2 * interval).timestamp())
-                                + 60,
+                                ":expires": int((at + 2 * interval).timestamp()) + 60,
                                 ":type": "flood_guard",
                             }
                         ),
@@ -557,22 +644,180 @@ class CommentTable(dynamo.TableAccess):
             }
         }
 
-    def delete(self, comment: StoredComment) -> None:
-        """Delete a comment for good, with its duplicate guard and its share of the counts.
+    def _count_reply(self, slug: str, answered_id: str) -> TransactWriteItemTypeDef:
+        """One reply more under an approved comment (refused if it is not approved, or gone)."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": comment_key(slug, answered_id),
+                "UpdateExpression": "ADD #replies :one",
+                "ConditionExpression": "#status = :approved",
+                "ExpressionAttributeNames": {"#status": "status", "#replies": "replies"},
+                "ExpressionAttributeValues": {
+                    ":approved": {"S": "approved"},
+                    ":one": {"N": "1"},
+                },
+            }
+        }
+
+    def _lower_reply_count(self, slug: str, answered_id: str) -> TransactWriteItemTypeDef:
+        """One reply fewer under a comment that is still stored, never below zero."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": comment_key(slug, answered_id),
+                "UpdateExpression": "ADD #replies :minus_one",
+                "ConditionExpression": "attribute_exists(pk) AND #replies > :zero",
+                "ExpressionAttributeNames": {"#replies": "replies"},
+                "ExpressionAttributeValues": {":minus_one": {"N": "-1"}, ":zero": {"N": "0"}},
+            }
+        }
+
+    def edit(
+        self,
+        comment: StoredComment,
+        edited: StoredComment,
+        *,
+        flood_guards: Sequence[FloodGuard],
+        flood_interval: timedelta,
+        earlier_duplicate_keys: Sequence[str] = (),
+    ) -> None:
+        """Replace a comment as read (`comment`) by its author's edit of it (`edited`: its new
+        text, judgement, status and revision), with the new text's duplicate guard and the
+        edit's flood guards, keeping the counts right, in one transaction.
+
+        Conditional on the comment being as read (status and revision) and having no reply:
+        a reply stored meanwhile, which counts itself on this comment in its own transaction,
+        makes this one fail (and the other way round), whatever order DynamoDB applies them in.
+
+        Raises
+        ------
+        CommentFloodError
+            A flood guard is taken (checked before duplicates).
+        DuplicateCommentError
+            Its author stored the new text on this article before (nothing is written but the
+            flood guards).
+        EditWindowClosedError
+            A reply was stored since it was read.
+        CommentNotFoundError
+            It was deleted since it was read.
+        StatusConflictError
+            It changed otherwise since it was read (a moderator, another edit).
+        """
+        sets: dict[str, Any] = {
+            "body_markdown": edited.body_markdown,
+            "body_html": edited.body_html,
+            "status": edited.status,
+            "moderation": edited.moderation.model_dump(mode="json"),
+            "revision": edited.revision,
+            "edited_at": edited.model_dump(mode="json")["edited_at"],
+            "duplicate_key": edited.duplicate_key,
+            **_index_values(edited),
+        }
+        names = {f"#s{i}": name for i, name in enumerate(sets)}
+        values: dict[str, Any] = {f":s{i}": value for i, value in enumerate(sets.values())}
+        expression = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(sets)))
+        if "gsi2pk" not in sets:
+            names |= {"#gsi2pk": "gsi2pk", "#gsi2sk": "gsi2sk"}
+            expression += " REMOVE #gsi2pk, #gsi2sk"
+        names |= {"#status": "status", "#revision": "revision", "#replies": "replies"}
+        values |= {":old": comment.status, ":revision": comment.revision, ":zero": 0}
+        actions: list[TransactWriteItemTypeDef] = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": comment_key(comment.slug, comment.id),
+                    "UpdateExpression": expression,
+                    "ConditionExpression": "#status = :old AND (attribute_not_exists(#revision) "
+                    f"OR #revision = :revision) AND {_UNANSWERED}",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": dynamo.to_item(values),
+                }
+            }
+        ]
+        roles = ["comment"]
+        floods = self._flood_actions(
+            edited.edited_at or edited.created_at, flood_guards, flood_interval
+        )
+        actions += floods
+        roles += ["flood"] * len(floods)
+        own, new = comment.duplicate_key, edited.duplicate_key
+        if new != own:
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": duplicate_guard(new, comment.slug, comment.id),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+            actions.append(
+                {"Delete": {"TableName": self.table, "Key": _key(duplicate_pk(own), GUARD_SK)}}
+            )
+            roles += ["duplicate", "guard"]
+        # A previous key's guard that is this comment's own (posted before a rotation) is
+        # deleted above, not checked: one action per item in a transaction.
+        for key in dict.fromkeys(earlier_duplicate_keys):
+            if key not in (own, new):
+                actions.append(self._absent(_key(duplicate_pk(key), GUARD_SK)))
+                roles.append("duplicate")
+        failed = self._transact_keeping_counts(
+            actions,
+            roles,
+            self._approval_effects(comment, was=comment.status, becomes=edited.status),
+        )
+        if failed == "duplicate":
+            # Nothing was written; take the flood guards as a stored edit would have.
+            failed = self._transact(floods, ["flood"] * len(floods)) if floods else None
+            if failed is None:
+                raise DuplicateCommentError()
+        if failed == "flood":
+            raise CommentFloodError(int(flood_interval.total_seconds()))
+        if failed is not None:
+            self._why_changed(comment)
+
+    def _why_changed(self, comment: StoredComment) -> None:
+        """Raise what made a write conditional on `comment` as read fail, as it is now."""
+        now = self.get(comment.slug, comment.id)
+        if now is None:
+            raise CommentNotFoundError(comment.id)
+        if now.replies > 0:
+            raise EditWindowClosedError(replied=True)
+        raise StatusConflictError()
+
+    def delete(self, comment: StoredComment, *, unanswered: bool = False) -> None:
+        """Delete a comment for good, with its duplicate guard and its share of the counts
+        (and, for a reply, of the reply counts of the comments it answers, those still stored).
+
+        With `unanswered` (its author deleting it), only while no reply is stored under it: a
+        reply stored meanwhile makes this fail, and the other way round.
 
         Raises
         ------
         StatusConflictError
-            When the comment's status changed since it was read, or it is already gone.
+            When the comment's status changed since it was read, or it is already gone
+            (`unanswered`: when it changed otherwise).
+        EditWindowClosedError
+            `unanswered`, and a reply was stored since it was read.
+        CommentNotFoundError
+            `unanswered`, and it was deleted since it was read.
         """
+        names = {"#status": "status"}
+        values: dict[str, Any] = {":old": {"S": comment.status}}
+        condition = "#status = :old"
+        if unanswered:
+            names["#replies"] = "replies"
+            values[":zero"] = {"N": "0"}
+            condition += f" AND {_UNANSWERED}"
         actions: list[TransactWriteItemTypeDef] = [
             {
                 "Delete": {
                     "TableName": self.table,
                     "Key": comment_key(comment.slug, comment.id),
-                    "ConditionExpression": "#status = :old",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": {":old": {"S": comment.status}},
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
                 }
             },
             {
@@ -582,9 +827,40 @@ class CommentTable(dynamo.TableAccess):
                 }
             },
         ]
-        effects = self._approval_effects(comment, was=comment.status, becomes="trash")
+        counts = self._approval_effects(comment, was=comment.status, becomes="trash")
+
+        def effects(at_zero: frozenset[str]) -> list[tuple[str, TransactWriteItemTypeDef]]:
+            lowered = [
+                (f"{_REPLY_COUNT}:{answered}", self._lower_reply_count(comment.slug, answered))
+                for answered in answered_ids(comment)
+                if f"{_REPLY_COUNT}:{answered}" not in at_zero
+            ]
+            return counts(at_zero) + lowered
+
         if self._transact_keeping_counts(actions, ["comment", "effect"], effects):
+            if unanswered:
+                self._why_changed(comment)
             raise StatusConflictError()
+
+    def delete_answered_duplicate(self, duplicate: AnsweredDuplicate) -> None:
+        """Forget a duplicate answered as held (its author deleted "it"); gone already is done."""
+        with dynamo.unavailable_as_domain_error():
+            self.db.delete_item(
+                TableName=self.table, Key=answered_duplicate_key(duplicate.slug, duplicate.id)
+            )
+
+    def take_flood_guards(
+        self, at: datetime, *, flood_guards: Sequence[FloodGuard], flood_interval: timedelta
+    ) -> None:
+        """Take the flood guards alone (an edit of a duplicate answered as held).
+
+        Raises
+        ------
+        CommentFloodError
+        """
+        floods = self._flood_actions(at, flood_guards, flood_interval)
+        if floods and self._transact(floods, ["flood"] * len(floods)) is not None:
+            raise CommentFloodError(int(flood_interval.total_seconds()))
 
     def _approval_effects(
         self, comment: StoredComment, *, was: CommentStatus, becomes: CommentStatus
@@ -624,7 +900,9 @@ class CommentTable(dynamo.TableAccess):
         A count is lowered only while above zero. One found at zero or below (it drifted, as
         when an article is deleted and imported again while its approved comments stay) fails
         its condition; the transaction is then run again with that count set to zero instead,
-        conditional on it still being at zero or below.
+        conditional on it still being at zero or below (`effects` is told which, by role). A
+        reply count (role ``reply_count:<id>``) whose comment is gone, or was counted before
+        replies were, is left out instead.
         """
         at_zero: frozenset[str] = frozenset()
         while True:
@@ -633,7 +911,9 @@ class CommentTable(dynamo.TableAccess):
                 [*actions, *(action for _, action in updates)],
                 [*roles, *(role for role, _ in updates)],
             )
-            if failed not in (_ARTICLE_COUNT, _APPROVED_COUNT) or failed in at_zero:
+            if failed is None or failed.split(":")[0] not in _LOWERED_COUNTS:
+                return failed
+            if failed in at_zero:
                 return failed
             at_zero |= {failed}
 

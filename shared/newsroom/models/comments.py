@@ -228,6 +228,31 @@ class CommentAccepted(BaseModel):
 
     id: CommentId
     status: Literal["approved", "pending"]
+    edit_token: str = Field(
+        description="Send as `Authorization: Bearer <edit_token>` to edit or delete this "
+        "comment until `editable_until`. Opaque; keep it as the comment's author's secret."
+    )
+    editable_until: datetime = Field(
+        description="When editing and deleting this comment end (ISO 8601, UTC); earlier "
+        "once someone replies to it."
+    )
+
+
+class CommentEdit(BaseModel):
+    """A new text for one's own comment: every rule of a new comment's text applies."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    body: CommentText
+
+
+class CommentEdited(BaseModel):
+    """The answer to an edit: judged again, a comment held or marked as spam is answered as
+    held."""
+
+    id: CommentId
+    status: Literal["approved", "pending"]
+    editable_until: datetime
 
 
 class PublicComment(BaseModel):
@@ -256,6 +281,9 @@ class Moderation(BaseModel):
     explanation: str
     by: str = "policy"
     at: UtcDatetime | None = None
+    edited_at: UtcDatetime | None = Field(
+        default=None, description="When its author last edited the text this verdict is on."
+    )
 
 
 class StoredComment(BaseModel):
@@ -284,6 +312,13 @@ class StoredComment(BaseModel):
     avatar: str
     commenter: str
     duplicate_key: str
+    # Edits by its author (docs/api.md): how many, and the last one's time.
+    revision: int = Field(default=0, ge=0)
+    edited_at: UtcDatetime | None = None
+    # Replies stored under it (its children, and at the deepest level the siblings that
+    # answer it), whatever their status: while there is one, its author can no longer
+    # change or delete it.
+    replies: int = 0
 
     @property
     def answered_id(self) -> str | None:
@@ -295,6 +330,19 @@ class StoredComment(BaseModel):
         return PublicComment.model_validate(
             self.model_dump(include=set(PublicComment.model_fields))
         )
+
+
+class AnsweredDuplicate(BaseModel):
+    """A post answered as a held comment because it repeated one stored before, and not
+    stored: kept until its edit window ends, so that its edit token works as a held
+    comment's does (an edit takes the flood guards; the token never tells the two apart)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: CommentId
+    slug: Slug
+    author_email: str
+    created_at: UtcDatetime
 
 
 class AdminComment(PublicComment):
