@@ -70,12 +70,25 @@ class CommentView:
 
 
 def moderation_request(
-    to: str, comment: CommentView, *, approve: str, spam: str, trash: str, expires_days: int
+    to: str,
+    comment: CommentView,
+    *,
+    approve: str,
+    spam: str,
+    trash: str,
+    expires_days: int,
+    edited: bool = False,
 ) -> Email:
-    subject = f'Please moderate: "{header_safe(comment.article_title, 120)}"'
+    """Ask a moderator to decide on a held comment; `edited`: its author changed its text
+    after posting it (and it is held, again or still), which the email says first."""
+    title = header_safe(comment.article_title, 120)
+    subject = (
+        f'Please moderate an edited comment: "{title}"' if edited else f'Please moderate: "{title}"'
+    )
+    what = "A comment its author edited after posting it" if edited else "A new comment"
     website = comment.author_url or "(none)"
     text = (
-        f'A new comment on "{comment.article_title}" is waiting for your approval.\n'
+        f'{what} on "{comment.article_title}" is waiting for your approval.\n'
         f"{comment.article_url}\n\n"
         f"Author: {comment.author_name}\nWebsite: {website}\n"
         f"Why held: {comment.reason or '-'}\n\nComment:\n{comment.text}\n\n"
@@ -85,7 +98,7 @@ def moderation_request(
     html_body = _page(
         subject,
         [
-            f'<p>A new comment on <a href="{_e(comment.article_url)}">'
+            f'<p>{what} on <a href="{_e(comment.article_url)}">'
             f"{_e(comment.article_title)}</a> is waiting for your approval.</p>",
             f"<p><b>Author:</b> {_e(comment.author_name)}<br>"
             f"<b>Website:</b> {_e(website)}<br><b>Why held:</b> {_e(comment.reason or '-')}</p>",

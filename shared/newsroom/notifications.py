@@ -46,6 +46,9 @@ class Notification:
     # Sent at most once per recipient in this period, whatever comment it is about (the
     # ledger knows it by recipient alone); None: once per comment, for good.
     once_every: timedelta | None = None
+    # The comment's text as its author last edited it (0: as posted): an email about an
+    # edited text is another email than the one about the text before.
+    revision: int = 0
 
 
 class Links(Protocol):
@@ -70,14 +73,17 @@ def plan(
     moderation_link_days: int,
     confirmation_link_days: int,
 ) -> list[Notification]:
-    """The emails a comment's arrival or status change calls for.
+    """The emails a comment's arrival, status change or edit by its author calls for.
 
-    - held on arrival: every moderator, with approve / spam / trash links;
+    - held on arrival, or held after an edit (held again, or still): every moderator, with
+      approve / spam / trash links, the email saying the text was edited;
     - becomes public (at once or later): the article's author, unless they wrote it; the
       author of the comment it answers if they asked for replies (and did not write this one;
       at the deepest level that comment is the reply's sibling, not its parent); and,
       if it had been held, its own author if they asked to be told;
-    - spam, trash, or no status change: nothing.
+    - an edit of a public comment that keeps it public: nothing (it was told of once);
+    - spam, trash, or nothing the emails say changed (a reply counted under it, an
+      unsubscribe): nothing.
 
     Reply notices and "your comment is live" go only to addresses in `context.confirmed`
     (double opt-in: anyone can type anyone's address). In their place an address that asked
@@ -85,7 +91,8 @@ def plan(
     commenter chose, at most once per `confirmation_link_days` (the link's lifetime).
     """
     article = context.article
-    if article is None or (old is not None and old.status == new.status):
+    edited = old is not None and new.revision != old.revision
+    if article is None or (old is not None and old.status == new.status and not edited):
         return []
     view = CommentView(
         article_title=article.title,
@@ -96,7 +103,7 @@ def plan(
         reason=new.moderation.explanation,
     )
     due: list[Notification] = []
-    if old is None and new.status == "pending":
+    if new.status == "pending" and (old is None or edited):
         for moderator in dict.fromkeys(moderators):
             email = moderation_request(
                 moderator,
@@ -105,9 +112,10 @@ def plan(
                 spam=links.act(new.slug, new.id, "spam"),
                 trash=links.act(new.slug, new.id, "trash"),
                 expires_days=moderation_link_days,
+                edited=edited,
             )
-            due.append(Notification("moderation", new.id, email))
-    if new.status != "approved":
+            due.append(Notification("moderation", new.id, email, revision=new.revision))
+    if new.status != "approved" or (old is not None and old.status == "approved"):
         return due
     if not _same_person(article.author.email, new.author_email):
         due.append(Notification("new_comment", new.id, new_comment(article.author.email, view)))
@@ -161,14 +169,18 @@ class Ledger(Protocol):
 
 
 def ledger_key(secret: bytes, notification: Notification) -> str:
-    """(comment, kind, recipient), or (kind, recipient) for an email sent once per period; the
-    recipient as a keyed hash: the ledger holds no email.
+    """(comment, kind, recipient), the comment with its revision once edited (``c...@2``), or
+    (kind, recipient) for an email sent once per period; the recipient as a keyed hash: the
+    ledger holds no email.
 
     During a key rotation an email is known by each key's ledger key (see `deliver`)."""
     recipient = keyed_hash(secret, "recipient", normalise_email(notification.email.to))[:32]
     if notification.once_every is not None:
         return f"SENT#ADDRESS#{notification.kind}#{recipient}"
-    return f"SENT#{notification.comment_id}#{notification.kind}#{recipient}"
+    comment = notification.comment_id
+    if notification.revision:
+        comment += f"@{notification.revision}"
+    return f"SENT#{comment}#{notification.kind}#{recipient}"
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,33 @@ def stream_record(table: str, new: Item, old: Item | None = None) -> dict[str, A
     return record
 
 
+def removal_record(table: str, old: Item) -> dict[str, Any]:
+    """The record DynamoDB's stream has for a comment deleted: its old image only. (Whether
+    Lambda delivers it is the template's `FilterCriteria`'s to say: `delivered`.)"""
+    keys = {name: old[name] for name in _key_names()}
+    return {
+        "eventID": uuid.uuid4().hex,
+        "eventName": "REMOVE",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": REGION,
+        "dynamodb": {
+            "ApproximateCreationDateTime": int(time.time()),
+            "Keys": keys,
+            "OldImage": old,
+            "SequenceNumber": str(next(_SEQUENCE)),
+            "SizeBytes": len(json.dumps([keys, old], separators=(",", ":")).encode()),
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+        "eventSourceARN": stream_arn(table),
+    }
+
+
+def delivered(record: dict[str, Any]) -> bool:
+    """Whether the template's `FilterCriteria` let the record reach the function."""
+    return matches_any(_filters(), record)
+
+
 def confirm_reply_notices(table: str, address: str) -> None:
     """Record that `address` confirmed it wants reply notices, as following the link in its
     confirmation email does (keyed as the functions key it, with the project's current key)."""

@@ -69,6 +69,8 @@ def expected_recipients(path: Path, content_table: str) -> list[str]:
         "stream_comment_approved.json": [article.author.email, "morwenna@example.net"],
         # a public reply whose parent is not stored: only the article's author
         "stream_reply_posted.json": [article.author.email],
+        # a public comment its author edited links into, held again: the moderators
+        "stream_comment_edited_held_again.json": moderators,
     }[path.name]
 
 

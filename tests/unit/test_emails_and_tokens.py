@@ -146,3 +146,22 @@ def test_link_and_edit_tokens_are_never_taken_for_each_other() -> None:
     with pytest.raises(TokenInvalidError):
         verify(KEYS, edit, max_age_seconds=60)
 
+
+def test_moderation_request_for_an_edited_comment_says_so_first() -> None:
+    plain = moderation_request(
+        "m@x.org", HOSTILE, approve="https://a", spam="https://s", trash="https://t", expires_days=7
+    )
+    edited = moderation_request(
+        "m@x.org",
+        HOSTILE,
+        approve="https://a",
+        spam="https://s",
+        trash="https://t",
+        expires_days=7,
+        edited=True,
+    )
+
+    assert "edited" not in plain.subject
+    assert "edited" in edited.subject
+    assert edited.text.startswith("A comment its author edited after posting it")
+    assert "edited after posting it" in edited.html

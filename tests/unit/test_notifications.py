@@ -206,6 +206,91 @@ def test_held_reply_does_not_notify_the_parent_yet() -> None:
     assert planned(None, reply, parent) == [("moderation", "mod@example.org")]
 
 
+# -- edits by their authors -----------------------------------------------------------------
+
+
+def edited(old: StoredComment, status: str, **overrides: Any) -> StoredComment:
+    """`old` as its author's edit leaves it: another text, the next revision."""
+    values = {
+        "status": status,
+        "body_markdown": "Edited text",
+        "revision": old.revision + 1,
+        "edited_at": NOW + timedelta(minutes=1),
+    }
+    return old.model_copy(update=values | overrides)
+
+
+def test_edit_of_a_public_comment_that_stays_public_sends_nothing() -> None:
+    # Given a public reply, to a comment whose author asked for replies and confirmed, by a
+    # reader who asked for them too
+    parent = comment(PARENT, "approved", author_email="pat@example.org", notify_replies=True)
+    reply = comment(CID, "approved", parent_id=PARENT, depth=2, notify_replies=True)
+    assert planned(None, reply, parent) != []
+
+    # Then its edit calls for no new-comment email, no reply notice, nothing
+    assert planned(reply, edited(reply, "approved"), parent) == []
+
+
+def test_edit_that_holds_a_public_comment_again_asks_the_moderators_saying_so() -> None:
+    old = comment(CID, "approved")
+
+    (due,) = plan(
+        old,
+        edited(old, "pending"),
+        NotificationContext(ARTICLE, None, CONFIRMED),
+        moderators=["mod@example.org"],
+        links=FakeLinks(),
+        moderation_link_days=7,
+        confirmation_link_days=7,
+    )
+
+    assert (due.kind, due.email.to, due.revision) == ("moderation", "mod@example.org", 1)
+    assert "edited" in due.email.subject
+    assert "Edited text" in due.email.text
+    assert "https://news.example/links/approve-" in due.email.text
+
+
+def test_each_edit_of_a_held_comment_is_a_moderation_email_of_its_own() -> None:
+    posted = comment(CID, "pending")
+    first = edited(posted, "pending")
+    second = edited(first, "pending", body_markdown="Edited again")
+    emails = [
+        planned_for_moderators(None, posted),
+        planned_for_moderators(posted, first),
+        planned_for_moderators(first, second),
+    ]
+
+    keys = {ledger_key(SECRET, due) for sent in emails for due in sent}
+
+    assert [len(sent) for sent in emails] == [1, 1, 1]
+    assert len(keys) == 3
+
+
+def planned_for_moderators(old: StoredComment | None, new: StoredComment) -> list[Notification]:
+    return plan(
+        old,
+        new,
+        NotificationContext(ARTICLE, None, CONFIRMED),
+        moderators=["mod@example.org"],
+        links=FakeLinks(),
+        moderation_link_days=7,
+        confirmation_link_days=7,
+    )
+
+
+@pytest.mark.parametrize("status", ["spam", "trash"])
+def test_edit_that_leaves_a_comment_spam_or_trashed_sends_nothing(status: str) -> None:
+    old = comment(CID, status)
+
+    assert planned(old, edited(old, status)) == []
+
+
+def test_a_reply_counted_under_a_comment_sends_nothing() -> None:
+    old = comment(CID, "approved", notify_replies=True)
+
+    assert planned(old, old.model_copy(update={"replies": 1})) == []
+
+
 def plan_for(
     old: StoredComment | None, new: StoredComment, parent: StoredComment | None = None
 ) -> list[Notification]:
