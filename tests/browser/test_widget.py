@@ -17,7 +17,8 @@ import pytest
 from playwright.sync_api import Locator, Page, Request, Response, Route, expect
 
 from newsroom_tools.demo_site import STRICT_PAGE, content_security_policy
-from tests.browser.conftest import Settings, Site, save_screenshot
+from tests.browser.conftest import PageProblems, Settings, Site, save_screenshot
+from tests.browser.test_demo_site import serious_violations
 
 HELD = "Your comment is awaiting moderation."
 SAVE = "Save my name, email, and website in this browser for the next time I comment."
@@ -767,3 +768,254 @@ def test_the_api_base_comes_from_data_api_when_given(page: Page, site: Site) -> 
     sheets = page.locator('link[rel="stylesheet"]')
     expect(sheets).to_have_count(1)
     assert (sheets.get_attribute("href") or "").startswith(f"{site.api}/embed/comments.css?v=")
+
+
+# Editing and deleting one's own comment
+
+
+def is_own_call(request: Request, method: str) -> bool:
+    return request.method == method and "/comments/" in request.url
+
+
+def save_edit(page: Page, node: Locator, *, within_seconds: float = 10.0) -> Response:
+    """Press Save in the comment's edit form; pressed again while flood control refuses it
+    (an edit right after the post meets it: 1 s with `quick_flood`). The last answer."""
+    deadline = time.monotonic() + within_seconds
+    while True:
+        with page.expect_response(lambda answer: is_own_call(answer.request, "PATCH")) as answered:
+            node.get_by_role("button", name="Save").click()
+        if answered.value.status != 429 or time.monotonic() > deadline:
+            return answered.value
+
+
+def post_own_comment(page: Page, site: Site, slug: str, body: str) -> tuple[str, Locator]:
+    """Open the thread, post `body` through the form; the new comment's id and node."""
+    open_widget(page, site, thread(slug))
+    the_form(page)
+    fill_form(page, body, name="Olive Own")
+    answer = post(page)
+    assert answer.status == 201, answer.text()
+    comment_id = str(answer.json()["id"])
+    return comment_id, comment_node(page, comment_id)
+
+
+@pytest.mark.usefixtures("quick_flood")
+def test_author_edits_their_comment_in_place_and_readers_see_the_new_text(
+    page: Page, site: Site, settings: Settings
+) -> None:
+    # Given a thread with someone else's comment, and the reader's own, published at once
+    settings(require_previous_approval="false")
+    slug = site.new_article()
+    other = site.approved_comment(slug, "Somebody else's words.")
+    mine, node = post_own_comment(page, site, slug, "Teh harbour wall.")
+    expect(node.get_by_role("button", name="Edit")).to_be_visible()
+    expect(comment_node(page, other).get_by_role("button", name="Edit")).to_have_count(0)
+
+    # When they press Edit, correct the text and save
+    node.get_by_role("button", name="Edit").click()
+    box = node.get_by_role("textbox", name="Edit your comment")
+    expect(box).to_be_focused()
+    expect(box).to_have_value("Teh harbour wall.")
+    box.fill("The *harbour* wall.")
+    save_screenshot(page, "widget-editing", full_page=False)
+    answer = save_edit(page, node)
+
+    # Then the comment shows the new text where it was, and the change is announced
+    assert answer.status == 200, answer.text()
+    assert answer.request.headers["authorization"].startswith("Bearer ")
+    node = comment_node(page, mine)
+    expect(node.locator(".newsroom-body em")).to_have_text("harbour")
+    expect(page.locator(".newsroom-comments > [role=status]")).to_have_text(
+        "Your comment has been updated."
+    )
+    expect(node.get_by_role("button", name="Edit")).to_be_focused()
+    expect(page.get_by_role("heading", name="2 comments")).to_be_visible()
+    # and so does every reader, after a reload; the author can still edit it
+    page.reload()
+    expect(comment_node(page, mine).locator(".newsroom-body")).to_have_text("The harbour wall.")
+    expect(comment_node(page, mine).get_by_role("button", name="Edit")).to_be_visible()
+    page.emulate_media(color_scheme="dark")
+    save_screenshot(page, "widget-own-comment-dark", full_page=False)
+
+
+@pytest.mark.usefixtures("quick_flood")
+def test_escape_or_cancel_leaves_the_comment_as_it_was(
+    page: Page, site: Site, settings: Settings
+) -> None:
+    settings(require_previous_approval="false")
+    slug = site.new_article()
+    requests = recorded(page)
+    _, node = post_own_comment(page, site, slug, "Unchanged words.")
+    edit = node.get_by_role("button", name="Edit")
+
+    edit.click()
+    node.get_by_role("textbox", name="Edit your comment").fill("Changed my mind.")
+    page.keyboard.press("Escape")
+
+    expect(node.get_by_role("textbox")).to_have_count(0)
+    expect(node.locator(".newsroom-body")).to_have_text("Unchanged words.")
+    expect(edit).to_be_focused()
+    edit.click()
+    node.get_by_role("button", name="Cancel").click()
+    expect(node.get_by_role("textbox")).to_have_count(0)
+    assert [r for r in requests if is_own_call(r, "PATCH")] == []
+
+
+@pytest.mark.usefixtures("quick_flood")
+def test_an_edit_that_trips_the_policy_is_shown_as_awaiting_moderation(
+    page: Page, site: Site, settings: Settings
+) -> None:
+    # Given the reader's published comment, and a word that holds comments
+    settings(require_previous_approval="false", moderation_keys='["hold-me"]')
+    slug = site.new_article()
+    mine, node = post_own_comment(page, site, slug, "Harmless.")
+    expect(page.get_by_role("heading", name="1 comment")).to_be_visible()
+
+    # When they edit the word in
+    node.get_by_role("button", name="Edit").click()
+    node.get_by_role("textbox", name="Edit your comment").fill("Now hold-me please.")
+    answer = save_edit(page, node)
+
+    # Then it is shown to them as held, with its new text, and counted no more
+    assert (answer.status, answer.json()["status"]) == (200, "pending")
+    node = comment_node(page, mine)
+    expect(node).to_contain_text(HELD)
+    expect(node.locator(".newsroom-body")).to_have_text("Now hold-me please.")
+    expect(page.get_by_role("heading", name="No comments")).to_be_visible()
+    page.reload()
+    expect(comment_node(page, mine)).to_contain_text(HELD)
+    expect(comment_node(page, mine).locator(".newsroom-body")).to_have_text("Now hold-me please.")
+
+
+@pytest.mark.usefixtures("quick_flood")
+def test_an_empty_edit_marks_the_field_and_keeps_the_form(
+    page: Page, site: Site, settings: Settings
+) -> None:
+    settings(require_previous_approval="false")
+    slug = site.new_article()
+    _, node = post_own_comment(page, site, slug, "Something to say.")
+    node.get_by_role("button", name="Edit").click()
+    box = node.get_by_role("textbox", name="Edit your comment")
+    box.fill("[]()")  # the browser lets it through; the API finds nothing to show
+
+    answer = save_edit(page, node)
+
+    assert answer.status == 422
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(box).to_have_accessible_description(re.compile(r"\S"))
+    expect(box).to_be_focused()
+
+
+@pytest.mark.usefixtures("quick_flood")
+def test_delete_asks_to_confirm_then_removes_the_comment_and_its_count(
+    page: Page, site: Site, settings: Settings
+) -> None:
+    # Given the reader's published comment beside another
+    settings(require_previous_approval="false")
+    slug = site.new_article()
+    site.approved_comment(slug, "Staying.")
+    mine, node = post_own_comment(page, site, slug, "Going soon.")
+    expect(page.get_by_role("heading", name="2 comments")).to_be_visible()
+
+    # When they press Delete, they are asked (on the page, no dialog), the safe answer focused
+    node.get_by_role("button", name="Delete").click()
+    question = node.get_by_role("group", name="Delete this comment?")
+    expect(question).to_be_visible()
+    expect(question.get_by_role("button", name="Keep")).to_be_focused()
+    save_screenshot(page, "widget-delete-confirm", full_page=False)
+    page.keyboard.press("Escape")
+    expect(question).to_have_count(0)
+    expect(node.get_by_role("button", name="Delete")).to_be_focused()
+
+    # And when they confirm
+    node.get_by_role("button", name="Delete").click()
+    with page.expect_response(lambda r: is_own_call(r.request, "DELETE")) as answered:
+        node.get_by_role("group").get_by_role("button", name="Delete").click()
+
+    # Then it is gone, counted no more, and that is announced
+    assert answered.value.status == 204
+    expect(comment_node(page, mine)).to_have_count(0)
+    expect(page.get_by_role("heading", name="1 comment")).to_be_focused()
+    expect(page.locator(".newsroom-comments > [role=status]")).to_have_text(
+        "Your comment was deleted."
+    )
+    page.reload()
+    expect(page.locator("article.newsroom-comment")).to_have_count(1)
+    assert stored(page, f"newsroom:own:{slug}") is None
+
+
+@pytest.mark.usefixtures("quick_flood")
+def test_edit_and_delete_disappear_when_the_window_closes(
+    page: Page, site: Site, settings: Settings
+) -> None:
+    # Given an edit window of three seconds, and the reader's comment just posted
+    settings(require_previous_approval="false", edit_window_seconds="3")
+    slug = site.new_article()
+    _, node = post_own_comment(page, site, slug, "Quick, or never.")
+    expect(node.get_by_role("button", name="Edit")).to_be_visible()
+
+    # When the window closes, its buttons go, also after a reload
+    expect(node.get_by_role("button", name="Edit")).to_have_count(0, timeout=6_000)
+    expect(node.get_by_role("button", name="Delete")).to_have_count(0)
+    page.reload()
+    expect(page.locator("article.newsroom-comment")).to_have_count(1)
+    expect(page.get_by_role("button", name="Edit")).to_have_count(0)
+
+
+@pytest.mark.usefixtures("quick_flood")
+def test_a_refusal_to_edit_says_so_and_takes_the_buttons_away(
+    page: Page, site: Site, settings: Settings
+) -> None:
+    # Given the reader's comment, which meanwhile someone answered (here: the API says so)
+    settings(require_previous_approval="false")
+    slug = site.new_article()
+    mine, node = post_own_comment(page, site, slug, "Before the reply.")
+    refusal = {
+        "error": {
+            "code": "edit_window_closed",
+            "message": "This comment has a reply, so it can no longer be changed or deleted.",
+            "details": [],
+        }
+    }
+    page.route(
+        f"{site.api}/articles/{slug}/comments/{mine}",
+        lambda route: (
+            route.fulfill(
+                status=403, json=refusal, headers={"Access-Control-Allow-Origin": site.demo_origin}
+            )
+            if route.request.method == "PATCH"
+            else route.fallback()
+        ),
+    )
+
+    # When they try to save an edit
+    node.get_by_role("button", name="Edit").click()
+    node.get_by_role("textbox", name="Edit your comment").fill("After the reply.")
+    answer = save_edit(page, node)
+
+    # Then they are told, the comment stays as it was, and Edit and Delete are gone
+    assert answer.status == 403
+    expect(page.locator(".newsroom-comments > [role=status]")).to_have_text(
+        "This comment can no longer be changed."
+    )
+    expect(node.locator(".newsroom-body")).to_have_text("Before the reply.")
+    expect(node.get_by_role("button", name="Edit")).to_have_count(0)
+    expect(node.get_by_role("button", name="Delete")).to_have_count(0)
+    assert stored(page, f"newsroom:own:{slug}") is None
+
+
+@pytest.mark.usefixtures("quick_flood")
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_edit_form_and_delete_question_have_no_serious_axe_violation(
+    page: Page, site: Site, settings: Settings, page_problems: PageProblems, scheme: str
+) -> None:
+    settings(require_previous_approval="false")
+    page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+    slug = site.new_article()
+    _, node = post_own_comment(page, site, slug, "Checked by axe.")
+
+    node.get_by_role("button", name="Edit").click()
+    assert serious_violations(page, page_problems) == []
+    node.get_by_role("button", name="Cancel").click()
+    node.get_by_role("button", name="Delete").click()
+    assert serious_violations(page, page_problems) == []

@@ -41,6 +41,15 @@
       retry: "Retry",
       closed: "Comments are closed.",
       error: "Something went wrong. Please try again.",
+      edit: "Edit",
+      del: "Delete",
+      editLabel: "Edit your comment",
+      saveEdit: "Save",
+      sure: "Delete this comment?",
+      keep: "Keep",
+      updated: "Your comment has been updated.",
+      deleted: "Your comment was deleted.",
+      locked: "This comment can no longer be changed.",
       bad: {},
     },
     de: {
@@ -72,6 +81,15 @@
       retry: "Erneut versuchen",
       closed: "Die Kommentarfunktion ist geschlossen.",
       error: "Etwas ist schiefgelaufen. Bitte versuche es erneut.",
+      edit: "Bearbeiten",
+      del: "Löschen",
+      editLabel: "Deinen Kommentar bearbeiten",
+      saveEdit: "Speichern",
+      sure: "Diesen Kommentar löschen?",
+      keep: "Behalten",
+      updated: "Dein Kommentar wurde geändert.",
+      deleted: "Dein Kommentar wurde gelöscht.",
+      locked: "Dieser Kommentar kann nicht mehr geändert werden.",
       // The API explains bad fields in English; these say it in German.
       bad: {
         author_name: "Bitte gib deinen Namen an.",
@@ -216,10 +234,11 @@
     if (st.ac.signal.aborted) return;
     st.open = info !== false && (!info || info.comments_open);
     st.count = info ? info.comment_count : null;
-    st.heading = h("h2", { class: "newsroom-heading" });
+    st.heading = h("h2", { class: "newsroom-heading", tabindex: -1 });
     st.list = h("div", { class: "newsroom-list" });
     st.more = h("button", { type: "button", class: "newsroom-button newsroom-secondary newsroom-more", onclick: () => more(st) }, S.more);
-    el.replaceChildren(st.heading, st.list, st.more);
+    st.live = h("div", { class: "newsroom-status", role: "status" }); // what Edit and Delete did
+    el.replaceChildren(st.heading, st.list, st.more, st.live);
     addPage(st, first);
     el.append(st.open ? form(st) : h("p", { class: "newsroom-closed", text: S.closed }));
     el.classList.remove("newsroom-loading");
@@ -246,6 +265,13 @@
 
   function heading(st) {
     st.heading.textContent = countText(st.S, st.locale, st.count ?? st.nodes.size);
+  }
+
+  /** One approved comment more (or fewer) shown: the heading and the page's counts of it. */
+  function recount(st, by) {
+    if (st.count != null) st.count = Math.max(st.count + by, 0);
+    heading(st);
+    for (const e of document.querySelectorAll("[data-newsroom-count]")) if (e.dataset.newsroomCount === st.slug) e.textContent = st.heading.textContent;
   }
 
   function timeAgo(st, iso) {
@@ -308,6 +334,7 @@
       if (st.open) main.append(h("button", { type: "button", class: "newsroom-link newsroom-reply", onclick: () => reply(st, node, c) }, st.S.reply));
       st.nodes.set(c.id, node);
     }
+    ownActions(st, node, c, main);
     return node;
   }
 
@@ -328,6 +355,128 @@
     store.set("pending:" + st.slug, kept.length ? kept : null);
     for (const [id, node] of st.pending) if (st.nodes.has(id)) { node.remove(); st.pending.delete(id); }
     for (const p of kept) place(st, st.pending.get(p.id) || comment(st, p, true), p.parent_id);
+  }
+
+  // ---- the reader's own comments: Edit and Delete while the API allows (editable_until) ----
+
+  const owned = (st) => (store.get("own:" + st.slug) || []).filter((o) => Date.parse(o.until) > Date.now());
+
+  function keepOwn(st, own, gone) {
+    const rest = owned(st).filter((o) => o.id !== own.id);
+    store.set("own:" + st.slug, gone ? (rest.length ? rest : null) : [...rest, own]);
+  }
+
+  function ownActions(st, node, c, main) {
+    const own = owned(st).find((o) => o.id === c.id);
+    if (!own || !st.open) return;
+    const S = st.S;
+    main.append(h("p", { class: "newsroom-own" },
+      h("button", { type: "button", class: "newsroom-link", onclick: () => editing(st, node, c, own) }, S.edit), " ",
+      h("button", { type: "button", class: "newsroom-link", onclick: () => confirming(st, node, c, own) }, S.del)));
+    // Hidden when the window closes; the API refuses later tries anyway (403).
+    setTimeout(() => node.querySelector(".newsroom-own")?.remove(), Math.min(Date.parse(own.until) - Date.now(), 2e9));
+  }
+
+  /** The reader's own comment is no longer theirs to change (window over, a reply, gone). */
+  function locked(st, node, own) {
+    keepOwn(st, own, true);
+    for (const e of node.querySelectorAll(".newsroom-own,.newsroom-edit,.newsroom-confirm")) e.remove();
+    node.querySelector(".newsroom-body").hidden = false;
+    st.live.textContent = st.S.locked;
+  }
+
+  function ownCall(st, c, own, method, body) {
+    return call(`/articles/${encodeURIComponent(st.slug)}/comments/${encodeURIComponent(c.id)}`, {
+      method, body, signal: st.ac.signal,
+      headers: { Authorization: "Bearer " + own.token, ...(body ? { "Content-Type": "application/json", "Idempotency-Key": own.key } : {}) },
+    });
+  }
+
+  function editing(st, node, c, own) {
+    const S = st.S, body = node.querySelector(".newsroom-body"), bar = node.querySelector(".newsroom-own");
+    const fid = `newsroom-${st.id}-edit-${c.id}`;
+    const text = h("textarea", { id: fid, name: "body", rows: 4, required: true, maxlength: 65525, dir: "auto", oninput: () => unmark(text) });
+    text.value = own.body || "";
+    const alert = h("div", { class: "newsroom-alert", role: "alert" });
+    const save = h("button", { type: "submit", class: "newsroom-button" }, S.saveEdit);
+    const close = () => { f.remove(); body.hidden = bar.hidden = false; bar.firstChild.focus(); };
+    const f = h("form", {
+      class: "newsroom-edit", onkeydown: (e) => e.key === "Escape" && close(),
+      onsubmit: async (e) => {
+        e.preventDefault();
+        if (save.disabled) return;
+        const json = JSON.stringify({ body: text.value });
+        if (json !== own.sent) { own.sent = json; own.key = uuid(); } // a retry keeps its key
+        save.disabled = true;
+        alert.replaceChildren();
+        try {
+          const r = await ownCall(st, c, own, "PATCH", json);
+          if (r.ok) return edited(st, node, c, { ...own, body: text.value, sent: null }, r.data);
+          if (r.status === 401 || r.status === 403 || r.status === 404) return locked(st, node, own);
+          if (!(r.status === 422 && mark(f, S, (r.data.error || {}).details || []))) alert.append(h("p", { text: refusal(S, r) }));
+        } catch {
+          if (!st.ac.signal.aborted) alert.append(h("p", { text: S.network }));
+        } finally { save.disabled = false; }
+      },
+    }, h("p", { class: "newsroom-field" }, h("label", { for: fid, text: S.editLabel }), text), alert,
+      h("p", { class: "newsroom-actions" }, save, " ",
+        h("button", { type: "button", class: "newsroom-button newsroom-secondary", onclick: close }, S.cancel)));
+    body.hidden = bar.hidden = true;
+    body.after(f);
+    text.focus();
+  }
+
+  /** Show an edit the API accepted: read back when public, else as the reader's own held comment. */
+  async function edited(st, node, c, own, { status }) {
+    keepOwn(st, own);
+    const was = st.nodes.get(c.id) === node, mine = { ...c, body: own.body };
+    let shown;
+    if (status === "approved") {
+      try {
+        const r = await call(`/articles/${encodeURIComponent(st.slug)}/comments/${encodeURIComponent(c.id)}`, { signal: st.ac.signal });
+        if (r.ok) shown = comment(st, r.data);
+      } catch { /* shown as held below */ }
+    }
+    if (!shown) {
+      if (was) { st.nodes.delete(c.id); recount(st, -1); }
+      const held = (store.get("pending:" + st.slug) || []).filter((p) => p.id !== c.id);
+      store.set("pending:" + st.slug, [...held, mine]);
+      shown = comment(st, mine, true);
+    }
+    node.replaceWith(shown);
+    st.live.textContent = status === "approved" ? st.S.updated : st.S.held;
+    shown.querySelector(".newsroom-own button")?.focus();
+  }
+
+  function confirming(st, node, c, own) {
+    const S = st.S, bar = node.querySelector(".newsroom-own"), qid = `newsroom-${st.id}-sure-${c.id}`;
+    const close = () => { ask.remove(); bar.hidden = false; bar.lastChild.focus(); };
+    const keep = h("button", { type: "button", class: "newsroom-link", onclick: close }, S.keep);
+    const ask = h("p", { class: "newsroom-confirm", role: "group", "aria-labelledby": qid, onkeydown: (e) => e.key === "Escape" && close() },
+      h("span", { id: qid, text: S.sure }), " ",
+      h("button", { type: "button", class: "newsroom-link", onclick: () => removing(st, node, c, own, ask) }, S.del), " ", keep);
+    bar.hidden = true;
+    bar.after(ask);
+    keep.focus();
+  }
+
+  async function removing(st, node, c, own, ask) {
+    let r;
+    try { r = await ownCall(st, c, own, "DELETE"); } catch { r = { status: 0, data: {}, headers: new Headers() }; }
+    if (st.ac.signal.aborted) return;
+    if (r.status === 204) {
+      keepOwn(st, own, true);
+      store.set("pending:" + st.slug, (store.get("pending:" + st.slug) || []).filter((p) => p.id !== c.id));
+      if (st.nodes.get(c.id) === node) { st.nodes.delete(c.id); recount(st, -1); }
+      st.pending.delete(c.id);
+      node.remove();
+      st.live.textContent = st.S.deleted;
+      st.heading.focus();
+    } else if (r.status === 401 || r.status === 403) locked(st, node, own);
+    else {
+      ask.querySelector("[role=alert]")?.remove();
+      ask.append(h("span", { class: "newsroom-alert", role: "alert", text: " " + (r.status ? refusal(st.S, r) : st.S.network) }));
+    }
   }
 
   // ---- the form ----
@@ -396,13 +545,13 @@
     if (text) (isError ? st.alert : st.status).append(h("p", { text }), ...extra);
   }
 
-  function mark(st, details) {
+  function mark(form, S, details) {
     let first;
     for (const d of details) {
-      const e = st.form.elements[d.field];
+      const e = form.elements[d.field];
       if (!e || !e.id || e.type === "checkbox") continue;
       unmark(e);
-      const msg = h("p", { class: "newsroom-error", id: e.id + "-error", text: st.S.bad[d.field] || d.message.replace(/^Value error, (.)/, (_, c) => c.toUpperCase()) });
+      const msg = h("p", { class: "newsroom-error", id: e.id + "-error", text: S.bad[d.field] || d.message.replace(/^Value error, (.)/, (_, c) => c.toUpperCase()) });
       e.setAttribute("aria-invalid", "true");
       e.setAttribute("aria-describedby", ((e.getAttribute("aria-describedby") || "") + " " + msg.id).trim());
       e.after(msg);
@@ -453,16 +602,22 @@
   }
 
   function failed(st, r) {
-    const S = st.S, err = r.data.error || {}, secs = parseInt(r.headers.get("Retry-After"), 10);
-    const wait = secs > 0 ? " " + fmt(S.wait[secs === 1 ? 0 : 1], { n: secs }) : "";
-    if (r.status === 422 && err.code === "invalid_request" && mark(st, err.details || [])) say(st, S.fix, true);
-    else if (r.status === 429 || r.status === 503) say(st, (r.status === 429 ? S.flood : S.busy) + wait, true);
-    else if (err.code === "comments_closed") say(st, S.closed, true);
-    else say(st, (err.message || S.error) + wait, true);
+    const err = r.data.error || {};
+    if (r.status === 422 && err.code === "invalid_request" && mark(st.form, st.S, err.details || [])) say(st, st.S.fix, true);
+    else say(st, refusal(st.S, r), true);
   }
 
-  async function posted(st, post, { id, status }) {
+  /** What to tell the reader of a refusal other than bad fields. */
+  function refusal(S, r) {
+    const err = r.data.error || {}, secs = parseInt(r.headers.get("Retry-After"), 10);
+    const wait = secs > 0 ? " " + fmt(S.wait[secs === 1 ? 0 : 1], { n: secs }) : "";
+    if (r.status === 429 || r.status === 503) return (r.status === 429 ? S.flood : S.busy) + wait;
+    return err.code === "comments_closed" ? S.closed : (err.message || S.error) + wait;
+  }
+
+  async function posted(st, post, { id, status, edit_token: token, editable_until: until }) {
     const parent = st.parent;
+    if (token) keepOwn(st, { id, token, until, body: post.body });
     st.sent = null;
     st.form.elements.body.value = "";
     store.set("draft:" + st.slug, null);
@@ -478,9 +633,7 @@
     if (c) {
       node = comment(st, c);
       place(st, node, c.parent_id);
-      if (st.count != null) st.count++;
-      heading(st);
-      for (const e of document.querySelectorAll("[data-newsroom-count]")) if (e.dataset.newsroomCount === st.slug) e.textContent = st.heading.textContent;
+      recount(st, 1);
       say(st, st.S.posted);
     } else {
       const mine = {
