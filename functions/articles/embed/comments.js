@@ -232,6 +232,8 @@
       return;
     }
     if (st.ac.signal.aborted) return;
+    const own = owned(st); // forget the tokens whose window is over
+    store.set("own:" + st.slug, own.length ? own : null);
     st.open = info !== false && (!info || info.comments_open);
     st.count = info ? info.comment_count : null;
     st.heading = h("h2", { class: "newsroom-heading", tabindex: -1 });
