@@ -22,7 +22,8 @@ class CommentImages(DynamoDBStreamChangedRecordModel):
 
 class CommentChangeRecord(DynamoDBStreamRecordModel):
     """One stream record the template's FilterCriteria let through: a comment inserted or
-    modified (comments are only modified when their status changes)."""
+    modified (its status changed, its author edited it, a reply was counted under it, or its
+    author unsubscribed; `newsroom.notifications.plan` tells them apart)."""
 
     model_config = ConfigDict(defer_build=True)
 
