@@ -241,7 +241,7 @@ class CommentAccepted(BaseModel):
 class CommentEdit(BaseModel):
     """A new text for one's own comment: every rule of a new comment's text applies."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     body: CommentText
 
@@ -249,6 +249,8 @@ class CommentEdit(BaseModel):
 class CommentEdited(BaseModel):
     """The answer to an edit: judged again, a comment held or marked as spam is answered as
     held."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: CommentId
     status: Literal["approved", "pending"]
@@ -337,7 +339,7 @@ class AnsweredDuplicate(BaseModel):
     stored: kept until its edit window ends, so that its edit token works as a held
     comment's does (an edit takes the flood guards; the token never tells the two apart)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: CommentId
     slug: Slug
