@@ -50,10 +50,10 @@ def _once(
     decorate = idempotent_function(
         data_keyword_argument="call",
         config=config,
-        # The layer's timeouts and deadline, not botocore's 60 s defaults; a client of its
-        # own, apart from the one the comment data goes through.
+        # The layer's process-wide client, with its timeouts and deadline, not botocore's 60 s
+        # defaults; one client, since making a second costs a cold start some 30 ms.
         persistence_store=DynamoDBPersistenceLayer(
-            table_name=table_name, boto3_client=dynamo.new_client()
+            table_name=table_name, boto3_client=dynamo.client()
         ),
         output_serializer=PydanticSerializer(model=output),
     )

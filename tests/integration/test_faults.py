@@ -3,7 +3,8 @@ stream is delivered, the notifications function crashing in the middle of a batc
 process killed in the middle of sending.
 
 DynamoDB faults are injected on the layer's own client (`newsroom.data.dynamo.client()`) with a
-`before-send` hook, so botocore's retries (standard mode: up to three attempts) see them as
+`before-send` hook, on the comment data's calls (the Idempotency-Key's records, which share the
+client, are left alone), so botocore's retries (standard mode: up to three attempts) see them as
 they would see AWS's answers; the invocation's deadline (`newsroom.deadline`) is checked before
 them, as it is before a request leaves for AWS. The comments function runs in process on a
 content table of the test's own.
@@ -175,6 +176,12 @@ class DynamoFault:
         return [operation for operation, attempt in self.sent if attempt == 1]
 
 
+def _names_table(request: AWSPreparedRequest, table: str) -> bool:
+    body = request.body or b"{}"
+    named = json.loads(body.decode() if isinstance(body, bytes) else body).get("TableName")
+    return bool(named == table)
+
+
 def _header(request: AWSPreparedRequest, name: str) -> str:
     value = request.headers.get(name, "")
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -196,6 +203,8 @@ def dynamodb_fault(
     fail = FAILURES[failure]
 
     def intercept(request: AWSPreparedRequest, **_: Any) -> Any:  # an AWSResponse, or None
+        if _names_table(request, os.environ["IDEMPOTENCY_TABLE_NAME"]):
+            return None  # the Idempotency-Key's record: these faults are the comment data's
         operation = _header(request, "X-Amz-Target").rsplit(".", 1)[-1]
         number = calls.setdefault(_header(request, "amz-sdk-invocation-id"), len(calls) + 1)
         found = _ATTEMPT.search(_header(request, "amz-sdk-request"))
