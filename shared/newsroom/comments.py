@@ -35,6 +35,7 @@ from newsroom.models.comments import (
     Moderation,
     ModerationAction,
     PublicComment,
+    SenderData,
     StatusChange,
     StoredComment,
     has_visible_text,
@@ -70,6 +71,7 @@ class CommentStore(Protocol):
         flood_interval: timedelta,
         earlier_duplicate_keys: Sequence[str] = (),
         duplicate_kept_until: datetime | None = None,
+        sender_data: SenderData | None = None,
     ) -> None: ...
 
     def get(self, slug: str, comment_id: str) -> StoredComment | None: ...
@@ -140,6 +142,8 @@ class CommentRules:
     thread_depth: int = 5
     close_after: timedelta | None = None
     edit_window: timedelta = timedelta(minutes=15)
+    # How long the sender data kept for moderation (the IP hash) lives: SenderData.
+    sender_data_retention: timedelta = timedelta(days=90)
     clock: Callable[[], datetime] = utc_now
 
     @classmethod
@@ -164,6 +168,7 @@ class CommentRules:
             flood_interval=timedelta(seconds=settings.flood_interval_seconds),
             thread_depth=settings.thread_depth,
             edit_window=timedelta(seconds=settings.edit_window_seconds),
+            sender_data_retention=timedelta(days=settings.sender_data_retention_days),
             close_after=(
                 timedelta(days=settings.close_comments_after_days)
                 if settings.close_comments_after_days
@@ -263,7 +268,6 @@ def submit(
             rule=verdict.rule, keyword=verdict.keyword, explanation=verdict.explanation, at=now
         ),
         notify_replies=form.notify_replies,
-        ip_hash=ip_hash(secret, sender.ip),
         avatar=avatar_key(secret, email),
         commenter=commenter,
         duplicate_key=duplicate_key(secret, slug, email, form.body),
@@ -279,6 +283,9 @@ def submit(
                 duplicate_key(key, slug, email, form.body) for key in keys.previous
             ],
             duplicate_kept_until=editable_until,
+            sender_data=SenderData(
+                ip_hash=ip_hash(secret, sender.ip), expires_at=now + rules.sender_data_retention
+            ),
         )
     except DuplicateCommentError:
         # Answered exactly as a held comment is, so that posting a public comment's text

@@ -132,6 +132,13 @@ class CommentsSettings(_Settings, _LinkLifetimes):
         description="How long after posting its author may edit or delete a comment (while no "
         "reply exists).",
     )
+    sender_data_retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="How long what a comment's sender left for moderation (the IP hash) is "
+        "kept; then the table's TTL deletes it, and the comment stays.",
+    )
     max_body_bytes: int = Field(default=65_536, ge=1024, description="Largest request body.")
     list_max_age_seconds: int = Field(default=30, ge=0)
     idempotency_expiry_seconds: int = Field(default=3600, ge=60)

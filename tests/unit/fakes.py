@@ -11,6 +11,7 @@ from newsroom.models.comments import (
     AnsweredDuplicate,
     CommentStatus,
     Moderation,
+    SenderData,
     StoredComment,
 )
 from newsroom.models.common import Page
@@ -77,9 +78,11 @@ class FakeCommentStore:
         flood_interval: timedelta,
         earlier_duplicate_keys: Sequence[str] = (),
         duplicate_kept_until: datetime | None = None,
+        sender_data: SenderData | None = None,
     ) -> None:
         self.inserts.append(
             {
+                "sender_data": sender_data,
                 "comment": comment,
                 "flood_guards": list(flood_guards),
                 "flood_interval": flood_interval,

@@ -25,6 +25,7 @@ from newsroom.models.comments import (
     CommentEdit,
     CommentIn,
     Moderation,
+    SenderData,
     StoredComment,
 )
 from newsroom.moderation import ModerationPolicy
@@ -78,7 +79,6 @@ def stored(
         "created_at": NOW - timedelta(hours=1),
         "status": "approved",
         "moderation": Moderation(rule="auto_approved", explanation="."),
-        "ip_hash": "i",
         "avatar": "a",
         "commenter": "k",
         "duplicate_key": "d" + comment_id,
@@ -110,6 +110,26 @@ def test_new_comment_is_stored_at_the_clocks_time_with_guards_for_each_key() -> 
     ]
     assert insert["flood_interval"] == timedelta(seconds=15)
     assert len(insert["earlier_duplicate_keys"]) == 1
+
+
+def test_sender_ip_hash_is_stored_apart_from_the_comment_until_its_retention_ends() -> None:
+    # Given a retention of 30 days
+    store = FakeCommentStore(article())
+
+    # When a reader posts
+    submit(
+        SLUG,
+        comment_form(),
+        SENDER,
+        rules=rules(store, sender_data_retention=timedelta(days=30)),
+    )
+
+    # Then the IP hash is not on the comment but in its sender data, expiring in 30 days
+    insert = store.inserts[0]
+    assert "ip_hash" not in insert["comment"].model_dump()
+    assert insert["sender_data"] == SenderData(
+        ip_hash=ip_hash(CURRENT, SENDER.ip), expires_at=NOW + timedelta(days=30)
+    )
 
 
 def test_commenter_is_looked_up_under_every_key() -> None:

@@ -54,6 +54,7 @@ def test_a_list_that_is_not_json_names_the_variable() -> None:
         ),
         ({**REQUIRED, "FLOOD_INTERVAL_SECONDS": "soon"}, "flood_interval_seconds"),
         ({**REQUIRED, "THREAD_DEPTH": "9"}, "thread_depth"),
+        ({**REQUIRED, "SENDER_DATA_RETENTION_DAYS": "0"}, "sender_data_retention_days"),
     ],
 )
 def test_a_missing_or_bad_value_is_a_validation_error_naming_the_field(

@@ -53,6 +53,7 @@ def stream_event(
 
 COMMENT = {"pk": {"S": "ARTICLE#a"}, "type": {"S": "comment"}, "status": {"S": "pending"}}
 ARTICLE = {"pk": {"S": "ARTICLE#a"}, "type": {"S": "article"}}
+SENDER_DATA = {"pk": {"S": "ARTICLE#a"}, "sk": {"S": "SENDER#c1"}, "type": {"S": "sender_data"}}
 
 
 # The template's own filter
@@ -67,6 +68,8 @@ ARTICLE = {"pk": {"S": "ARTICLE#a"}, "type": {"S": "article"}}
         (stream_event("INSERT", new=ARTICLE), False),
         (stream_event("MODIFY", new=ARTICLE, old=ARTICLE), False),
         (stream_event("INSERT", new={"pk": {"S": "x"}}), False),
+        (stream_event("INSERT", new=SENDER_DATA), False),
+        (stream_event("REMOVE", old=SENDER_DATA), False),
     ],
     ids=[
         "new-comment",
@@ -75,6 +78,8 @@ ARTICLE = {"pk": {"S": "ARTICLE#a"}, "type": {"S": "article"}}
         "new-article",
         "changed-article",
         "untyped-item",
+        "new-sender-data",
+        "sender-data-expired",
     ],
 )
 def test_template_filter_passes_new_and_changed_comments_only(

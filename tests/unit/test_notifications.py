@@ -59,7 +59,6 @@ def comment(cid: str, status: str, **overrides: Any) -> StoredComment:
         "created_at": NOW,
         "status": status,
         "moderation": Moderation(rule="first_comment", explanation="First comment."),
-        "ip_hash": "h",
         "avatar": "a",
         "commenter": "c",
         "duplicate_key": "d",

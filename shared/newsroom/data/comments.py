@@ -8,6 +8,9 @@
   with ``expires_at`` (TTL); commenter: ``pk=COMMENTER#<key>`` with ``approved_count``.
 - answered duplicate: ``pk=ARTICLE#<slug>``, ``sk=DUPLICATE#<id>``, with ``expires_at`` (TTL):
   a post answered as held and not stored, kept while its edit token works.
+- sender data: ``pk=ARTICLE#<slug>``, ``sk=SENDER#<id>``, with ``ip_hash`` and ``expires_at``
+  (TTL): what the comment's sender left for moderation, written with the comment and deleted
+  with it, or by TTL once its retention ends, without touching the comment.
 
 Accepting a comment is one `BatchGetItem` (article, commenter, parent) and one
 `TransactWriteItems` that re-checks the article and parent, takes the guards, writes the
@@ -53,6 +56,7 @@ from newsroom.models.comments import (
     CommentStatus,
     Moderation,
     PublicComment,
+    SenderData,
     StoredComment,
 )
 from newsroom.models.common import Page
@@ -64,6 +68,7 @@ if TYPE_CHECKING:
 Listed = TypeVar("Listed", PublicComment, AdminComment)
 COMMENT_PREFIX = "COMMENT#"
 DUPLICATE_PREFIX = "DUPLICATE#"
+SENDER_PREFIX = "SENDER#"
 PROFILE_SK = "PROFILE"
 GUARD_SK = "GUARD"
 _THREAD_INDEX_FREE = frozenset({"pk", "sk", "gsi2sk"})
@@ -113,6 +118,23 @@ def duplicate_guard(duplicate_key: str, slug: str, comment_id: str) -> dynamo.It
 
 def answered_duplicate_key(slug: str, comment_id: str) -> dict[str, Any]:
     return {"pk": {"S": article_pk(slug)}, "sk": {"S": DUPLICATE_PREFIX + comment_id}}
+
+
+def sender_data_key(slug: str, comment_id: str) -> dict[str, Any]:
+    return {"pk": {"S": article_pk(slug)}, "sk": {"S": SENDER_PREFIX + comment_id}}
+
+
+def sender_data_item(comment: StoredComment, sender: SenderData) -> dynamo.Item:
+    """The sender data item of a comment: in no index, and not a comment to the stream's
+    filter (its `type`), so neither its writing nor its expiry reaches the notifications."""
+    return sender_data_key(comment.slug, comment.id) | dynamo.to_item(
+        {
+            "type": "sender_data",
+            "comment_id": comment.id,
+            "ip_hash": sender.ip_hash,
+            "expires_at": int(sender.expires_at.timestamp()),
+        }
+    )
 
 
 def thread_partition(slug: str) -> str:
@@ -392,9 +414,11 @@ class CommentTable(dynamo.TableAccess):
         flood_interval: timedelta,
         earlier_duplicate_keys: Sequence[str] = (),
         duplicate_kept_until: datetime | None = None,
+        sender_data: SenderData | None = None,
     ) -> None:
-        """Write a new comment with its guards, in one transaction; a reply counts as a reply
-        of the comments it answers (`answered_ids`), which must still be approved.
+        """Write a new comment with its guards (and its `sender_data`, an item of its own), in
+        one transaction; a reply counts as a reply of the comments it answers (`answered_ids`),
+        which must still be approved.
 
         `flood_guards` are taken (each the current key's hash; a guard whose kind repeats is
         a previous key's, only checked); `earlier_duplicate_keys` are the duplicate keys the
@@ -460,6 +484,17 @@ class CommentTable(dynamo.TableAccess):
             }
         )
         roles.append("comment")
+        if sender_data is not None:
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": sender_data_item(comment, sender_data),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+            roles.append("comment")
         if comment.status == "approved":
             actions.append(self._profile(comment.commenter, +1))
             roles.append("profile")
@@ -826,6 +861,7 @@ class CommentTable(dynamo.TableAccess):
                     "Key": _key(duplicate_pk(comment.duplicate_key), GUARD_SK),
                 }
             },
+            {"Delete": {"TableName": self.table, "Key": sender_data_key(comment.slug, comment.id)}},
         ]
         counts = self._approval_effects(comment, was=comment.status, becomes="trash")
 
@@ -837,7 +873,7 @@ class CommentTable(dynamo.TableAccess):
             ]
             return counts(at_zero) + lowered
 
-        if self._transact_keeping_counts(actions, ["comment", "effect"], effects):
+        if self._transact_keeping_counts(actions, ["comment", "effect", "effect"], effects):
             if unanswered:
                 self._why_changed(comment)
             raise StatusConflictError()

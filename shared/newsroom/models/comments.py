@@ -341,7 +341,7 @@ class StoredComment(BaseModel):
     status: CommentStatus
     moderation: Moderation
     notify_replies: bool = False
-    ip_hash: str
+    # The sender's IP hash is not kept here but in its own item, which expires (SenderData).
     avatar: str
     commenter: str
     duplicate_key: str
@@ -363,6 +363,18 @@ class StoredComment(BaseModel):
         return PublicComment.model_validate(
             self.model_dump(include=set(PublicComment.model_fields))
         )
+
+
+class SenderData(BaseModel):
+    """What a comment's sender left besides the comment, kept for moderation for a limited time
+    (SENDER_DATA_RETENTION_DAYS): an item of its own, beside the comment, which the table's TTL
+    deletes whole at `expires_at` (docs/data-model.md). The user agent is only read when the
+    comment is judged, never kept."""
+
+    model_config = ConfigDict(defer_build=True, frozen=True)
+
+    ip_hash: str
+    expires_at: UtcDatetime
 
 
 class AnsweredDuplicate(BaseModel):
