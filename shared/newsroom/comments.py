@@ -271,6 +271,7 @@ def submit(
         avatar=avatar_key(secret, email),
         commenter=commenter,
         duplicate_key=duplicate_key(secret, slug, email, form.body),
+        author_key=email_hash(secret, email),
     )
     editable_until = now + rules.edit_window
     status: CommentStatus = comment.status

@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from newsroom.data import dynamo
+from newsroom.data.comments import CommentTable
 from newsroom.data.notifications import NotificationTable
-from newsroom.privacy import subscriber_key
+from newsroom.data.pagination import CursorSigner
+from newsroom.privacy import email_hash, subscriber_key
 from newsroom.secrets import Keyring, previous_parameter_name, project_keys
 from newsroom.tokens import TokenInvalidError, verify
 from newsroom_tools.cli import main as cli_main
@@ -301,3 +304,56 @@ def test_rekey_after_a_rotation_keeps_avatars_and_survives_the_previous_keys_rem
     assert printed[1].endswith(
         "0 rekeyed, 0 commenter profiles moved, 0 confirmed subscribers moved"
     )
+
+
+def authors_comment_ids(table: str, email: str) -> list[str]:
+    """The comments of an address as the author index finds them, under every key there is."""
+    keys = project_keys(os.environ["SECRET_PARAMETER_NAME"])
+    store = CommentTable(table, cursors=CursorSigner(lambda: keys))
+    return [c.id for c in store.author_items([email_hash(k, email) for k in keys.all]).comments]
+
+
+def test_comments_of_an_address_are_found_across_a_rotation_and_after_rekey_without_the_old_key(
+    quick_flood: None, scene: Scene, rotation: Rotation
+) -> None:
+    # Given a comment posted before a rotation and one after it, by one address
+    commenter = form(scene.unique, reader="a")
+    before = post_comment(scene.slug, commenter | {"body": "Before the rotation."})
+    assert before.status == 201, before.body
+    rotation.rotate()
+    after = post_when_flood_allows(scene.slug, commenter | {"body": "After the rotation."})
+    assert after.status == 201, after.body
+    both = [before.body["id"], after.body["id"]]
+
+    # When the address's comments are looked up during the rotation, and again once the
+    # comments were rekeyed and the previous key removed
+    during = authors_comment_ids(scene.table, commenter["author_email"])
+    assert cli_main(["secret", "rekey", "--table", scene.table, "--parameter", rotation.name]) == 0
+    rotation.drop_previous()
+    rekeyed = authors_comment_ids(scene.table, commenter["author_email"])
+
+    # Then both are found each time
+    assert during == both
+    assert rekeyed == both
+
+
+def test_rekey_gives_a_comment_stored_before_the_author_index_its_author_key(
+    scene: Scene, rotation: Rotation
+) -> None:
+    # Given a comment stored before comments carried an author key
+    commenter = form(scene.unique, reader="a")
+    old = post_comment(scene.slug, commenter | {"body": "From before the author index."})
+    assert old.status == 201, old.body
+    dynamodb = dynamo.client()
+    dynamodb.update_item(
+        TableName=scene.table,
+        Key={"pk": {"S": f"ARTICLE#{scene.slug}"}, "sk": {"S": f"COMMENT#{old.body['id']}"}},
+        UpdateExpression="REMOVE author_key, gsi4pk, gsi4sk",
+    )
+    assert authors_comment_ids(scene.table, commenter["author_email"]) == []
+
+    # When the comments are rekeyed (no rotation needed)
+    assert cli_main(["secret", "rekey", "--table", scene.table, "--parameter", rotation.name]) == 0
+
+    # Then the author index finds it
+    assert authors_comment_ids(scene.table, commenter["author_email"]) == [old.body["id"]]

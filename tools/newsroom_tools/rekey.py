@@ -1,6 +1,6 @@
 """The `newsroom secret rekey` command: after a key rotation, re-derive the avatars, commenter
-keys and duplicate guards stored with comments, and the keys of confirmed reply-notice
-subscribers, under the current key (docs/operations.md).
+keys, duplicate guards and author keys (the author index's) stored with comments, and the keys
+of confirmed reply-notice subscribers, under the current key (docs/operations.md).
 
 Without it nothing breaks while the previous key is kept (lookups try both keys); with it, a
 commenter's avatar stays the same across the rotation and "previously approved" survives the
@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsroom.privacy import avatar_key, commenter_key, duplicate_key, subscriber_key
+from newsroom.privacy import avatar_key, commenter_key, duplicate_key, email_hash, subscriber_key
 from newsroom.secrets import SecretMissingError, SecretTooShortError, read_keyring
 
 TABLE_VARIABLE = "CONTENT_TABLE_NAME"
@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
             duplicate_key=duplicate_key(
                 current, str(comment["slug"]), email, str(comment["body_markdown"])
             ),
+            author_key=email_hash(current, email),
         )
 
     db = session.client("dynamodb")

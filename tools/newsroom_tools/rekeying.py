@@ -2,12 +2,13 @@
 
 A comment keeps what was derived from its author's name and email and its text with the key of
 the day it was posted: its `avatar`, its `commenter` key (and so the commenter profile that
-makes a returning commenter "previously approved") and its `duplicate_key` (and its duplicate
-guard); an address that confirmed reply notices is known by its keyed hash. Each comment is
-moved in one transaction, conditional on the values read, so a comment changed meanwhile is
-left for the next run; then each old profile's count moves to the new profile in one
-transaction conditional on the count read, and each confirmed subscriber to its new key.
-Running it again changes nothing.
+makes a returning commenter "previously approved"), its `duplicate_key` (and its duplicate
+guard) and its `author_key` (the keyed hash of the email, by which the author index finds every
+comment of an address; a comment from before it was kept gets it here); an address that
+confirmed reply notices is known by its keyed hash. Each comment is moved in one transaction,
+conditional on the values read, so a comment changed meanwhile is left for the next run; then
+each old profile's count moves to the new profile in one transaction conditional on the count
+read, and each confirmed subscriber to its new key. Running it again changes nothing.
 
 An operator's tool (a `Scan` of the whole table), never run on a request path.
 """
@@ -16,12 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from newsroom.data import dynamo
-from newsroom.data.comments import GUARD_SK, PROFILE_SK, duplicate_guard, duplicate_pk, profile_pk
+from newsroom.data.comments import (
+    GUARD_SK,
+    PROFILE_SK,
+    author_index_values,
+    duplicate_guard,
+    duplicate_pk,
+    profile_pk,
+)
 from newsroom.data.notifications import subscriber_item_key
 
 if TYPE_CHECKING:
@@ -35,6 +44,7 @@ class Derived:
     avatar: str
     commenter: str
     duplicate_key: str
+    author_key: str | None = None
 
 
 @dataclass
@@ -82,6 +92,7 @@ def rekey_comments(
             avatar=str(comment.get("avatar")),
             commenter=str(comment.get("commenter")),
             duplicate_key=str(comment.get("duplicate_key")),
+            author_key=None if comment.get("author_key") is None else str(comment["author_key"]),
         )
         if old == new:
             continue
@@ -98,20 +109,25 @@ def rekey_comments(
 def _move_comment(
     db: DynamoDBClient, table: str, comment: dict[str, Any], old: Derived, new: Derived
 ) -> bool:
+    author_index = author_index_values(
+        new.author_key,
+        str(comment["slug"]),
+        str(comment["id"]),
+        datetime.fromisoformat(str(comment["created_at"])),
+    )
+    sets = {"avatar": new.avatar, "commenter": new.commenter, "duplicate_key": new.duplicate_key}
+    sets |= {"author_key": new.author_key, **author_index} if new.author_key else {}
     actions: list[Any] = [
         {
             "Update": {
                 "TableName": table,
                 "Key": dynamo.to_item({"pk": comment["pk"], "sk": comment["sk"]}),
-                "UpdateExpression": "SET avatar = :avatar, commenter = :commenter, "
-                "duplicate_key = :duplicate",
+                "UpdateExpression": "SET " + ", ".join(f"{name} = :{name}" for name in sets),
                 "ConditionExpression": "commenter = :old_commenter AND "
                 "duplicate_key = :old_duplicate",
                 "ExpressionAttributeValues": dynamo.to_item(
-                    {
-                        ":avatar": new.avatar,
-                        ":commenter": new.commenter,
-                        ":duplicate": new.duplicate_key,
+                    {f":{name}": value for name, value in sets.items()}
+                    | {
                         ":old_commenter": old.commenter,
                         ":old_duplicate": old.duplicate_key,
                     }

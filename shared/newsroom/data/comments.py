@@ -8,6 +8,9 @@
   with ``expires_at`` (TTL); commenter: ``pk=COMMENTER#<key>`` with ``approved_count``.
 - answered duplicate: ``pk=ARTICLE#<slug>``, ``sk=DUPLICATE#<id>``, with ``expires_at`` (TTL):
   a post answered as held and not stored, kept while its edit token works.
+- every item holding an address (comments, answered duplicates) carries ``gsi4pk=AUTHOR#<keyed
+  hash of the email>``, ``gsi4sk=<created_at>#<slug>#<id>``: the author index (keys only), by
+  which an address's export or erasure finds them with a Query.
 - sender data: ``pk=ARTICLE#<slug>``, ``sk=SENDER#<id>``, with ``ip_hash`` and ``expires_at``
   (TTL): what the comment's sender left for moderation, written with the comment and deleted
   with it, or by TTL once its retention ends, without touching the comment.
@@ -69,6 +72,7 @@ Listed = TypeVar("Listed", PublicComment, AdminComment)
 COMMENT_PREFIX = "COMMENT#"
 DUPLICATE_PREFIX = "DUPLICATE#"
 SENDER_PREFIX = "SENDER#"
+AUTHOR_INDEX = "gsi4"
 PROFILE_SK = "PROFILE"
 GUARD_SK = "GUARD"
 _THREAD_INDEX_FREE = frozenset({"pk", "sk", "gsi2sk"})
@@ -135,6 +139,32 @@ def sender_data_item(comment: StoredComment, sender: SenderData) -> dynamo.Item:
             "expires_at": int(sender.expires_at.timestamp()),
         }
     )
+
+
+def author_partition(author_key: str) -> str:
+    """The author index's partition of an address (its keyed hash, `privacy.email_hash`)."""
+    return f"AUTHOR#{author_key}"
+
+
+def author_index_values(
+    author_key: str | None, slug: str, comment_id: str, created_at: datetime
+) -> dict[str, str]:
+    """The author index's keys of an item holding an address (none without its hash)."""
+    if author_key is None:
+        return {}
+    return {
+        "gsi4pk": author_partition(author_key),
+        "gsi4sk": f"{dynamo.sort_timestamp(created_at)}#{slug}#{comment_id}",
+    }
+
+
+@dataclass(frozen=True)
+class AuthorItems:
+    """Everything stored under an address's name: its comments (every status, oldest first) and
+    the duplicates answered as held in its name that are still kept."""
+
+    comments: list[StoredComment]
+    duplicates: list[AnsweredDuplicate]
 
 
 def thread_partition(slug: str) -> str:
@@ -220,6 +250,7 @@ def _comment_item(comment: StoredComment) -> dict[str, Any]:
         "type": "comment",
         **comment.model_dump(mode="json"),
         **_index_values(comment),
+        **author_index_values(comment.author_key, comment.slug, comment.id, comment.created_at),
     }
 
 
@@ -340,6 +371,43 @@ class CommentTable(dynamo.TableAccess):
             duplicate=None
             if duplicate is None
             else AnsweredDuplicate.model_validate(dynamo.from_item(duplicate)),
+        )
+
+    def author_items(self, author_keys: Sequence[str]) -> AuthorItems:
+        """Every comment and answered duplicate stored with an address, whatever its status or
+        article, from its keyed hashes (one per key of the keyring, since a rotation leaves
+        older items under the previous key until `newsroom secret rekey` moves them).
+
+        A Query of the author index per hash, page after page (it stops at every 1 MB), then
+        the items themselves, as they are now, by consistent `BatchGetItem`s of 100 keys: the
+        index only has their keys, and lags the table a little (an item written a moment ago
+        may be missing; one gone since is left out).
+        """
+        keys: dict[tuple[str, str], dynamo.Item] = {}
+        for author_key in dict.fromkeys(author_keys):
+            query = {
+                "TableName": self.table,
+                "IndexName": AUTHOR_INDEX,
+                "KeyConditionExpression": "gsi4pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": author_partition(author_key)}},
+            }
+            for entry in dynamo.query_all(self.db, query):
+                keys[(entry["pk"]["S"], entry["sk"]["S"])] = {"pk": entry["pk"], "sk": entry["sk"]}
+        wanted = list(keys.values())
+        found: list[dynamo.Item] = []
+        for start in range(0, len(wanted), 100):
+            found += dynamo.batch_get(self.db, self.table, wanted[start : start + 100])
+        comments = [
+            _stored_comment(item) for item in found if item["sk"]["S"].startswith(COMMENT_PREFIX)
+        ]
+        duplicates = [
+            AnsweredDuplicate.model_validate(dynamo.from_item(item))
+            for item in found
+            if item["sk"]["S"].startswith(DUPLICATE_PREFIX)
+        ]
+        return AuthorItems(
+            comments=sorted(comments, key=lambda c: (c.created_at, c.slug, c.id)),
+            duplicates=sorted(duplicates, key=lambda d: (d.created_at, d.slug, d.id)),
         )
 
     def list_thread(self, slug: str, *, limit: int, cursor: str | None) -> Page[PublicComment]:
@@ -535,6 +603,9 @@ class CommentTable(dynamo.TableAccess):
                     {
                         "type": "answered_duplicate",
                         **duplicate.model_dump(mode="json"),
+                        **author_index_values(
+                            comment.author_key, comment.slug, comment.id, comment.created_at
+                        ),
                         "expires_at": int(until.timestamp()),
                     }
                 ),

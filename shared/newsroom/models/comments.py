@@ -345,6 +345,9 @@ class StoredComment(BaseModel):
     avatar: str
     commenter: str
     duplicate_key: str
+    # The keyed hash of the normalised email (`privacy.email_hash`), by which every comment of
+    # an address is found (the author index); None on comments stored before it was kept.
+    author_key: str | None = None
     # Edits by its author (docs/api.md): how many, and the last one's time.
     revision: int = Field(default=0, ge=0)
     edited_at: UtcDatetime | None = None
