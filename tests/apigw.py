@@ -17,6 +17,7 @@ EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 # What each event file asks for, and so the status its function must answer (default 200).
 EVENT_STATUS = {
     "post_comment.json": 201,
+    "post_privacy_request.json": 202,
     # Its author's edit or delete with a token the emulator's key never signed.
     "edit_comment_forged_token.json": 401,
     "delete_comment_forged_token.json": 401,

@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import comments, cors, deadline, links, snapstart
+from newsroom import comments, cors, deadline, links, privacy_requests, snapstart
 from newsroom.config import comments_settings
 from newsroom.http import (
     bearer_token,
@@ -45,6 +45,7 @@ from newsroom.models.common import (
     SLUG_PATTERN,
     Page,
 )
+from newsroom.models.privacy import PrivacyExport, PrivacyRequestAccepted, PrivacyRequestIn
 from newsroom.observability import logger, metrics, tracer
 
 # After a SnapStart restore, the keys' cache is dropped and random reseeded (newsroom.snapstart).
@@ -54,7 +55,7 @@ snapstart.register_restore_hooks()
 app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
 # Routes whose body is JSON; the link pages take form posts (RFC 8058 one-click unsubscribe).
 JSON_BODY_RESOURCES = frozenset(
-    {"/articles/{slug}/comments", "/articles/{slug}/comments/{comment_id}"}
+    {"/articles/{slug}/comments", "/articles/{slug}/comments/{comment_id}", "/privacy/requests"}
 )
 # The comment's own author, by the edit token its post was answered with (docs/api.md).
 EDIT_TOKEN: list[dict[str, list[str]]] = [{"editToken": []}]
@@ -242,6 +243,23 @@ def handle_delete_comment(slug: SlugParam, comment_id: CommentIdParam) -> Respon
     return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
 
 
+@app.post(
+    "/privacy/requests",
+    middlewares=[never_cached],
+    summary="Ask, by email, for a copy of everything stored about an address",
+    responses={202: {}},
+)
+@tracer.capture_method
+def handle_post_privacy_request(
+    privacy_request: Annotated[PrivacyRequestIn, Body()],
+) -> Response[PrivacyRequestAccepted]:
+    ip, _ = request_sender(app)
+    accepted = privacy_requests.request(privacy_request, ip)
+    return Response(
+        status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=accepted
+    )
+
+
 LINK_RESPONSES: dict[int, OpenAPIResponse] = {
     200: {
         "description": "A page for a person, or the same as JSON with Accept: application/json",
@@ -273,6 +291,17 @@ def handle_get_link(token: LinkToken) -> Response[str]:
 @tracer.capture_method
 def handle_post_link(token: LinkToken) -> Response[str]:
     page = links.follow_link(token)
+    if isinstance(page, PrivacyExport):
+        # A download, whoever asks: the JSON file of everything stored about the address.
+        return Response(
+            status_code=HTTPStatus.OK,
+            content_type=content_types.APPLICATION_JSON,
+            body=page.model_dump_json(indent=2),
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Disposition": 'attachment; filename="comments-export.json"',
+            },
+        )
     return page_or_json(app, page, title=page.title, message=page.message)
 
 

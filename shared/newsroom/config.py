@@ -139,6 +139,20 @@ class CommentsSettings(_Settings, _LinkLifetimes):
         description="How long what a comment's sender left for moderation (the IP hash) is "
         "kept; then the table's TTL deletes it, and the comment stays.",
     )
+    privacy_request_interval_seconds: int = Field(
+        default=300,
+        ge=1,
+        description="Least time between two privacy requests from one IP, or for one address.",
+    )
+    # The privacy requests' email (its link) goes out from here, as the notifications' do.
+    sender_email: str = Field(default="", description="The SES identity emails come from.")
+    public_base_url: str = Field(
+        default="", description="Base URL of the API for links in emails, no trailing slash."
+    )
+    article_url_template: str = Field(
+        default="{base}/articles/{slug}",
+        description="Where readers read an article; {base} and {slug} are filled in.",
+    )
     max_body_bytes: int = Field(default=65_536, ge=1024, description="Largest request body.")
     list_max_age_seconds: int = Field(default=30, ge=0)
     idempotency_expiry_seconds: int = Field(default=3600, ge=60)

@@ -201,3 +201,29 @@ def confirm_replies(
         f"The link opens a page with a button and works once, for {days} days. {_e(ignore)}",
     )
     return Email(to=to, subject=subject, text=text, html=html_body)
+
+
+def privacy_link(to: str, *, link: str, hours: int) -> Email:
+    """The link that acts on a privacy request (an export of what is stored about the address).
+
+    Anyone can type any address into the form, so it carries nothing but the site's own text
+    and the link: the export goes only to whoever can read this address's mail.
+    """
+    subject = "Your request for a copy of your comments"
+    ignore = "If this was not you, ignore this email: nothing happens without the link."
+    text = (
+        "Someone, probably you, asked for a copy of everything stored about the comments "
+        "written with this email address: the comments, and the emails sent to it.\n\n"
+        f"Download it: {link}\n\n"
+        f"The link opens a page with a button and works once, for {hours} hours. {ignore}\n"
+    )
+    html_body = _page(
+        subject,
+        [
+            "<p>Someone, probably you, asked for a copy of everything stored about the comments "
+            "written with this email address: the comments, and the emails sent to it.</p>",
+            f'<p><a href="{_e(link)}">Download a copy</a></p>',
+        ],
+        f"The link opens a page with a button and works once, for {hours} hours. {_e(ignore)}",
+    )
+    return Email(to=to, subject=subject, text=text, html=html_body)

@@ -136,6 +136,21 @@ class CommentFloodError(NewsroomError):
         return {"Retry-After": str(self.retry_after_seconds)}
 
 
+class PrivacyRequestFloodError(NewsroomError):
+    """Privacy requests from one IP too close together (the rate limit per address answers
+    nothing different: the answer never tells about an address)."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("Too many requests from your address; try again later.")
+        self.retry_after_seconds = retry_after_seconds
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
 class StatusConflictError(NewsroomError):
     """The comment changed status since it was read (another moderator, another link)."""
 

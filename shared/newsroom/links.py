@@ -52,8 +52,10 @@ if TYPE_CHECKING:
     from newsroom.comments import CommentRules
     from newsroom.data.notifications import NotificationTable
     from newsroom.models.comments import ModerationAction, StoredComment
+    from newsroom.models.privacy import PrivacyExport
     from newsroom.pages import Quote
     from newsroom.secrets import Keyring
+    from newsroom.tokens import PrivacyClaim
 
 EXCERPT_MAX = 280  # characters of a comment its link page shows
 
@@ -237,6 +239,14 @@ def _claim(token: str, rules: LinkRules) -> LinkClaim:
     )
 
 
+def _privacy_claim(token: str, rules: LinkRules) -> PrivacyClaim | None:
+    """The claim of a privacy request's link (signed under a purpose of its own), or None for
+    any other token."""
+    from newsroom.privacy_requests import read_claim
+
+    return read_claim(rules.keys(), token)
+
+
 def open_link(token: str, *, rules: LinkRules | None = None) -> LinkPage:
     """What following the link would do. Reads only: mail scanners open links.
 
@@ -245,6 +255,11 @@ def open_link(token: str, *, rules: LinkRules | None = None) -> LinkPage:
     LinkInvalidError, LinkExpiredError, CommentNotFoundError
     """
     rules = rules or LinkRules.from_settings()
+    privacy = _privacy_claim(token, rules)
+    if privacy is not None:
+        from newsroom.privacy_requests import open_request
+
+        return open_request(privacy)
     claim = _claim(token, rules)
     comment = rules.comments.store.get(claim.slug, claim.comment_id)
     if comment is None:
@@ -254,8 +269,9 @@ def open_link(token: str, *, rules: LinkRules | None = None) -> LinkPage:
     return preview(claim, current_status=comment.status, subject=subject)
 
 
-def follow_link(token: str, *, rules: LinkRules | None = None) -> LinkPage:
-    """Do what the link says, once.
+def follow_link(token: str, *, rules: LinkRules | None = None) -> LinkPage | PrivacyExport:
+    """Do what the link says, once: the page saying it was done, or for a privacy request's
+    link, the export it asked for.
 
     Raises
     ------
@@ -267,6 +283,11 @@ def follow_link(token: str, *, rules: LinkRules | None = None) -> LinkPage:
     from newsroom.data.comments import SpentToken
 
     rules = rules or LinkRules.from_settings()
+    privacy = _privacy_claim(token, rules)
+    if privacy is not None:
+        from newsroom.privacy_requests import follow_request
+
+        return follow_request(privacy)
     claim = _claim(token, rules)
     if claim.action == "unsubscribe":
         if not rules.notifications.stop_reply_notices(claim.slug, claim.comment_id):

@@ -27,7 +27,7 @@ from newsroom.emails import (
 )
 from newsroom.mail import Mailer, PermanentMailError, TransientMailError
 from newsroom.observability import logger
-from newsroom.privacy import keyed_hash, normalise_email, subscriber_key
+from newsroom.privacy import email_hash, keyed_hash, normalise_email, subscriber_key
 from newsroom.tokens import LinkAction
 
 if TYPE_CHECKING:
@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from newsroom.models.comments import StoredComment
     from newsroom.secrets import Keyring
 
-Kind = Literal["moderation", "new_comment", "reply", "comment_live", "confirm_replies"]
+Kind = Literal[
+    "moderation", "new_comment", "reply", "comment_live", "confirm_replies", "privacy_link"
+]
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,13 @@ class Ledger(Protocol):
     """`newsroom.data.notifications.NotificationTable`'s sent-email ledger."""
 
     def claim(
-        self, key: str, *, now: datetime, lease: timedelta, earlier: Sequence[str] = ()
+        self,
+        key: str,
+        *,
+        now: datetime,
+        lease: timedelta,
+        earlier: Sequence[str] = (),
+        recipient: str | None = None,
     ) -> bool: ...
 
     def settle(
@@ -245,7 +253,11 @@ def deliver(
         key = ledger_key(keys.current, notification)
         # An email sent before a key rotation is in the ledger under the previous key's entry.
         earlier = [ledger_key(previous, notification) for previous in keys.previous]
-        claimed = _claim(ledger, key, earlier, deadline=deadline, clock=clock, sleep=sleep)
+        # The entry is found by its recipient's keyed hash too (an export, an erasure).
+        recipient = email_hash(keys.current, notification.email.to)
+        claimed = _claim(
+            ledger, key, earlier, recipient, deadline=deadline, clock=clock, sleep=sleep
+        )
         if claimed is None:
             retry.append(notification.kind)
             continue
@@ -283,6 +295,7 @@ def _claim(
     ledger: Ledger,
     key: str,
     earlier: Sequence[str],
+    recipient: str,
     *,
     deadline: datetime,
     clock: Callable[[], datetime],
@@ -303,7 +316,13 @@ def _claim(
         if deadline - now <= SEND_TIME:
             return None
         try:
-            return ledger.claim(key, now=now, lease=deadline + LEASE_MARGIN - now, earlier=earlier)
+            return ledger.claim(
+                key,
+                now=now,
+                lease=deadline + LEASE_MARGIN - now,
+                earlier=earlier,
+                recipient=recipient,
+            )
         except ClaimHeldError as held:
             if held.lease_until is None:
                 return None

@@ -24,6 +24,7 @@ LinkAction = Literal["approve", "spam", "trash", "unsubscribe", "confirm_replies
 LINK_ACTIONS: tuple[LinkAction, ...] = get_args(LinkAction)
 _SALT = "newsroom.link.v1"
 _EDIT_SALT = "newsroom.edit.v1"
+_PRIVACY_SALT = "newsroom.privacy.v1"
 
 
 class TokenInvalidError(Exception):
@@ -119,3 +120,38 @@ def verify_edit(keys: Keyring, token: str) -> EditClaim:
     if not isinstance(payload, dict) or set(payload) != {"s", "c"}:
         raise TokenInvalidError()
     return EditClaim(slug=str(payload["s"]), comment_id=str(payload["c"]), issued_at=issued_at)
+
+
+@dataclass(frozen=True)
+class PrivacyClaim:
+    """The privacy request a link from its email acts on (the request names the address)."""
+
+    request_id: str
+    kind: str
+    issued_at: datetime
+
+
+def sign_privacy(keys: Keyring, *, request_id: str, kind: str) -> str:
+    """The token of a privacy request's link, signed with the current key under a purpose of
+    its own, so that it is never taken for a moderation link nor the other way round."""
+    return str(_serializer(keys, _PRIVACY_SALT).dumps({"r": request_id, "k": kind}))
+
+
+def verify_privacy(keys: Keyring, token: str, *, max_age_seconds: int) -> PrivacyClaim:
+    """The claim of a privacy link's token, if it is ours, unaltered and young enough.
+
+    Raises
+    ------
+    TokenExpiredError, TokenInvalidError
+    """
+    try:
+        payload, issued_at = _serializer(keys, _PRIVACY_SALT).loads(
+            token, max_age=max_age_seconds, return_timestamp=True
+        )
+    except SignatureExpired as exc:
+        raise TokenExpiredError() from exc
+    except BadData as exc:
+        raise TokenInvalidError() from exc
+    if not isinstance(payload, dict) or set(payload) != {"r", "k"}:
+        raise TokenInvalidError()
+    return PrivacyClaim(request_id=str(payload["r"]), kind=str(payload["k"]), issued_at=issued_at)

@@ -367,7 +367,13 @@ class FakeLedger:
         self.again_after: dict[str, datetime] = {}
 
     def claim(
-        self, key: str, *, now: datetime, lease: timedelta, earlier: Sequence[str] = ()
+        self,
+        key: str,
+        *,
+        now: datetime,
+        lease: timedelta,
+        earlier: Sequence[str] = (),
+        recipient: str | None = None,
     ) -> bool:
         if any(self.state.get(k) in ("sent", "failed") for k in earlier):
             return False

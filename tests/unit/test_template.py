@@ -63,7 +63,8 @@ EXPECTED_POLICIES: dict[str, list[dict[str, Any]]] = {
     "CommentsFunction": [
         {"DynamoDBCrudPolicy": {"TableName": {"Ref": "ContentTable"}}},
         {"DynamoDBCrudPolicy": {"TableName": {"Ref": "IdempotencyTable"}}},
-        {"Statement": [READ_THE_SECRET]},
+        # The privacy request's email (its link).
+        {"Statement": [SEND_AS_THE_SENDER_ONLY, READ_THE_SECRET]},
     ],
     "NotificationsFunction": [
         {"DynamoDBCrudPolicy": {"TableName": {"Ref": "ContentTable"}}},
@@ -223,7 +224,8 @@ def test_no_statement_uses_a_wildcard_action_or_resource(template: TemplateDict)
 def test_email_can_be_sent_only_from_the_sender_identity(template: TemplateDict) -> None:
     ses = [s for _, s in inline_statements(template) if "ses:SendEmail" in as_list(s["Action"])]
 
-    assert ses == [SEND_AS_THE_SENDER_ONLY]
+    # The notifications' emails, and the privacy request's link from the comments function.
+    assert ses == [SEND_AS_THE_SENDER_ONLY] * 2
 
 
 def test_permissions_come_only_from_function_policies(template: TemplateDict) -> None:

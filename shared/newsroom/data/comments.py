@@ -29,7 +29,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -165,6 +165,9 @@ class AuthorItems:
 
     comments: list[StoredComment]
     duplicates: list[AnsweredDuplicate]
+    # The sent-email ledger's entries of emails to the address (as plain values, with their
+    # key), oldest first.
+    emails: list[dict[str, Any]] = field(default_factory=list)
 
 
 def thread_partition(slug: str) -> str:
@@ -374,9 +377,10 @@ class CommentTable(dynamo.TableAccess):
         )
 
     def author_items(self, author_keys: Sequence[str]) -> AuthorItems:
-        """Every comment and answered duplicate stored with an address, whatever its status or
-        article, from its keyed hashes (one per key of the keyring, since a rotation leaves
-        older items under the previous key until `newsroom secret rekey` moves them).
+        """Every comment, answered duplicate and sent-email ledger entry stored with an
+        address, whatever its status or article, from its keyed hashes (one per key of the
+        keyring, since a rotation leaves older items under the previous key until `newsroom
+        secret rekey` moves them).
 
         A Query of the author index per hash, page after page (it stops at every 1 MB), then
         the items themselves, as they are now, by consistent `BatchGetItem`s of 100 keys: the
@@ -405,9 +409,11 @@ class CommentTable(dynamo.TableAccess):
             for item in found
             if item["sk"]["S"].startswith(DUPLICATE_PREFIX)
         ]
+        emails = [dynamo.from_item(item) for item in found if item["pk"]["S"].startswith("SENT#")]
         return AuthorItems(
             comments=sorted(comments, key=lambda c: (c.created_at, c.slug, c.id)),
             duplicates=sorted(duplicates, key=lambda d: (d.created_at, d.slug, d.id)),
+            emails=sorted(emails, key=lambda e: str(e.get("gsi4sk", ""))),
         )
 
     def list_thread(self, slug: str, *, limit: int, cursor: str | None) -> Page[PublicComment]:

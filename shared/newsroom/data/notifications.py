@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from newsroom import deadline
 from newsroom.data import dynamo
 from newsroom.data.articles import ARTICLE_SK, article_pk
-from newsroom.data.comments import COMMENT_PREFIX, SpentToken, comment_key
+from newsroom.data.comments import COMMENT_PREFIX, SpentToken, author_index_values, comment_key
 from newsroom.errors import LinkUsedError, ServiceUnavailableError
 from newsroom.models.articles import StoredArticle
 from newsroom.models.comments import StoredComment
@@ -83,13 +83,21 @@ class NotificationTable(dynamo.TableAccess):
         )
 
     def claim(
-        self, key: str, *, now: datetime, lease: timedelta, earlier: Sequence[str] = ()
+        self,
+        key: str,
+        *,
+        now: datetime,
+        lease: timedelta,
+        earlier: Sequence[str] = (),
+        recipient: str | None = None,
     ) -> bool:
         """Take the right to send the email `key`: True if ours to send, False if it was
         already sent (or given up on).
 
         `earlier` are the same email's keys under the previous keys of a rotation: if one of
-        them was sent, so was this email.
+        them was sent, so was this email. `recipient` (the keyed hash of the address,
+        `privacy.email_hash`) places the entry in the author index, so that an export or an
+        erasure of that address finds it.
 
         Raises
         ------
@@ -97,20 +105,24 @@ class NotificationTable(dynamo.TableAccess):
             When another invocation holds an unexpired claim (it says until when).
         """
         names = {"#state": "state"}
-        values = {":sending": "sending", ":now": _ms(now)}
+        values: dict[str, Any] = {":sending": "sending", ":now": _ms(now)}
         claimable = (
             "attribute_not_exists(pk) OR (#state = :sending AND lease_until_ms < :now)"
             " OR again_after_ms < :now"
         )
+        indexed = {} if recipient is None else author_index_values(recipient, "SENT", key, now)
         update: Any = {
             "TableName": self.table,
             "Key": _ledger_key(key),
             "UpdateExpression": "SET #state = :sending, lease_until_ms = :lease, "
-            "expires_at = :expires, #type = :type REMOVE again_after_ms",
+            "expires_at = :expires, #type = :type"
+            + "".join(f", {name} = :{name}" for name in indexed)
+            + " REMOVE again_after_ms",
             "ConditionExpression": claimable,
             "ExpressionAttributeNames": names | {"#type": "type"},
             "ExpressionAttributeValues": dynamo.to_item(
                 values
+                | {f":{name}": value for name, value in indexed.items()}
                 | {
                     ":lease": _ms(now + lease),
                     ":expires": int((now + LEDGER_RETENTION).timestamp()),
