@@ -411,6 +411,8 @@ def _open_for_its_author(
     until = created_at + rules.edit_window
     if now > until:
         raise EditWindowClosedError()
+    if comment is not None and comment.erased_at is not None:
+        raise EditWindowClosedError(erased=True)
     if comment is not None and comment.replies > 0:
         raise EditWindowClosedError(replied=True)
     return until

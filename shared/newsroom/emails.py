@@ -203,27 +203,42 @@ def confirm_replies(
     return Email(to=to, subject=subject, text=text, html=html_body)
 
 
-def privacy_link(to: str, *, link: str, hours: int) -> Email:
-    """The link that acts on a privacy request (an export of what is stored about the address).
+_PRIVACY_ASKS = {
+    "export": (
+        "Your request for a copy of your comments",
+        "asked for a copy of everything stored about the comments written with this email "
+        "address: the comments, and the emails sent to it.",
+        "Download it",
+        "Download a copy",
+    ),
+    "erase": (
+        "Your request to erase your comments",
+        "asked to erase the comments written with this email address: the name, address and "
+        "website are removed from each; a comment that has replies keeps its place with its "
+        "text removed, the others are deleted. This cannot be undone.",
+        "Erase them",
+        "Erase my comments",
+    ),
+}
+
+
+def privacy_link(to: str, *, kind: str, link: str, hours: int) -> Email:
+    """The link that acts on a privacy request (an export of what is stored about the address,
+    or its erasure).
 
     Anyone can type any address into the form, so it carries nothing but the site's own text
-    and the link: the export goes only to whoever can read this address's mail.
+    and the link: only whoever can read this address's mail can act on it.
     """
-    subject = "Your request for a copy of your comments"
+    subject, asked, label, button = _PRIVACY_ASKS[kind]
     ignore = "If this was not you, ignore this email: nothing happens without the link."
     text = (
-        "Someone, probably you, asked for a copy of everything stored about the comments "
-        "written with this email address: the comments, and the emails sent to it.\n\n"
-        f"Download it: {link}\n\n"
+        f"Someone, probably you, {asked}\n\n"
+        f"{label}: {link}\n\n"
         f"The link opens a page with a button and works once, for {hours} hours. {ignore}\n"
     )
     html_body = _page(
         subject,
-        [
-            "<p>Someone, probably you, asked for a copy of everything stored about the comments "
-            "written with this email address: the comments, and the emails sent to it.</p>",
-            f'<p><a href="{_e(link)}">Download a copy</a></p>',
-        ],
+        [f"<p>Someone, probably you, {_e(asked)}</p>", f'<p><a href="{_e(link)}">{button}</a></p>'],
         f"The link opens a page with a button and works once, for {hours} hours. {_e(ignore)}",
     )
     return Email(to=to, subject=subject, text=text, html=html_body)

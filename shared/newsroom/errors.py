@@ -201,12 +201,16 @@ class EditWindowClosedError(NewsroomError):
     status_code = 403
     code = "edit_window_closed"
 
-    def __init__(self, *, replied: bool = False) -> None:
-        super().__init__(
-            "This comment has a reply, so it can no longer be changed or deleted."
-            if replied
-            else "The time to change or delete this comment is over."
-        )
+    def __init__(self, *, replied: bool = False, erased: bool = False) -> None:
+        if erased:
+            message = (
+                "This comment was removed at its author's request; it can no longer be changed."
+            )
+        elif replied:
+            message = "This comment has a reply, so it can no longer be changed or deleted."
+        else:
+            message = "The time to change or delete this comment is over."
+        super().__init__(message)
 
 
 class IdempotencyKeyReusedError(NewsroomError):

@@ -394,8 +394,14 @@ def handle_change(
     if new is None:  # a deletion: nothing to tell anyone
         return DeliveryReport()
     services = services or NotificationServices.from_settings()
-    context = services.table.load_context(new.slug, new.answered_id)
     keys = services.keys()
+    erased = [email_hash(key, new.author_email) for key in keys.all] if new.author_email else []
+    context = services.table.load_context(new.slug, new.answered_id, erased=erased)
+    if context.erased_at is not None and new.created_at <= context.erased_at:
+        # Its owner erased this address since the comment was written: the record's images
+        # carry what was erased (a record delivered again, or late), so nothing is sent.
+        logger.info("record of an erased address; nothing sent", comment=new.id)
+        return DeliveryReport()
     subscribers = [
         comment.author_email
         for comment in (new, context.answered)

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from newsroom.errors import LinkExpiredError, LinkUsedError, ServiceUnavailableError
 from newsroom.models.privacy import (
+    ErasureDone,
     ExportedComment,
     ExportedEmail,
     PrivacyExport,
@@ -37,7 +38,21 @@ if TYPE_CHECKING:
     from newsroom.tokens import PrivacyClaim
 
 LINK_HOURS = 24
-_TITLES = {"export": ("Download a copy of your comments", "Download")}
+_PAGES = {
+    "export": (
+        "Download a copy of your comments",
+        "Download everything stored about the comments written with this address (a JSON "
+        "file)? The link works once.",
+        "Download",
+    ),
+    "erase": (
+        "Erase your comments",
+        "Remove your name, address and website from every comment written with this address? "
+        "A comment with replies keeps its place with its text removed; the others are deleted. "
+        "This cannot be undone.",
+        "Erase",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -123,7 +138,7 @@ def request(
         return PrivacyRequestAccepted()
     token = sign_privacy(keys, request_id=stored.id, kind=stored.kind)
     link = f"{rules.base_url.rstrip('/')}/links/{quote(token, safe='')}"
-    email = privacy_link(stored.email, link=link, hours=LINK_HOURS)
+    email = privacy_link(stored.email, kind=stored.kind, link=link, hours=LINK_HOURS)
     try:
         deliver(
             [Notification("privacy_link", f"PRIVACY:{stored.id}", email)],
@@ -173,20 +188,17 @@ def open_request(claim: PrivacyClaim, *, rules: PrivacyRules | None = None) -> L
     if found is None:
         raise LinkExpiredError()
     _, used = found
-    title, button = _TITLES[claim.kind]
+    title, question, button = _PAGES[claim.kind]
     if used:
         return LinkPage(title=title, message="This link was used already: it works once.")
-    return LinkPage(
-        title=title,
-        message="Download everything stored about the comments written with this address "
-        "(a JSON file)? The link works once.",
-        button=button,
-        action=claim.kind,
-    )
+    return LinkPage(title=title, message=question, button=button, action=claim.kind)
 
 
-def follow_request(claim: PrivacyClaim, *, rules: PrivacyRules | None = None) -> PrivacyExport:
-    """Do what the link says, once: the export of everything stored about the address.
+def follow_request(
+    claim: PrivacyClaim, *, rules: PrivacyRules | None = None
+) -> PrivacyExport | LinkPage:
+    """Do what the link says, once: the export of everything stored about the address, or
+    its erasure (and the page saying what was done).
 
     Raises
     ------
@@ -202,9 +214,24 @@ def follow_request(claim: PrivacyClaim, *, rules: PrivacyRules | None = None) ->
     stored, used = found
     if used:
         raise LinkUsedError()
-    exported = export(stored.email, rules=rules)
+    if stored.kind == "export":
+        exported = export(stored.email, rules=rules)
+        rules.store.use_request(stored.id, rules.clock())
+        return exported
+    # Erased first, then spent: an erasure cut short (a timeout) can be finished with the same
+    # link, and two at once (the same link twice) are one erasure, every step conditional.
+    done = erase(stored.email, rules=rules)
     rules.store.use_request(stored.id, rules.clock())
-    return exported
+    from newsroom.links import LinkPage
+
+    title, _, _ = _PAGES["erase"]
+    return LinkPage(
+        title=title,
+        message=f"Done: {done.deleted} comments deleted, {done.anonymised} kept without your "
+        "name, address, website or text because others replied to them.",
+        action="erase",
+        done=True,
+    )
 
 
 def export(email: str, *, rules: PrivacyRules) -> PrivacyExport:
@@ -220,6 +247,69 @@ def export(email: str, *, rules: PrivacyRules) -> PrivacyExport:
         comments=[_exported(c, rules, confirmed=confirmed) for c in found.comments],
         emails=[_exported_email(entry) for entry in found.emails],
     )
+
+
+def erase(email: str, *, rules: PrivacyRules) -> ErasureDone:
+    """Remove the address from everything stored: each comment without a reply is deleted (its
+    counts, duplicate guard and sender data with it); one with replies keeps its place without
+    its author's name, address, website, text or keyed hashes; then the address's commenter
+    profiles (it is no longer "previously approved"), confirmed reply notices and answered
+    duplicates go, and its sent-email ledger entries leave the author index.
+
+    Every step is conditional on what was read, so two erasures at once, or a reply, an edit
+    or a moderator meanwhile, leave each comment either deleted or anonymised, counted once.
+    """
+    from newsroom.privacy import commenter_key
+
+    keys = rules.keys()
+    # First, so that a stream record of one of its comments written before now, delivered
+    # while this runs or after it, sends nothing.
+    rules.store.remember_erasure(email_hash(keys.current, email), rules.clock())
+    found = rules.store.author_items([email_hash(key, email) for key in keys.all])
+    profiles = {c.commenter for c in found.comments if c.commenter}
+    profiles |= {
+        commenter_key(key, c.author_name, email) for c in found.comments for key in keys.all
+    }
+    deleted = anonymised = 0
+    for comment in found.comments:
+        outcome = _erase_comment(comment, rules)
+        deleted += outcome == "deleted"
+        anonymised += outcome == "anonymised"
+    rules.store.forget(
+        profiles=sorted(profiles),
+        subscribers=[subscriber_key(key, email) for key in keys.all],
+        duplicates=found.duplicates,
+        ledger_entries=[str(entry["pk"]) for entry in found.emails],
+    )
+    return ErasureDone(deleted=deleted, anonymised=anonymised)
+
+
+_ERASE_ATTEMPTS = 5
+
+
+def _erase_comment(comment: StoredComment, rules: PrivacyRules) -> str:
+    """Delete the comment, or anonymise it if it has replies; "deleted", "anonymised", or ""
+    when another erasure (or a deletion) got there first."""
+    from newsroom.errors import CommentNotFoundError, EditWindowClosedError, StatusConflictError
+
+    current: StoredComment | None = comment
+    for _ in range(_ERASE_ATTEMPTS):
+        if current is None or current.erased_at is not None:
+            return ""
+        if current.replies > 0:
+            if rules.store.anonymise(current, rules.clock()):
+                return "anonymised"
+        else:
+            try:
+                rules.store.delete(current, unanswered=True)
+            except CommentNotFoundError:
+                return ""
+            except (EditWindowClosedError, StatusConflictError):
+                pass  # a reply or a status change meanwhile: read it again
+            else:
+                return "deleted"
+        current = rules.store.get(comment.slug, comment.id)
+    raise ServiceUnavailableError()
 
 
 def _exported(comment: StoredComment, rules: PrivacyRules, *, confirmed: bool) -> ExportedComment:

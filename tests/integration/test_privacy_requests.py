@@ -56,7 +56,11 @@ pytestmark = pytest.mark.integration
 
 Settings = Callable[..., None]
 REQUESTS = "/privacy/requests"
-PRIVACY_SUBJECT = "Your request for a copy of your comments"
+SUBJECTS = {
+    "export": "Your request for a copy of your comments",
+    "erase": "Your request to erase your comments",
+}
+LINK_LABELS = {"export": "Download it: ", "erase": "Erase them: "}
 outbox = Outbox.in_process()
 
 
@@ -94,15 +98,16 @@ def emails_to(email: str) -> list[OutboxEmail]:
     return outbox.emails(to=email)
 
 
-def link_of(sent: OutboxEmail) -> str:
-    line = next(line for line in (sent.text or "").splitlines() if line.startswith("Download it: "))
-    return token_of(line.removeprefix("Download it: "))
+def link_of(sent: OutboxEmail, kind: str = "export") -> str:
+    label = LINK_LABELS[kind]
+    line = next(line for line in (sent.text or "").splitlines() if line.startswith(label))
+    return token_of(line.removeprefix(label))
 
 
-def the_link(email: str) -> str:
-    """The link of the one privacy email sent to `email`."""
-    (sent,) = [e for e in emails_to(email) if e.subject == PRIVACY_SUBJECT]
-    return link_of(sent)
+def the_link(email: str, kind: str = "export") -> str:
+    """The link of the one privacy email of `kind` sent to `email`."""
+    (sent,) = [e for e in emails_to(email) if e.subject == SUBJECTS[kind]]
+    return link_of(sent, kind)
 
 
 def download(token: str, **request: Any) -> Answer:

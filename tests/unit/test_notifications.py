@@ -643,7 +643,9 @@ class FakeNotificationTable(FakeLedger):
         self.subscribers = set(subscribers)
         self.reads = 0
 
-    def load_context(self, slug: str, answered_id: str | None) -> NotificationContext:
+    def load_context(
+        self, slug: str, answered_id: str | None, *, erased: Sequence[str] = ()
+    ) -> NotificationContext:
         self.reads += 1
         return self.context
 

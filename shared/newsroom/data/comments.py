@@ -85,6 +85,8 @@ _REPLY_COUNT = "reply_count"  # of a comment a deleted reply answered
 _LOWERED_COUNTS = (_ARTICLE_COUNT, _APPROVED_COUNT, _REPLY_COUNT)
 # A comment its author may still change: as read, and no reply stored under it.
 _UNANSWERED = "(attribute_not_exists(#replies) OR #replies <= :zero)"
+# ... and not erased at its author's request since (its edit token no longer works).
+_OWN = f"{_UNANSWERED} AND attribute_not_exists(erased_at)"
 # An article accepts comments while it exists, is published (indexed) and is open.
 _COMMENT_STATE_ATTRIBUTES = tuple(StoredCommentState.model_fields)
 _ARTICLE_OPEN = "attribute_exists(pk) AND attribute_exists(gsi1pk) AND comments_open = :true"
@@ -841,7 +843,7 @@ class CommentTable(dynamo.TableAccess):
                     "Key": comment_key(comment.slug, comment.id),
                     "UpdateExpression": expression,
                     "ConditionExpression": "#status = :old AND (attribute_not_exists(#revision) "
-                    f"OR #revision = :revision) AND {_UNANSWERED}",
+                    f"OR #revision = :revision) AND {_OWN}",
                     "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": dynamo.to_item(values),
                 }
@@ -921,7 +923,7 @@ class CommentTable(dynamo.TableAccess):
         if unanswered:
             names["#replies"] = "replies"
             values[":zero"] = {"N": "0"}
-            condition += f" AND {_UNANSWERED}"
+            condition += f" AND {_OWN}"
         actions: list[TransactWriteItemTypeDef] = [
             {
                 "Delete": {
@@ -986,18 +988,26 @@ class CommentTable(dynamo.TableAccess):
         def effects(at_zero: frozenset[str]) -> list[tuple[str, TransactWriteItemTypeDef]]:
             if (was == "approved") == (becomes == "approved"):
                 return []
+            # An erased comment counts for no commenter any more (its commenter key is gone).
+            counted = bool(comment.commenter)
             if becomes == "approved":
-                return [
-                    ("effect", self._count(article_key, +1, condition="attribute_exists(pk)")),
-                    ("effect", self._profile(comment.commenter, +1)),
+                raised = [
+                    ("effect", self._count(article_key, +1, condition="attribute_exists(pk)"))
                 ]
-            return [
-                (_ARTICLE_COUNT, self._lower_comment_count(article_key, _ARTICLE_COUNT in at_zero)),
-                (
-                    _APPROVED_COUNT,
-                    self._lower_approved_count(comment.commenter, _APPROVED_COUNT in at_zero),
-                ),
+                if counted:
+                    raised.append(("effect", self._profile(comment.commenter, +1)))
+                return raised
+            lowered = [
+                (_ARTICLE_COUNT, self._lower_comment_count(article_key, _ARTICLE_COUNT in at_zero))
             ]
+            if counted:
+                lowered.append(
+                    (
+                        _APPROVED_COUNT,
+                        self._lower_approved_count(comment.commenter, _APPROVED_COUNT in at_zero),
+                    )
+                )
+            return lowered
 
         return effects
 

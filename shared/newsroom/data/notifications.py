@@ -9,6 +9,10 @@ the email already sent.
 
 Subscriber item: ``pk=SUBSCRIBER#<keyed hash of the address>``, ``sk=SUBSCRIBER``, with
 ``confirmed_at``: the address confirmed, by a signed link, that it wants reply notices.
+
+Erasure item: ``pk=ERASED#<keyed hash of the address>``, ``sk=ERASED``, with ``erased_at`` and
+``expires_at`` (TTL, `ERASURE_MEMORY`): a stream record of a comment written before then with
+that address sends nothing (its images carry what was erased).
 """
 
 from __future__ import annotations
@@ -48,10 +52,23 @@ class NotificationContext:
     answered: StoredComment | None  # the comment a reply answers
     # Addresses (normalised) that confirmed they want reply notices, of those asked about.
     confirmed: frozenset[str] = frozenset()
+    # When the address of the comment was erased at its owner's request, if it was lately.
+    erased_at: datetime | None = None
 
 
 def _ledger_key(key: str) -> dynamo.Item:
     return {"pk": {"S": key}, "sk": {"S": LEDGER_SK}}
+
+
+ERASURE_SK = "ERASED"
+# How long an erasure is remembered: the stream keeps a record 24 hours, and a failing one is
+# retried within that; a record older than the erasure delivered later must send nothing.
+ERASURE_MEMORY = timedelta(days=2)
+
+
+def erasure_key(author_key: str) -> dynamo.Item:
+    """The key of the record that an address (its keyed hash) was erased."""
+    return {"pk": {"S": f"ERASED#{author_key}"}, "sk": {"S": ERASURE_SK}}
 
 
 def subscriber_item_key(key: str) -> dynamo.Item:
@@ -66,20 +83,29 @@ def _ms(moment: datetime) -> int:
 class NotificationTable(dynamo.TableAccess):
     """Ledger writes and context reads on one content table."""
 
-    def load_context(self, slug: str, answered_id: str | None) -> NotificationContext:
-        """The article and the comment a reply answers, in one `BatchGetItem`."""
+    def load_context(
+        self, slug: str, answered_id: str | None, *, erased: Sequence[str] = ()
+    ) -> NotificationContext:
+        """The article, the comment a reply answers and, of the author keys `erased` (the
+        keyed hashes of the comment's address), when that address was last erased: one
+        `BatchGetItem`."""
         keys: list[dynamo.Item] = [{"pk": {"S": article_pk(slug)}, "sk": {"S": ARTICLE_SK}}]
         if answered_id:
             keys.append(comment_key(slug, answered_id))
-        found = {
-            item["sk"]["S"]: dynamo.from_item(item)
-            for item in dynamo.batch_get(self.db, self.table, keys)
-        }
+        keys += [erasure_key(key) for key in dict.fromkeys(erased)]
+        items = dynamo.batch_get(self.db, self.table, keys)
+        found = {item["sk"]["S"]: dynamo.from_item(item) for item in items}
         article = found.get(ARTICLE_SK)
         answered = found.get(COMMENT_PREFIX + answered_id) if answered_id else None
+        erasures = [
+            datetime.fromisoformat(str(item["erased_at"]["S"]))
+            for item in items
+            if item["sk"]["S"] == ERASURE_SK
+        ]
         return NotificationContext(
             article=StoredArticle.model_validate(article) if article else None,
             answered=StoredComment.model_validate(answered) if answered else None,
+            erased_at=max(erasures) if erasures else None,
         )
 
     def claim(

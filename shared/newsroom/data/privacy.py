@@ -14,12 +14,30 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from newsroom.data import dynamo
-from newsroom.data.comments import CommentTable, FloodGuard
+from newsroom.data.comments import (
+    GUARD_SK,
+    PROFILE_SK,
+    CommentTable,
+    FloodGuard,
+    answered_duplicate_key,
+    comment_key,
+    duplicate_pk,
+    profile_pk,
+    sender_data_key,
+)
+from newsroom.data.notifications import (
+    ERASURE_MEMORY,
+    LEDGER_SK,
+    erasure_key,
+    subscriber_item_key,
+)
 from newsroom.errors import LinkUsedError, PrivacyRequestFloodError, ServiceUnavailableError
-from newsroom.models.privacy import StoredPrivacyRequest
+from newsroom.models.privacy import ERASED_NAME, ERASED_TEXT, StoredPrivacyRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+    from newsroom.models.comments import AnsweredDuplicate, StoredComment
 
 REQUEST_SK = "REQUEST"
 
@@ -115,7 +133,8 @@ class PrivacyTable(CommentTable):
                 self.db.update_item(
                     TableName=self.table,
                     Key=request_key(request_id),
-                    UpdateExpression="SET used_at = :at",
+                    # The address goes with the link's use: the request no longer needs it.
+                    UpdateExpression="SET used_at = :at REMOVE email",
                     ConditionExpression="attribute_exists(pk) AND attribute_not_exists(used_at)",
                     ExpressionAttributeValues={":at": {"S": at.isoformat()}},
                 )
@@ -123,3 +142,116 @@ class PrivacyTable(CommentTable):
             if dynamo.error_code(exc) == "ConditionalCheckFailedException":
                 raise LinkUsedError() from exc
             raise
+
+    # -- erasure -----------------------------------------------------------------------------
+
+    def remember_erasure(self, author_key: str, at: datetime) -> None:
+        """Record that the address (its keyed hash) is erased as of `at`, for as long as the
+        stream may still deliver records written before (`ERASURE_MEMORY`)."""
+        with dynamo.unavailable_as_domain_error():
+            self.db.put_item(
+                TableName=self.table,
+                Item=erasure_key(author_key)
+                | dynamo.to_item(
+                    {
+                        "type": "erased_address",
+                        "erased_at": at.isoformat(),
+                        "expires_at": int((at + ERASURE_MEMORY).timestamp()),
+                    }
+                ),
+            )
+
+    def anonymise(self, comment: StoredComment, at: datetime) -> bool:
+        """Keep a comment that has replies in its place, without its author's data: no name,
+        address, website, avatar or keyed hashes of them, its text replaced, no notices; its
+        duplicate guard and sender data deleted, all in one transaction. Its status and
+        revision stay, so the stream's record of it sends nothing (docs/notifications.md).
+
+        False when it no longer holds the address read (erased meanwhile, or gone).
+        """
+        moderation = comment.moderation.model_dump(mode="json") | {
+            "keyword": None,
+            "explanation": "Removed at its author's request.",
+            "by": "privacy request",
+            "at": at.isoformat(),
+        }
+        sets = {
+            "author_name": ERASED_NAME,
+            "author_email": "",
+            "avatar": "",
+            "commenter": "",
+            "duplicate_key": "",
+            "body_markdown": ERASED_TEXT,
+            "body_html": f"<p>{ERASED_TEXT}</p>",
+            "moderation": moderation,
+            "notify_replies": False,
+            "erased_at": at.isoformat(),
+        }
+        names = {f"#s{i}": name for i, name in enumerate(sets)}
+        values = {f":s{i}": value for i, value in enumerate(sets.values())}
+        expression = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(sets)))
+        expression += " REMOVE author_url, author_key, gsi4pk, gsi4sk"
+        actions: list[TransactWriteItemTypeDef] = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": comment_key(comment.slug, comment.id),
+                    "UpdateExpression": expression,
+                    "ConditionExpression": "author_email = :old",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": dynamo.to_item(
+                        values | {":old": comment.author_email}
+                    ),
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": {
+                        "pk": {"S": duplicate_pk(comment.duplicate_key)},
+                        "sk": {"S": GUARD_SK},
+                    },
+                }
+            },
+            {"Delete": {"TableName": self.table, "Key": sender_data_key(comment.slug, comment.id)}},
+        ]
+        return self._transact(actions, ["comment", "effect", "effect"]) is None
+
+    def forget(
+        self,
+        *,
+        profiles: Sequence[str],
+        subscribers: Sequence[str],
+        duplicates: Sequence[AnsweredDuplicate],
+        ledger_entries: Sequence[str],
+    ) -> None:
+        """Delete what is keyed by an address alone once its comments are dealt with: its
+        commenter profiles (so it is no longer "previously approved"), its confirmed reply
+        notices, the duplicates answered in its name; and take its sent-email ledger entries
+        out of the author index. The entries themselves stay until their TTL (30 days): they
+        hold only a keyed hash of the address, and they are what keeps a stream record
+        delivered again from mailing anyone twice."""
+        keys: list[dynamo.Item] = [
+            {"pk": {"S": profile_pk(p)}, "sk": {"S": PROFILE_SK}} for p in profiles
+        ]
+        keys += [subscriber_item_key(s) for s in subscribers]
+        keys += [answered_duplicate_key(d.slug, d.id) for d in duplicates]
+        with dynamo.unavailable_as_domain_error():
+            for key in keys:
+                self.db.delete_item(TableName=self.table, Key=key)
+            for entry in ledger_entries:
+                self._unindex(entry)
+
+    def _unindex(self, entry: str) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.db.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": entry}, "sk": {"S": LEDGER_SK}},
+                UpdateExpression="REMOVE gsi4pk, gsi4sk",
+                ConditionExpression="attribute_exists(pk)",
+            )
+        except ClientError as exc:
+            if dynamo.error_code(exc) != "ConditionalCheckFailedException":
+                raise  # gone by TTL meanwhile: nothing to take out

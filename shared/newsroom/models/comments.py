@@ -355,6 +355,9 @@ class StoredComment(BaseModel):
     # answer it), whatever their status: while there is one, its author can no longer
     # change or delete it.
     replies: int = 0
+    # When its author's data was removed at their request (a comment with replies keeps its
+    # place, with no name, address or text of theirs); its edit token no longer works.
+    erased_at: UtcDatetime | None = None
 
     @property
     def answered_id(self) -> str | None:

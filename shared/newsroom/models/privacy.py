@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from newsroom.models.comments import AuthorEmail, CommentId, CommentStatus
 from newsroom.models.common import Slug, UtcDatetime
 
-PrivacyKind = Literal["export"]
+PrivacyKind = Literal["export", "erase"]
 
 ACCEPTED_MESSAGE = (
     "An email with a link is on its way to this address, unless one was asked for in the "
@@ -26,7 +26,8 @@ class PrivacyRequestIn(BaseModel):
 
     email: AuthorEmail = Field(description="The address the comments were written with.")
     kind: PrivacyKind = Field(
-        description="export: a JSON file of every comment and email of the address."
+        description="export: a JSON file of every comment and email of the address; erase: "
+        "remove the address, its name, website and text from every comment."
     )
 
 
@@ -46,7 +47,7 @@ class StoredPrivacyRequest(BaseModel):
 
     id: str
     kind: PrivacyKind
-    email: str
+    email: str = Field(default="", description="Removed once the link acted.")
     requested_at: UtcDatetime
 
 
@@ -82,6 +83,21 @@ class ExportedEmail(BaseModel):
     about: str = Field(description="The comment (or request) the email was about.")
     state: str = Field(description="sent, failed (refused for good), or sending.")
     at: datetime
+
+
+ERASED_NAME = "[removed]"
+ERASED_TEXT = "[removed at the author's request]"
+
+
+class ErasureDone(BaseModel):
+    """What an erasure did (the page its link's button leads to)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    deleted: int = Field(description="Comments deleted (they had no reply).")
+    anonymised: int = Field(
+        description="Comments with replies, kept in their place without their author's data."
+    )
 
 
 class PrivacyExport(BaseModel):
