@@ -337,7 +337,7 @@ def test_comments_of_an_address_are_found_across_a_rotation_and_after_rekey_with
     assert rekeyed == both
 
 
-def test_rekey_gives_a_comment_stored_before_the_author_index_its_author_key(
+def test_rekey_gives_a_comment_stored_before_the_author_index_its_author_key_and_drops_its_ip_hash(
     scene: Scene, rotation: Rotation
 ) -> None:
     # Given a comment stored before comments carried an author key
@@ -348,12 +348,14 @@ def test_rekey_gives_a_comment_stored_before_the_author_index_its_author_key(
     dynamodb.update_item(
         TableName=scene.table,
         Key={"pk": {"S": f"ARTICLE#{scene.slug}"}, "sk": {"S": f"COMMENT#{old.body['id']}"}},
-        UpdateExpression="REMOVE author_key, gsi4pk, gsi4sk",
+        UpdateExpression="REMOVE author_key, gsi4pk, gsi4sk SET ip_hash = :hash",
+        ExpressionAttributeValues={":hash": {"S": "an-ip-hash-kept-on-the-comment"}},
     )
     assert authors_comment_ids(scene.table, commenter["author_email"]) == []
 
     # When the comments are rekeyed (no rotation needed)
     assert cli_main(["secret", "rekey", "--table", scene.table, "--parameter", rotation.name]) == 0
 
-    # Then the author index finds it
+    # Then the author index finds it, and the IP hash it kept without expiry is gone
     assert authors_comment_ids(scene.table, commenter["author_email"]) == [old.body["id"]]
+    assert "ip_hash" not in stored(scene, old.body["id"])

@@ -232,9 +232,16 @@ def mentions(text: str, traces: list[str]) -> list[str]:
 def test_erasure_keeps_a_comment_with_replies_without_its_author_and_deletes_the_others(
     erased: Erased,
 ) -> None:
-    # Given two approved comments on one article (one of them the person's, with a reply) and
-    # the person's approved and spam comments on another
+    # Given two approved comments on one article (one of them the person's, with a reply, and
+    # an IP hash kept on it as comments stored before sender data had its own item keep it)
+    # and the person's approved and spam comments on another
     assert (count_of(erased.slugs[0]), count_of(erased.slugs[1])) == (2, 1)
+    dynamo.client().update_item(
+        TableName=erased.table,
+        Key={"pk": {"S": article_pk(erased.slugs[0])}, "sk": {"S": f"COMMENT#{erased.replied}"}},
+        UpdateExpression="SET ip_hash = :hash",
+        ExpressionAttributeValues={":hash": {"S": "an-ip-hash-kept-on-the-comment"}},
+    )
 
     # When the person erases their address
     answer = erase(erased.email)
@@ -255,7 +262,7 @@ def test_erasure_keeps_a_comment_with_replies_without_its_author_and_deletes_the
     assert (count_of(erased.slugs[0]), count_of(erased.slugs[1])) == (2, 0)
     kept = dynamo.from_item(erased.item(erased.slugs[0], erased.replied))
     assert kept["author_email"] == ""
-    assert not {"author_url", "author_key", "gsi4pk"} & set(kept)
+    assert not {"author_url", "author_key", "gsi4pk", "ip_hash"} & set(kept)
     assert kept["notify_replies"] is False
     assert all_comment_items(dynamo.client(), erased.table, erased.slugs[1]) == []
 

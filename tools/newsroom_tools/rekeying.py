@@ -4,7 +4,8 @@ A comment keeps what was derived from its author's name and email and its text w
 the day it was posted: its `avatar`, its `commenter` key (and so the commenter profile that
 makes a returning commenter "previously approved"), its `duplicate_key` (and its duplicate
 guard) and its `author_key` (the keyed hash of the email, by which the author index finds every
-comment of an address; a comment from before it was kept gets it here); an address that
+comment of an address; a comment from before it was kept gets it here), and a comment from
+before sender data had an item of its own loses the IP hash it kept; an address that
 confirmed reply notices is known by its keyed hash. Each comment is moved in one transaction,
 conditional on the values read, so a comment changed meanwhile is left for the next run; then
 each old profile's count moves to the new profile in one transaction conditional on the count
@@ -94,7 +95,9 @@ def rekey_comments(
             duplicate_key=str(comment.get("duplicate_key")),
             author_key=None if comment.get("author_key") is None else str(comment["author_key"]),
         )
-        if old == new:
+        # A comment stored before sender data had an item of its own keeps its IP hash, with
+        # no expiry: nothing reads it, so it goes (docs/operations.md).
+        if old == new and "ip_hash" not in comment:
             continue
         if _move_comment(db, table, comment, old, new):
             report.comments_rekeyed += 1
@@ -122,7 +125,9 @@ def _move_comment(
             "Update": {
                 "TableName": table,
                 "Key": dynamo.to_item({"pk": comment["pk"], "sk": comment["sk"]}),
-                "UpdateExpression": "SET " + ", ".join(f"{name} = :{name}" for name in sets),
+                "UpdateExpression": "SET "
+                + ", ".join(f"{name} = :{name}" for name in sets)
+                + (" REMOVE ip_hash" if "ip_hash" in comment else ""),
                 "ConditionExpression": "commenter = :old_commenter AND "
                 "duplicate_key = :old_duplicate",
                 "ExpressionAttributeValues": dynamo.to_item(

@@ -190,7 +190,8 @@ class PrivacyTable(CommentTable):
         names = {f"#s{i}": name for i, name in enumerate(sets)}
         values = {f":s{i}": value for i, value in enumerate(sets.values())}
         expression = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(sets)))
-        expression += " REMOVE author_url, author_key, gsi4pk, gsi4sk"
+        # (ip_hash: on a comment stored before sender data had an item of its own)
+        expression += " REMOVE author_url, author_key, gsi4pk, gsi4sk, ip_hash"
         actions: list[TransactWriteItemTypeDef] = [
             {
                 "Update": {
