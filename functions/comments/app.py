@@ -1,5 +1,6 @@
 """Comments function: accepts reader comments, lists approved ones, and the moderation API."""
 
+from dataclasses import replace
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from newsroom import comments, cors, deadline, links, privacy_requests, snapstart
 from newsroom.config import comments_settings
 from newsroom.http import (
+    api_base_url,
     bearer_token,
     cacheable,
     install_error_handlers,
@@ -254,7 +256,12 @@ def handle_post_privacy_request(
     privacy_request: Annotated[PrivacyRequestIn, Body()],
 ) -> Response[PrivacyRequestAccepted]:
     ip, _ = request_sender(app)
-    accepted = privacy_requests.request(privacy_request, ip)
+    # Links lead to PublicBaseUrl, or else to where this request reached the API: the function
+    # cannot be given the API's own URL, which would make the API and it depend on each other.
+    rules = privacy_requests.PrivacyRules.from_settings()
+    if not rules.base_url:
+        rules = replace(rules, base_url=api_base_url(app.current_event))
+    accepted = privacy_requests.request(privacy_request, ip, rules=rules)
     return Response(
         status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=accepted
     )

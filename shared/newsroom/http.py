@@ -31,6 +31,8 @@ from newsroom.models.common import ErrorBody, ErrorDetail, ErrorInfo
 from newsroom.observability import logger
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
     from newsroom.pages import Quote
 
 _LOCATIONS = {"path", "query", "header", "body", "cookie"}
@@ -251,6 +253,15 @@ def request_sender(app: APIGatewayRestResolver) -> tuple[str, str]:
     """(source IP, user agent) as API Gateway saw them; X-Forwarded-For is not trusted."""
     identity = app.current_event.request_context.identity
     return identity.source_ip or "", identity.user_agent or ""
+
+
+def api_base_url(event: APIGatewayProxyEvent) -> str:
+    """The URL the caller reached the API at, up to its routes, for links in emails when
+    `PublicBaseUrl` names none: the host API Gateway saw, and whatever its path had before the
+    route's (the stage on the execute-api host, a base path mapping on a custom domain)."""
+    context = event.request_context
+    prefix = (context.path or "").removesuffix(event.path).rstrip("/")
+    return f"https://{context.domain_name}{prefix}"
 
 
 def bearer_token(app: APIGatewayRestResolver) -> str | None:

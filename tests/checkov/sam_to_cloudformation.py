@@ -8,6 +8,10 @@ Runs in checkov's virtualenv, where aws-sam-translator is installed (`make check
 checkov leaves out a resource whose `Condition` is false at the parameters' defaults, so the
 optional parts (the CDN, ...) are checked only in a second expansion, `--all-on`, where every
 "off"/"on" parameter defaults to "on".
+
+It also fails when the expansion's resources depend on each other in a cycle, which
+CloudFormation refuses at deploy time and neither cfn-lint nor checkov reports here (a function
+given its own API's URL, for one: the API's integration names the function).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +67,58 @@ def turn_everything_on(template: dict[str, Any]) -> list[str]:
     return switches
 
 
+def dependencies(resource: dict[str, Any], names: set[str]) -> set[str]:
+    """The resources `resource` needs created first: its Ref, GetAtt, Sub names and DependsOn."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key == "Ref" and isinstance(inner, str):
+                    found.add(inner)
+                elif key == "Fn::GetAtt":
+                    found.add(inner[0] if isinstance(inner, list) else inner.split(".")[0])
+                elif key == "Fn::Sub":
+                    text, variables = (inner, {}) if isinstance(inner, str) else inner
+                    found.update(n.split(".")[0] for n in re.findall(r"\$\{([^}!]+)\}", text))
+                    walk(variables)
+                else:
+                    walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    walk(resource.get("Properties", {}))
+    depends_on = resource.get("DependsOn", [])
+    found.update([depends_on] if isinstance(depends_on, str) else depends_on)
+    return found & names
+
+
+def dependency_cycle(template: dict[str, Any]) -> list[str]:
+    """One cycle of resources that depend on each other (empty when there is none)."""
+    resources = template["Resources"]
+    needs = {name: dependencies(body, set(resources)) for name, body in resources.items()}
+    state: dict[str, str] = {}
+    path: list[str] = []
+
+    def visit(name: str) -> list[str]:
+        state[name] = "open"
+        path.append(name)
+        for needed in sorted(needs[name]):
+            if state.get(needed) == "open":
+                return [*path[path.index(needed) :], needed]
+            if needed not in state and (cycle := visit(needed)):
+                return cycle
+        state[name] = "done"
+        path.pop()
+        return []
+
+    for name in sorted(resources):
+        if name not in state and (cycle := visit(name)):
+            return cycle
+    return []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("template", type=Path, nargs="?", default=Path("template.yaml"))
@@ -74,6 +132,11 @@ def main() -> None:
     expanded = expand(args.template)
     if args.all_on:
         turn_everything_on(expanded)
+    cycle = dependency_cycle(expanded)
+    if cycle:
+        sys.exit(
+            f"{args.template}: CloudFormation would refuse a dependency cycle: {' -> '.join(cycle)}"
+        )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(expanded, indent=2) + "\n", encoding="utf-8")
     print(f"{args.template} expanded to {args.output}" + (" (all on)" if args.all_on else ""))

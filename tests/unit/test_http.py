@@ -20,6 +20,7 @@ from newsroom.http import (
     relative_reference,
 )
 from newsroom.models.common import ErrorBody
+from newsroom_tools.template import PROJECT_ROOT
 from tests.apigw import LambdaContext, rest_event
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -209,3 +210,31 @@ def test_relative_reference_resolves_to_the_target_under_any_prefix(
 )
 def test_relative_reference_is_the_shortest_one(base: str, target: str, reference: str) -> None:
     assert relative_reference(base, target) == reference
+
+
+@pytest.mark.parametrize(
+    ("domain", "received_path", "base"),
+    [
+        # the execute-api host: the stage before the route
+        (
+            "abc123defg.execute-api.eu-west-1.amazonaws.com",
+            "/v1/privacy/requests",
+            "https://abc123defg.execute-api.eu-west-1.amazonaws.com/v1",
+        ),
+        # a custom domain with a base path mapping, and one mapped at its root
+        ("api.example.com", "/news/privacy/requests", "https://api.example.com/news"),
+        ("api.example.com", "/privacy/requests", "https://api.example.com"),
+    ],
+)
+def test_the_api_base_url_is_where_the_request_reached_the_api(
+    domain: str, received_path: str, base: str
+) -> None:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+    from newsroom.http import api_base_url
+
+    event = json.loads((PROJECT_ROOT / "events" / "get_article.json").read_text())
+    event["path"] = "/privacy/requests"
+    event["requestContext"] |= {"domainName": domain, "path": received_path}
+
+    assert api_base_url(APIGatewayProxyEvent(event)) == base
