@@ -18,7 +18,6 @@ requires) is a finding: it costs deploy size and blurs what a function may impor
 from __future__ import annotations
 
 import ast
-import re
 import sys
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -26,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import Requirement
+
+from newsroom_tools.locks import normalise
 
 # The package the layer exists for; its source lives in shared/.
 PACKAGE = "newsroom"
@@ -150,10 +151,6 @@ def _field(metadata: str, key: str) -> list[str]:
         for line in headers.splitlines()
         if line.startswith(prefix)
     ]
-
-
-def normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def declared_extras(pyproject: Path) -> dict[str, frozenset[str]]:

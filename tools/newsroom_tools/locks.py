@@ -101,10 +101,11 @@ def exported(uv: str) -> dict[Path, str]:
 def pins(text: str) -> dict[str, str]:
     """Normalised package name → pinned version, of every `name==version` in a requirements
     text."""
-    return {_normalise(name): version for name, _, version in _PIN.findall(text)}
+    return {normalise(name): version for name, _, version in _PIN.findall(text)}
 
 
-def _normalise(name: str) -> str:
+def normalise(name: str) -> str:
+    """A distribution's name as PEP 503 compares it."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
