@@ -37,7 +37,8 @@ def _once(
     from newsroom.data import dynamo
 
     config = IdempotencyConfig(
-        event_key_jmespath="key",
+        # The answer's shape is part of the key: see `run_once`.
+        event_key_jmespath="[answer, key]",
         # The same key with another request is a client bug, not a retry.
         payload_validation_jmespath="request",
         expires_after_seconds=expiry_seconds,
@@ -72,6 +73,11 @@ def run_once(
 ) -> T:
     """`compute()`, unless a call with this key already succeeded: then its stored result.
 
+    A result is stored under the key and the fields of `output`: one stored by a release whose
+    answer had other fields (an upgrade within the records' hour) is not read back, which would
+    fail the answer's model and answer 500; the call is made again, and meets what the first
+    made (a comment's duplicate check stores nothing twice).
+
     Parameters
     ----------
     key
@@ -95,7 +101,8 @@ def run_once(
     # Lets Powertools expire an in-progress record when this invocation times out.
     config.register_lambda_context(lambda_context)
     try:
-        result = once(call={"key": key, "request": request}, compute=compute)
+        answer = ",".join(sorted(output.model_fields))
+        result = once(call={"key": key, "answer": answer, "request": request}, compute=compute)
     except IdempotencyValidationError as exc:
         raise IdempotencyKeyReusedError() from exc
     except IdempotencyAlreadyInProgressError as exc:
