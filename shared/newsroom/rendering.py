@@ -7,14 +7,21 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 import nh3
-from markdown_it import MarkdownIt
 
 if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
     from markdown_it.rules_core import StateCore
 
 _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _IMAGE_SOURCE = re.compile(r"^https?://", re.IGNORECASE)
 _CODE_LANGUAGE = re.compile(r"^language-[a-z0-9_+-]{1,30}$")
+# A line of plain prose, which CommonMark renders as its own text: it starts with a letter (not
+# a list's digit or marker, an indent, a quote's ">"), holds no character any Markdown syntax,
+# entity or escape begins with ("!" only opens an image before "["), no control character, and
+# does not end in spaces (a hard break); of what is left, CommonMark escapes only '"'.
+_PLAIN_LINE = re.compile(
+    r"[^\W\d_][^\s\x00-\x1f\x7f`*_~\[\]<>&\\#|]*(?: [^\s\x00-\x1f\x7f`*_~\[\]<>&\\#|]+)*"
+)
 
 _ARTICLE_TAGS = frozenset(
     {
@@ -84,7 +91,9 @@ def render_comment(markdown: str) -> str:
     str
         Sanitized HTML.
     """
-    html = _comment_markdown().render(markdown)
+    html = _plain_comment(markdown)
+    if html is None:
+        html = _comment_markdown().render(markdown)
     return nh3.clean(
         html,
         tags=set(_COMMENT_TAGS),
@@ -96,8 +105,27 @@ def render_comment(markdown: str) -> str:
     )
 
 
+def _plain_comment(markdown: str) -> str | None:
+    """The HTML CommonMark makes of a comment that is plain prose (every line `_PLAIN_LINE` or
+    blank): its paragraphs, escaped; None for anything else. Most comments are prose, and
+    this spares their request the Markdown parser's import (about 14 ms of a cold start); a
+    property test holds it equal to the parser's output."""
+    paragraphs: list[list[str]] = [[]]
+    for line in markdown.split("\n"):
+        if not line:
+            paragraphs.append([])
+        elif _PLAIN_LINE.fullmatch(line):
+            paragraphs[-1].append(line)
+        else:
+            return None
+    texts = ("\n".join(lines).replace('"', "&quot;") for lines in paragraphs if lines)
+    return "".join(f"<p>{text}</p>\n" for text in texts)
+
+
 @cache
 def _article_markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
     md.core.ruler.push("clamp_headings", _clamp_headings)
     return md
@@ -105,6 +133,8 @@ def _article_markdown() -> MarkdownIt:
 
 @cache
 def _comment_markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     # Disabled rules leave their syntax as plain text, so "# 1" stays what the reader typed.
     return MarkdownIt("commonmark", {"html": False}).disable(["heading", "lheading", "hr", "image"])
 

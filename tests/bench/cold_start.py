@@ -312,28 +312,33 @@ def get_article_case() -> Case:
     )
 
 
-def post_comment_case() -> Case:
+def post_comment_case(*, markdown: bool = False) -> Case:
     """POST /articles/{slug}/comments on the event file's article: each run a valid comment of
     another reader (address, email) with an idempotency key of its own, so neither flood
-    control nor the duplicate check refuses it."""
+    control nor the duplicate check refuses it. The comment is prose (as most are), or with
+    `markdown` has emphasis, which needs the Markdown parser (newsroom.rendering)."""
     from tests.apigw import rest_event
     from tests.integration.comments_api import form, fresh_ip
 
     base = _event_file(POST_COMMENT_EVENT)
 
     def new_event() -> dict[str, Any]:
+        unique = uuid.uuid4().hex[:10]
+        fields = (
+            form(unique, body=f"A *thoughtful* remark ({unique}).") if markdown else form(unique)
+        )
         return rest_event(
             "POST",
             base["resource"],
             path_params=base["pathParameters"],
             headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
-            body=json.dumps(form(uuid.uuid4().hex[:10])),
+            body=json.dumps(fields),
             source_ip=fresh_ip(),
             base=POST_COMMENT_EVENT,
         )
 
     return Case(
-        "CommentsFunction POST /articles/{slug}/comments",
+        "CommentsFunction POST /articles/{slug}/comments" + (" with Markdown" if markdown else ""),
         "CommentsFunction",
         new_event,
         _answered(201),
@@ -434,7 +439,7 @@ def _figures(run: Run) -> str:
     return f"{run.seconds * 1000:6.0f} ms {run.peak_kib / 1024:5.1f} MiB"
 
 
-LABEL_WIDTH = 58
+LABEL_WIDTH = 61
 
 
 def report_line(label: str, comparison: Comparison, *, judged: bool) -> tuple[str, bool]:
@@ -467,9 +472,12 @@ def print_calls(system: System, case: Case) -> None:
         print(f"    {line}")
 
 
-def recorded_cases(system: System) -> list[Case]:
-    """The cases, each recorded, its calls printed."""
+def recorded_cases(system: System, *, with_markdown: bool = True) -> list[Case]:
+    """The cases, each recorded, its calls printed; the last, unless not `with_markdown`, a
+    comment with Markdown (judged without a target)."""
     cases = [get_article_case(), post_comment_case(), NewCommentBatches(system).case]
+    if with_markdown:
+        cases.append(post_comment_case(markdown=True))
     print(
         f"Python {platform.python_version()} here (Lambda: python3.13). A run: from spawning a "
         "fresh interpreter to the handler's return; its peak RSS (VmHWM)."
@@ -484,7 +492,7 @@ def recorded_cases(system: System) -> list[Case]:
 
 def bench(system: System, runs: int) -> int:
     """Measure every case against its bare handler; print; 1 when a ratio passes its target."""
-    cases = recorded_cases(system)
+    *cases, markdown_comment = recorded_cases(system)
     print(
         f"{'':{LABEL_WIDTH}} {'bare boto3 handler':>19}  {'program':>19}   "
         f"median of the ratios of {runs} pairs [lowest-highest]"
@@ -500,6 +508,8 @@ def bench(system: System, runs: int) -> int:
     comparison = measure(system, articles, floor(system, articles), runs)
     label = "Powertools floor: GET article's calls, no Tracer"
     print(report_line(label, comparison, judged=False)[0], flush=True)
+    comparison = measure(system, markdown_comment, system.function(markdown_comment.function), runs)
+    print(report_line(markdown_comment.title, comparison, judged=False)[0], flush=True)
     for case in cases:
         if case.http:
             comparison = measure(system, case, system.function(case.function, tracing=True), runs)
@@ -512,7 +522,7 @@ def import_breakdown(system: System, top: int = 15) -> int:
     times, by package), and the `top` imports that add most that neither the bare handler nor
     the Powertools floor makes: ours to avoid or defer (``python -X importtime``, after a run
     that fills the bytecode cache)."""
-    cases = recorded_cases(system)
+    cases = recorded_cases(system, with_markdown=False)
 
     def imports(program: Program, case: Case) -> list[Import]:
         stderr = ""
