@@ -392,7 +392,7 @@ class NewCommentBatches:
 def record(system: System, case: Case) -> None:
     """Run the function once (not measured) recording its AWS calls; check its answer; put back
     what it wrote; make the bare handler that replays those calls."""
-    path = system.workdir / f"{case.function}.calls"
+    path = system.workdir / f"{uuid.uuid4().hex[:8]}.calls"
     case.event = case.new_event()
     _, case.answer, _ = system.launch(system.function(case.function), case.event, record=path)
     problem = case.check(case.answer)
@@ -402,7 +402,8 @@ def record(system: System, case: Case) -> None:
     case.calls, case.before = recorded["calls"], recorded["before"]
     restore(system.db, case.before)
     source = bare_handler_source(case.title, case.calls, case.answer)
-    case.baseline = system.handler_from_source(f"bare {case.function}", case.function, source)
+    label = f"bare {case.function} {uuid.uuid4().hex[:8]}"  # a function may have two cases
+    case.baseline = system.handler_from_source(label, case.function, source)
 
 
 def floor(system: System, case: Case) -> Program:
