@@ -71,6 +71,9 @@ class StoredArticle(BaseModel):
     comment_count: CommentCount = 0
     # How many times the item was written; a write is conditional on the revision it read.
     revision: int = Field(default=0, ge=0)
+    # The id the article's feed entries keep where it came from elsewhere (a WordPress post's
+    # `guid`), so that subscribers see no "new" entry after a migration; None: from the slug.
+    feed_id: str | None = Field(default=None, max_length=2048)
 
     def is_public(self, now: datetime) -> bool:
         """Served to readers: not a draft and published at or before `now`."""
