@@ -18,6 +18,7 @@ from newsroom.errors import (
     EditTokenInvalidError,
     EditWindowClosedError,
     EmptyCommentError,
+    LinkOutdatedError,
     ParentCommentNotFoundError,
     StatusConflictError,
     TooManySlugsError,
@@ -654,6 +655,7 @@ def moderate(
     *,
     by: str,
     expected_status: CommentStatus | None = None,
+    expected_revision: int | None = None,
     spend_token: SpentToken | None = None,
     rules: CommentRules | None = None,
 ) -> StatusChange:
@@ -672,7 +674,10 @@ def moderate(
     CommentNotFoundError
         No such comment on this article.
     StatusConflictError
-        Its status changed meanwhile (or is not `expected_status`).
+        Its status changed meanwhile (or is not `expected_status`), or its author edited it
+        meanwhile.
+    LinkOutdatedError
+        Its revision is not `expected_revision`.
     LinkUsedError
         The link was used already.
     ParentNotApprovedError
@@ -685,6 +690,8 @@ def moderate(
     status = ACTION_STATUS[action]
     if expected_status is not None and comment.status != expected_status:
         raise StatusConflictError()
+    if expected_revision is not None and comment.revision != expected_revision:
+        raise LinkOutdatedError()
     if comment.status == status:
         return StatusChange(id=comment.id, slug=slug, status=status, previous_status=status)
     now = rules.clock()

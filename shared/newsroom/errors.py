@@ -264,6 +264,22 @@ class LinkUsedError(NewsroomError):
         super().__init__(f"This link can no longer be used: {why}.", field="token", location="path")
 
 
+class LinkOutdatedError(NewsroomError):
+    """A moderation link of a comment its author edited after the email was sent: the text the
+    moderator read is not the text the link would act on. The newer email has its own links."""
+
+    status_code = 409
+    code = "link_outdated"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This comment was edited after this email was sent: use the links in the newer "
+            "email, which shows its new text.",
+            field="token",
+            location="path",
+        )
+
+
 class ServiceUnavailableError(NewsroomError):
     """A dependency (DynamoDB) is throttled or down: the client may retry later."""
 

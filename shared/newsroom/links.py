@@ -17,6 +17,7 @@ from newsroom.errors import (
     CommentNotFoundError,
     LinkExpiredError,
     LinkInvalidError,
+    LinkOutdatedError,
     LinkUsedError,
     StatusConflictError,
 )
@@ -71,8 +72,8 @@ class TokenLinks:
     def article(self, slug: str) -> str:
         return self.article_url_template.format(base=self.base_url.rstrip("/"), slug=slug)
 
-    def act(self, slug: str, comment_id: str, action: LinkAction) -> str:
-        token = sign(self.keys, slug=slug, comment_id=comment_id, action=action)
+    def act(self, slug: str, comment_id: str, action: LinkAction, *, revision: int = 0) -> str:
+        token = sign(self.keys, slug=slug, comment_id=comment_id, action=action, revision=revision)
         return f"{self.base_url.rstrip('/')}/links/{quote(token, safe='')}"
 
 
@@ -160,7 +161,11 @@ def read_claim(
 
 
 def preview(
-    claim: LinkClaim, *, current_status: str | None, subject: LinkSubject | None = None
+    claim: LinkClaim,
+    *,
+    current_status: str | None,
+    current_revision: int = 0,
+    subject: LinkSubject | None = None,
 ) -> LinkPage:
     """The page for opening a link: what the button will do, to which comment (`subject`).
     Changes nothing."""
@@ -173,6 +178,8 @@ def preview(
             message=f"This comment is no longer waiting for moderation: it is {current_status}.",
             comment=subject,
         )
+    if claim.action in _MODERATION and current_revision != claim.revision:
+        return LinkPage(title=title, message=LinkOutdatedError().message, comment=subject)
     return LinkPage(
         title=title, message=f"{title}?", button=button, action=claim.action, comment=subject
     )
@@ -266,7 +273,9 @@ def open_link(token: str, *, rules: LinkRules | None = None) -> LinkPage:
         raise CommentNotFoundError(claim.comment_id)
     article = rules.articles.get(claim.slug)
     subject = LinkSubject.of(comment, article.title if article else None)
-    return preview(claim, current_status=comment.status, subject=subject)
+    return preview(
+        claim, current_status=comment.status, current_revision=comment.revision, subject=subject
+    )
 
 
 def follow_link(token: str, *, rules: LinkRules | None = None) -> LinkPage | PrivacyExport:
@@ -303,6 +312,7 @@ def follow_link(token: str, *, rules: LinkRules | None = None) -> LinkPage | Pri
             _MODERATION[claim.action],
             by="moderation link",
             expected_status="pending",
+            expected_revision=claim.revision,
             spend_token=SpentToken(claim.jti, spent_until(rules.action_days)),
             rules=rules.comments,
         )
@@ -310,6 +320,8 @@ def follow_link(token: str, *, rules: LinkRules | None = None) -> LinkPage | Pri
         comment = rules.comments.store.get(claim.slug, claim.comment_id)
         if comment is None:
             raise CommentNotFoundError(claim.comment_id) from exc
+        if comment.status == "pending" and comment.revision != claim.revision:
+            raise LinkOutdatedError() from exc  # edited between the read and the write
         raise LinkUsedError(f"the comment is already {comment.status}") from exc
     return outcome(claim)
 

@@ -58,7 +58,10 @@ class Links(Protocol):
 
     def article(self, slug: str) -> str: ...
 
-    def act(self, slug: str, comment_id: str, action: LinkAction) -> str: ...
+    def act(self, slug: str, comment_id: str, action: LinkAction, *, revision: int = 0) -> str:
+        """A signed link doing `action`; a moderation link acts on the comment's `revision`
+        only (the text its email shows)."""
+        ...
 
 
 def _same_person(a: str, b: str) -> bool:
@@ -110,9 +113,9 @@ def plan(
             email = moderation_request(
                 moderator,
                 view,
-                approve=links.act(new.slug, new.id, "approve"),
-                spam=links.act(new.slug, new.id, "spam"),
-                trash=links.act(new.slug, new.id, "trash"),
+                approve=links.act(new.slug, new.id, "approve", revision=new.revision),
+                spam=links.act(new.slug, new.id, "spam", revision=new.revision),
+                trash=links.act(new.slug, new.id, "trash", revision=new.revision),
                 expires_days=moderation_link_days,
                 edited=edited,
             )

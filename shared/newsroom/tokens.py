@@ -44,6 +44,8 @@ class LinkClaim:
     action: LinkAction
     jti: str
     issued_at: datetime
+    # The comment's revision its email showed (a link signed before links had one: 0).
+    revision: int = 0
 
 
 def _serializer(keys: Keyring, salt: str = _SALT) -> URLSafeTimedSerializer:
@@ -51,10 +53,12 @@ def _serializer(keys: Keyring, salt: str = _SALT) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(list(reversed(keys.all)), salt=salt)
 
 
-def sign(keys: Keyring, *, slug: str, comment_id: str, action: LinkAction) -> str:
-    """A URL-safe token for one action on one comment, with a fresh one-time id, signed with
-    the current key."""
-    payload = {"s": slug, "c": comment_id, "a": action, "j": secrets.token_hex(16)}
+def sign(
+    keys: Keyring, *, slug: str, comment_id: str, action: LinkAction, revision: int = 0
+) -> str:
+    """A URL-safe token for one action on one comment as its `revision` reads, with a fresh
+    one-time id, signed with the current key."""
+    payload = {"s": slug, "c": comment_id, "a": action, "j": secrets.token_hex(16), "r": revision}
     return str(_serializer(keys).dumps(payload))
 
 
@@ -77,9 +81,10 @@ def verify(keys: Keyring, token: str, *, max_age_seconds: int) -> LinkClaim:
         raise TokenExpiredError() from exc
     except BadSignature as exc:
         raise TokenInvalidError() from exc
-    if not isinstance(payload, dict) or set(payload) != {"s", "c", "a", "j"}:
+    if not isinstance(payload, dict) or set(payload) - {"r"} != {"s", "c", "a", "j"}:
         raise TokenInvalidError()
-    if payload["a"] not in LINK_ACTIONS:
+    revision = payload.get("r", 0)
+    if payload["a"] not in LINK_ACTIONS or type(revision) is not int or revision < 0:
         raise TokenInvalidError()
     return LinkClaim(
         slug=str(payload["s"]),
@@ -87,6 +92,7 @@ def verify(keys: Keyring, token: str, *, max_age_seconds: int) -> LinkClaim:
         action=payload["a"],
         jti=str(payload["j"]),
         issued_at=issued_at,
+        revision=revision,
     )
 
 

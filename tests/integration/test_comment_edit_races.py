@@ -34,6 +34,7 @@ from tests.integration.comments_api import (
     ONE_COMMENT,
     article_comment_count,
     edit_comment,
+    edit_when_flood_allows,
     form,
     fresh_ip,
     list_comments,
@@ -300,3 +301,32 @@ def test_edit_whose_answer_was_lost_is_answered_as_made_once(
     assert answer.status == 200, answer.body
     stored = stored_item(content_table, slug, parent)
     assert (stored["body_markdown"], stored["revision"]) == ("Applied, answer lost.", 1)
+
+
+@pytest.mark.usefixtures("quick_flood")
+def test_a_moderation_read_before_an_edit_cannot_apply_after_it(slug: str, unique: str) -> None:
+    from newsroom.comments import default_rules
+    from newsroom.errors import StatusConflictError
+    from newsroom.models.comments import Moderation
+
+    # Given a comment (approved here: this module's articles hold nobody), read by a moderation
+    # before its author edits it
+    posted = post_comment(slug, form(unique, body="A first text."))
+    assert (posted.status, posted.body["status"]) == (201, "approved"), posted.body
+    comment_id, token = posted.body["id"], posted.body["edit_token"]
+    store = default_rules().store
+    read = store.get(slug, comment_id)
+    assert read is not None
+    edited = edit_when_flood_allows(slug, comment_id, "Another text.", token=token)
+    assert edited.status == 200, edited.body
+
+    # When the moderation writes what it read
+    with pytest.raises(StatusConflictError):
+        store.change_status(
+            read, "trash", moderation=Moderation(rule="moderator_trash", explanation="x")
+        )
+
+    # Then nothing changes: the text the moderator judged is not the one stored
+    stored = store.get(slug, comment_id)
+    assert stored is not None
+    assert (stored.status, stored.body_markdown) == ("approved", "Another text.")

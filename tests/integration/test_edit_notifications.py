@@ -21,14 +21,19 @@ from tests.integration.notifications_stream import (
 )
 from tests.integration.test_notifications import (
     ALL_DONE,
+    JSON,
     Scene,
     approve,
     auto_approve,
     changed,
     confirm_address,
+    error_code,
+    follow,
     form,
     inserted,
     marker,
+    moderation_links,
+    open_link,
     outbox,
     post_comment,
     scene,
@@ -142,6 +147,38 @@ def test_edit_of_a_held_comment_sends_the_moderators_its_new_text(scene: Scene) 
         (False, True),
         (True, False),
     ]
+
+
+@pytest.mark.usefixtures("quick_flood")
+def test_a_moderation_link_sent_before_an_edit_does_not_act_on_the_edited_text(
+    scene: Scene,
+) -> None:
+    # Given a held comment, and the moderation email about its first text
+    comment, token = post(scene, "a", body="An innocent first text.")
+    assert handle(batch(inserted(scene, comment))) == ALL_DONE
+    (first_email,) = moderation_emails(scene)
+    old_links = moderation_links(first_email)
+
+    # When its author edits in another text, and a moderator then follows the old email's
+    # approve link (opening it first, as a person does)
+    new_text = f"Buy now {marker(scene, 'a')}"
+    handled = changed(scene, comment, lambda: edit(scene, comment, token, new_text))
+    opened = open_link(old_links["approve"], accept=JSON)
+    followed = follow(old_links["approve"], accept=JSON)
+
+    # Then the old link offers no button and approves nothing: the text the moderator read is
+    # not the one it would publish
+    assert opened.status == 200
+    assert "button" not in opened.body or opened.body["button"] is None
+    assert "edited after this email" in opened.body["message"]
+    assert (followed.status, error_code(followed)) == (409, "link_outdated")
+    assert stored(scene, comment)["status"] == "pending"
+
+    # And the email about the edit carries links that do act on the new text
+    assert handle(batch(handled)) == ALL_DONE
+    (newer,) = [sent for sent in moderation_emails(scene) if "edited" in sent.subject]
+    assert follow(moderation_links(newer)["approve"], accept=JSON).status == 200
+    assert stored(scene, comment)["status"] == "approved"
 
 
 @pytest.mark.usefixtures("auto_approve")

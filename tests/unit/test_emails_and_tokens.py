@@ -73,6 +73,30 @@ def test_token_round_trips_its_claim() -> None:
     assert (claim.slug, claim.comment_id, claim.action) == ("story", "c1", "approve")
 
 
+def test_a_moderation_token_carries_the_revision_it_was_signed_for() -> None:
+    token = sign(KEYS, slug="story", comment_id="c1", action="approve", revision=3)
+
+    assert verify(KEYS, token, max_age_seconds=60).revision == 3
+
+
+def test_a_token_signed_before_tokens_had_a_revision_is_for_the_unedited_comment() -> None:
+    older = URLSafeTimedSerializer(KEYS.current, salt="newsroom.link.v1").dumps(
+        {"s": "story", "c": "c1", "a": "approve", "j": "x"}
+    )
+
+    assert verify(KEYS, older, max_age_seconds=60).revision == 0
+
+
+@pytest.mark.parametrize("revision", [-1, "2", 1.5, True, None])
+def test_a_token_with_a_revision_that_is_no_count_is_refused(revision: object) -> None:
+    forged = URLSafeTimedSerializer(KEYS.current, salt="newsroom.link.v1").dumps(
+        {"s": "story", "c": "c1", "a": "approve", "j": "x", "r": revision}
+    )
+
+    with pytest.raises(TokenInvalidError):
+        verify(KEYS, forged, max_age_seconds=60)
+
+
 def test_each_token_has_its_own_one_time_id() -> None:
     one = verify(KEYS, sign(KEYS, slug="s", comment_id="c", action="spam"), max_age_seconds=9)
     two = verify(KEYS, sign(KEYS, slug="s", comment_id="c", action="spam"), max_age_seconds=9)

@@ -74,8 +74,9 @@ class FakeLinks:
     def article(self, slug: str) -> str:
         return f"https://news.example/{slug}"
 
-    def act(self, slug: str, comment_id: str, action: str) -> str:
-        return f"https://news.example/links/{action}-{comment_id}"
+    def act(self, slug: str, comment_id: str, action: str, *, revision: int = 0) -> str:
+        suffix = f"-r{revision}" if revision else ""
+        return f"https://news.example/links/{action}-{comment_id}{suffix}"
 
 
 def planned(

@@ -704,8 +704,8 @@ class CommentTable(dynamo.TableAccess):
         changed = comment.model_copy(update={"status": status, "moderation": moderation})
         values = _index_values(changed)
         sets = {"#status": status, "moderation": moderation.model_dump(mode="json"), **values}
-        names = {"#status": "status"}
-        placeholders: dict[str, Any] = {":old": comment.status}
+        names = {"#status": "status", "#revision": "revision"}
+        placeholders: dict[str, Any] = {":old": comment.status, ":revision": comment.revision}
         assignments = []
         for i, (name, value) in enumerate(sets.items()):
             attribute = name if name.startswith("#") else f"#s{i}"
@@ -722,7 +722,9 @@ class CommentTable(dynamo.TableAccess):
                     "TableName": self.table,
                     "Key": comment_key(comment.slug, comment.id),
                     "UpdateExpression": expression,
-                    "ConditionExpression": "#status = :old",
+                    # Nor edited since it was read: a moderator acts on the text they saw.
+                    "ConditionExpression": "#status = :old AND (attribute_not_exists(#revision) "
+                    "OR #revision = :revision)",
                     "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": dynamo.to_item(placeholders),
                 }
