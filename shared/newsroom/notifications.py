@@ -405,6 +405,11 @@ def handle_change(
         # carry what was erased (a record delivered again, or late), so nothing is sent.
         logger.info("record of an erased address; nothing sent", comment=new.id)
         return DeliveryReport()
+    if old is None and context.restored_through and new.created_at <= context.restored_through:
+        # A restore of a backup wrote it again (docs/operations.md): it was told of when it
+        # was first written, if ever; its later changes are told of as any comment's.
+        logger.info("comment written by a restore; nothing sent", comment=new.id)
+        return DeliveryReport()
     subscribers = [
         comment.author_email
         for comment in (new, context.answered)

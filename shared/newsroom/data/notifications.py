@@ -13,6 +13,11 @@ Subscriber item: ``pk=SUBSCRIBER#<keyed hash of the address>``, ``sk=SUBSCRIBER`
 Erasure item: ``pk=ERASED#<keyed hash of the address>``, ``sk=ERASED``, with ``erased_at`` and
 ``expires_at`` (TTL, `ERASURE_MEMORY`): a stream record of a comment written before then with
 that address sends nothing (its images carry what was erased).
+
+Restore record: ``pk=RESTORE``, ``sk=RESTORE``, written by `newsroom import backup` before the
+first item it restores, with ``restored_through``: the creation time of the newest comment of
+the backup. A restore writes every comment again, each an insert on the stream; an insert of a
+comment created no later than that is the restore's, and sends nothing (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ class NotificationContext:
     confirmed: frozenset[str] = frozenset()
     # When the address of the comment was erased at its owner's request, if it was lately.
     erased_at: datetime | None = None
+    # Comments created no later than this were written by a restore (`restore_record_key`).
+    restored_through: datetime | None = None
 
 
 def _ledger_key(key: str) -> dynamo.Item:
@@ -71,6 +78,14 @@ def erasure_key(author_key: str) -> dynamo.Item:
     return {"pk": {"S": f"ERASED#{author_key}"}, "sk": {"S": ERASURE_SK}}
 
 
+RESTORE_SK = "RESTORE"
+
+
+def restore_record_key() -> dynamo.Item:
+    """The key of the record a restore of a backup keeps in the table (see the module's text)."""
+    return {"pk": {"S": "RESTORE"}, "sk": {"S": RESTORE_SK}}
+
+
 def subscriber_item_key(key: str) -> dynamo.Item:
     """The key of the subscriber item of an address's keyed hash `key`."""
     return {"pk": {"S": f"SUBSCRIBER#{key}"}, "sk": {"S": SUBSCRIBER_SK}}
@@ -86,10 +101,13 @@ class NotificationTable(dynamo.TableAccess):
     def load_context(
         self, slug: str, answered_id: str | None, *, erased: Sequence[str] = ()
     ) -> NotificationContext:
-        """The article, the comment a reply answers and, of the author keys `erased` (the
-        keyed hashes of the comment's address), when that address was last erased: one
-        `BatchGetItem`."""
-        keys: list[dynamo.Item] = [{"pk": {"S": article_pk(slug)}, "sk": {"S": ARTICLE_SK}}]
+        """The article, the comment a reply answers, of the author keys `erased` (the keyed
+        hashes of the comment's address) when that address was last erased, and what a restore
+        wrote: one `BatchGetItem`."""
+        keys: list[dynamo.Item] = [
+            {"pk": {"S": article_pk(slug)}, "sk": {"S": ARTICLE_SK}},
+            restore_record_key(),
+        ]
         if answered_id:
             keys.append(comment_key(slug, answered_id))
         keys += [erasure_key(key) for key in dict.fromkeys(erased)]
@@ -102,10 +120,12 @@ class NotificationTable(dynamo.TableAccess):
             for item in items
             if item["sk"]["S"] == ERASURE_SK
         ]
+        restored = found.get(RESTORE_SK, {}).get("restored_through")
         return NotificationContext(
             article=StoredArticle.model_validate(article) if article else None,
             answered=StoredComment.model_validate(answered) if answered else None,
             erased_at=max(erasures) if erasures else None,
+            restored_through=datetime.fromisoformat(str(restored)) if restored else None,
         )
 
     def claim(
