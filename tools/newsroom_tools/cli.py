@@ -1,4 +1,5 @@
-"""The `newsroom` command: import articles, run the API locally, invoke a function with an event.
+"""The `newsroom` command: import articles, run the API locally, invoke a function with an event,
+back up and restore the content table.
 
 Each subcommand lives in its own module exposing `add_arguments(parser)` and `run(args) -> int`;
 those modules keep heavy imports (moto, the handlers) inside `run`.
@@ -22,6 +23,8 @@ _COMMANDS = {
     ),
     ("run",): ("newsroom_tools.runner", "run the whole system locally (no Docker, no AWS)"),
     ("invoke",): ("newsroom_tools.invoke", "invoke one function with an event file, locally"),
+    ("export",): ("newsroom_tools.export", "back up the content table to a .jsonl.gz file"),
+    ("import", "backup"): ("newsroom_tools.restore", "restore a backup into an empty table"),
 }
 
 
