@@ -390,21 +390,21 @@ def test_items_left_unprocessed_are_written_again_until_none_is_left(
 ) -> None:
     # Given DynamoDB taking only the first 10 items of each of the first three batch writes,
     # and answering the rest as UnprocessedItems, as it does under load
-    held: list[list[Any]] = []
-    partial = 3
+    held: list[list[Any]] = []  # per write: what DynamoDB "did not process"
+    taken: list[str] = []  # the table of a write cut short, until its answer says so
 
     def take_part(params: dict[str, Any], **_: Any) -> None:
-        if len(held) < partial:
+        if len(held) < 3:
             ((table, requests),) = params["RequestItems"].items()
             params["RequestItems"] = {table: requests[:10]}
-            held.append([table, requests[10:]])
+            held.append(requests[10:])
+            taken.append(table)
 
     def answer_unprocessed(parsed: dict[str, Any], **_: Any) -> None:
-        if held and len(held[-1]) == 2:
-            table, rest = held[-1]
-            if rest:
-                parsed["UnprocessedItems"] = {table: rest}
-            held[-1] = [table, rest, "answered"]
+        if taken:
+            table = taken.pop()
+            if held[-1]:
+                parsed["UnprocessedItems"] = {table: held[-1]}
 
     # When the backup is restored
     waits: list[float] = []
@@ -418,7 +418,7 @@ def test_items_left_unprocessed_are_written_again_until_none_is_left(
 
     # Then what was left is written again after growing waits (the first batch in writes of
     # 10, 10 and 5 items), and every item is there once
-    assert [len(rest) for _, rest, _ in held] == [15, 5, 0]
+    assert [len(rest) for rest in held] == [15, 5, 0]
     assert report.retries == 2
     assert waits == [0.05, 0.1]
     restore_record(after)
@@ -633,3 +633,51 @@ def test_the_commands_export_and_restore_printing_counts_and_no_address(
         record = restore_record(after)
         assert record["restored_through"] == {"S": "2026-11-28T15:04:05+00:00"}
         assert after == every_item(db, source)
+
+
+@pytest.mark.parametrize(
+    ("cut", "exit_status"),
+    [
+        (EndpointConnectionError(endpoint_url="https://dynamodb.example"), 1),
+        (KeyboardInterrupt(), 130),
+    ],
+    ids=["connection lost", "ctrl-c"],
+)
+def test_a_restore_cut_short_says_to_resume_and_the_command_with_resume_completes_it(
+    db: DynamoDBClient,
+    backup_of: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    cut: BaseException,
+    exit_status: int,
+) -> None:
+    # Given a restore with the command, cut short at its second batch write
+    calls: list[int] = []
+
+    def cut_second(**_: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise cut
+
+    with template_table(db) as target:
+        monkeypatch.setattr("newsroom_tools.export.connect", lambda args: (target, db))
+        command = ["import", "backup", str(backup_of), "--table", target]
+        with hooked(db, "before-call", cut_second):
+            status = main(command)
+        cut_err = capsys.readouterr().err
+
+        # When the command is run again, then with --resume
+        again = main(command)
+        again_err = capsys.readouterr().err
+        resumed = main([*command, "--resume"])
+
+        # Then the cut one said to resume, the plain one refused, the resumed one completed
+        assert status == exit_status
+        assert "run the same command again with --resume" in cut_err
+        assert "Traceback" not in cut_err
+        assert again == 2
+        assert "run again with --resume" in again_err
+        assert resumed == 0
+        after = every_item(db, target)
+        restore_record(after)
+        assert len(after) == 80
