@@ -54,7 +54,8 @@ def connect(args: argparse.Namespace) -> tuple[str, DynamoDBClient]:
     Raises
     ------
     TargetError
-        When no table is named, or with --local when no local run listens.
+        When no table is named, no region or an unknown profile is, or with --local when no
+        local run listens.
     """
     if args.local:
         from newsroom_tools import emulator
@@ -79,8 +80,11 @@ def connect(args: argparse.Namespace) -> tuple[str, DynamoDBClient]:
     table = args.table or os.environ.get(TABLE_VARIABLE)
     if not table:
         raise TargetError(f"no table name: pass --table or set {TABLE_VARIABLE}")
-    session = boto3.Session(profile_name=args.profile, region_name=args.region)
-    return table, session.client("dynamodb", config=_CLIENT_CONFIG)
+    try:
+        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+        return table, session.client("dynamodb", config=_CLIENT_CONFIG)
+    except BotoCoreError as exc:  # no region, an unknown profile
+        raise TargetError(f"cannot reach DynamoDB: {exc}") from exc
 
 
 def counts(by_type: Mapping[str, int]) -> str:
@@ -125,7 +129,13 @@ def run(args: argparse.Namespace) -> int:
         report = export_table(
             db, table, args.file, consistent=args.consistent_read, segments=args.segments
         )
-    except (BotoCoreError, ClientError) as exc:
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            print(f"error: no table {table}", file=sys.stderr)
+            return 2
+        print(f"error: reading table {table} failed: {exc}", file=sys.stderr)
+        return 1
+    except BotoCoreError as exc:
         print(f"error: reading table {table} failed: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:

@@ -53,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(
-            f"{args.file}: a sound backup of {summary.header['source']} "
-            f"exported at {summary.header['exported_at']}: {summary.items} items "
+            f"{args.file}: a sound backup of {summary.header.get('source', 'a table')} "
+            f"exported at {summary.header.get('exported_at', '(unknown)')}: {summary.items} items "
             f"({counts(summary.by_type)}); nothing written (--dry-run)"
         )
         return 0
