@@ -471,9 +471,39 @@ def test_an_interrupted_restore_run_again_with_resume_completes_it_exactly(
         after = every_item(db, target)
         record = restore_record(after)
         assert "finished_at" in record
-        assert report.items == len(after) == 80
+        assert len(after) == 80
         assert sorted(int(item["n"]["N"]) for item in after.values()) == list(range(80))
         assert all(item["payload"] == {"S": "x" * 100} for item in after.values())
+        # having put again the items after the last checkpoint only (every 40 batches: none)
+        assert report.skipped == 0
+        assert report.items == 80
+
+
+def test_a_resumed_restore_goes_on_from_its_last_checkpoint(
+    db: DynamoDBClient, backup_of: Path
+) -> None:
+    # Given a restore checkpointing every batch, whose connection fails at its third write
+    calls: list[int] = []
+
+    def fail_third(**_: Any) -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise EndpointConnectionError(endpoint_url="https://dynamodb.example")
+
+    with template_table(db) as target:
+        with hooked(db, "before-call", fail_third), pytest.raises(EndpointConnectionError):
+            restore_backup(db, target, backup_of, checkpoint_every=1)
+
+        # When it is resumed
+        calls.clear()
+        with hooked(db, "before-call", lambda **_: calls.append(1)):
+            report = restore_backup(db, target, backup_of, resume=True, checkpoint_every=1)
+
+        # Then it wrote the two batches after the checkpoint only, and the table is whole
+        assert (report.skipped, report.items, len(calls)) == (50, 30, 2)
+        after = every_item(db, target)
+        restore_record(after)
+        assert sorted(int(item["n"]["N"]) for item in after.values()) == list(range(80))
 
 
 def test_resume_refuses_a_table_that_no_restore_of_the_file_was_started_in(

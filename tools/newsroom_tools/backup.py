@@ -17,8 +17,9 @@ then writes its items with `BatchWriteItem`, 25 at a time, retrying what DynamoD
 unprocessed or throttles with exponential backoff and jitter. Before its first item it writes
 the table's restore record (`newsroom.data.notifications.restore_record_key`), which tells the
 notifications function that the comments inserted are old ones, and marks it finished after its
-last. Items are put by their key, so putting one twice leaves one item: a restore interrupted
-is completed by running it again with `resume`.
+last, and the line it has written every item up to in between (a checkpoint every 1,000 items).
+Items are put by their key, so putting one twice leaves one item: a restore interrupted is
+completed by running it again with `resume`, which goes on from the last checkpoint.
 
 Operator's tools (a `Scan` of the whole table), never run on a request path.
 """
@@ -57,6 +58,9 @@ FORMAT = "newsroom-backup"
 VERSION = 1
 TABLE = "ContentTable"  # the logical id (template.yaml) of the table a backup holds
 BATCH_SIZE = 25  # BatchWriteItem's most
+# Batches between two checkpoints of a restore (one more write per 1,000 items), from which a
+# resumed restore goes on.
+CHECKPOINT_EVERY = 40
 # The throttling answers worth waiting out (botocore has retried them already by then).
 THROTTLED = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
@@ -462,6 +466,7 @@ def check_backup(path: Path) -> BackupSummary:
 @dataclass
 class RestoreReport:
     items: int = 0
+    skipped: int = 0  # written by the interrupted restore this one resumed
     batches: int = 0
     retries: int = 0  # batch writes repeated (throttled, or items left unprocessed)
     by_type: Counter[str] = field(default_factory=Counter)
@@ -499,9 +504,11 @@ def restore_backup(
     backoff: Backoff | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     on_batch: Callable[[RestoreReport], None] | None = None,
+    checkpoint_every: int = CHECKPOINT_EVERY,
 ) -> RestoreReport:
     """Restore the backup `path` into `table`, which must be empty (or, with `resume`, hold
-    what an interrupted restore of this same backup wrote).
+    what an interrupted restore of this same backup wrote: it goes on from the restore
+    record's last checkpoint, every `checkpoint_every` batches written).
 
     Raises
     ------
@@ -524,36 +531,58 @@ def restore_backup(
     _refuse_unless_restorable(table, summary, occupied=occupied, record=record, resume=resume)
     _write_restore_record(db, table, summary, started_at=clock())
 
-    report = RestoreReport()
+    # The line up to which a restore of this backup interrupted before had written every item.
+    checkpoint = (record or {}).get("written_through_line", {}) if resume else {}
+    done = int(checkpoint.get("N", "0"))
+    report = RestoreReport(skipped=max(0, done - 1))
     batch: list[dict[str, Any]] = []
     keys_in_batch: set[tuple[str, ...]] = set()
+    last_line = done
+
+    def flush() -> None:
+        _write_batch(db, table, batch, backoff, report, on_batch)
+        if report.batches % checkpoint_every == 0:
+            _checkpoint(db, table, last_line)
+        batch.clear()
+        keys_in_batch.clear()
+
     lines = read_backup(path)
     next(lines)  # the header, checked
-    for _, item in lines:
-        if _is_restore_record(item):
+    for number, item in lines:
+        if number <= done or _is_restore_record(item):
             continue
         item_key = tuple(item[name]["S"] for name in key)
         if item_key in keys_in_batch:  # a batch may not put one key twice: the later wins
-            _write_batch(db, table, batch, backoff, report, on_batch)
-            batch, keys_in_batch = [], set()
+            flush()
         batch.append(item)
         keys_in_batch.add(item_key)
+        last_line = number
         if len(batch) == BATCH_SIZE:
-            _write_batch(db, table, batch, backoff, report, on_batch)
-            batch, keys_in_batch = [], set()
+            flush()
     if batch:
-        _write_batch(db, table, batch, backoff, report, on_batch)
+        flush()
     db.update_item(
         TableName=table,
         Key=_RESTORE_KEY,
-        UpdateExpression="SET finished_at = :at, #items = :items",
+        UpdateExpression="SET finished_at = :at, #items = :items, written_through_line = :line",
         ExpressionAttributeNames={"#items": "items"},
         ExpressionAttributeValues={
             ":at": {"S": clock().isoformat()},
-            ":items": {"N": str(report.items)},
+            ":items": {"N": str(summary.items)},
+            ":line": {"N": str(last_line)},
         },
     )
     return report
+
+
+def _checkpoint(db: DynamoDBClient, table: str, line: int) -> None:
+    """Record that every item of the backup up to `line` is written."""
+    db.update_item(
+        TableName=table,
+        Key=_RESTORE_KEY,
+        UpdateExpression="SET written_through_line = :line",
+        ExpressionAttributeValues={":line": {"N": str(line)}},
+    )
 
 
 def _refuse_unless_restorable(

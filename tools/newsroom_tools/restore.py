@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="complete an interrupted restore of this same file (its items are put again)",
+        help="complete an interrupted restore of this same file, from its last checkpoint",
     )
     parser.add_argument(
         "--dry-run",
@@ -91,8 +91,9 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"interrupted{again}", file=sys.stderr)
         return 130
+    resumed = f", after the {report.skipped} the interrupted one wrote" if report.skipped else ""
     print(
-        f"restored {report.items} items into table {table} ({counts(report.by_type)}); "
+        f"restored {report.items} items into table {table} ({counts(report.by_type)}){resumed}; "
         f"{report.retries} batch writes retried"
     )
     return 0
