@@ -22,6 +22,7 @@ from botocore.compat import HTTPHeaders
 from botocore.exceptions import EndpointConnectionError
 from botocore.parsers import create_parser
 
+from functions.articles.app import lambda_handler as articles_handler
 from newsroom.config import articles_settings, comments_settings
 from newsroom.data.notifications import restore_record_key
 from newsroom_tools.backup import (
@@ -35,6 +36,7 @@ from newsroom_tools.backup import (
 from newsroom_tools.cli import main
 from newsroom_tools.importer import import_paths
 from newsroom_tools.template import PROJECT_ROOT, load_template, resources, table_create_kwargs
+from tests.apigw import Answer, invoke, rest_event
 from tests.integration.comments_api import (
     admin_action,
     admin_queue,
@@ -187,6 +189,12 @@ def use_table(monkeypatch: pytest.MonkeyPatch, table: str) -> None:
 # -- a table filled as the site fills it ------------------------------------------------------
 
 
+def articles_page(**query: str) -> Answer:
+    """GET /articles (a tag's page with ``tag=``), through the articles function."""
+    event = rest_event("GET", "/articles", query=query or None)
+    return invoke(articles_handler, event)
+
+
 def accepted(answer: Any) -> str:
     assert answer.status == 201, answer.body
     return str(answer.body["id"])
@@ -256,7 +264,9 @@ def test_a_populated_table_exported_and_restored_into_an_empty_one_is_the_same_i
         assert "erased_at" in erased
         thread = list_comments(SLUG, limit="100")
         queue = admin_queue("pending", limit="100")
-        assert thread.status == queue.status == 200
+        front, tag = articles_page(), articles_page(tag="storm")
+        assert thread.status == queue.status == front.status == tag.status == 200
+        assert SLUG in [a["slug"] for a in tag.body["items"]]
         assert {c["id"] for c in thread.body["items"]} >= {ids["root"], ids["reply"], ids["kept"]}
 
         # When it is exported, and the file restored into a new table made from the template
@@ -279,10 +289,13 @@ def test_a_populated_table_exported_and_restored_into_an_empty_one_is_the_same_i
                 assert item == before[key], key
             assert after[(f"TEST#{unique}", "TYPES")] == every_type_item(unique)
 
-            # and the indexes answer as before: the public thread and the moderation queue
+            # and the indexes answer as before: the public thread, the moderation queue, the
+            # front page and a tag's page
             use_table(monkeypatch, target)
             assert list_comments(SLUG, limit="100").body == thread.body
             assert admin_queue("pending", limit="100").body == queue.body
+            assert articles_page().body == front.body
+            assert articles_page(tag="storm").body == tag.body
             use_table(monkeypatch, source)
 
 
