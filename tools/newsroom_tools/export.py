@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(
         f"exported {report.items} items of table {table} to {args.file} "
-        f"({report.pages} Scan pages; {counts(report.by_type)}); "
+        f"({report.pages} Scan page{'' if report.pages == 1 else 's'}; {counts(report.by_type)}); "
         f"{report.skipped_expired} expired items left out"
     )
     return 0
