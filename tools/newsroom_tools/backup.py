@@ -82,6 +82,10 @@ class RestoreRefusedError(Exception):
     """The target table is not one this backup may be restored into (nothing was written)."""
 
 
+class BackupChangedError(Exception):
+    """The backup file, checked whole before the first write, was found at fault after it."""
+
+
 class ThrottledTooLongError(Exception):
     """DynamoDB kept refusing a batch (throttling, or items left unprocessed) after every retry."""
 
@@ -518,6 +522,8 @@ def restore_backup(
         Before anything is written, when the table is not one to restore into.
     ThrottledTooLongError
         When DynamoDB kept refusing a batch; what was written stays, run it again with `resume`.
+    BackupChangedError
+        When the file changed between its check and its end (what was written stays).
     """
     backoff = backoff or Backoff()
     summary = check_backup(path)
@@ -546,7 +552,7 @@ def restore_backup(
         batch.clear()
         keys_in_batch.clear()
 
-    lines = read_backup(path)
+    lines = _read_again(path)
     next(lines)  # the header, checked
     for number, item in lines:
         if number <= done or _is_restore_record(item):
@@ -573,6 +579,14 @@ def restore_backup(
         },
     )
     return report
+
+
+def _read_again(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """`read_backup` of a file checked before: a fault now means it changed since."""
+    try:
+        yield from read_backup(path)
+    except BackupFileError as exc:
+        raise BackupChangedError(f"{exc} (the file changed while it was being restored)") from exc
 
 
 def _checkpoint(db: DynamoDBClient, table: str, line: int) -> None:

@@ -141,6 +141,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: writing {args.file} failed: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"interrupted: {args.file} was not written", file=sys.stderr)
+        return 130
     print(
         f"exported {report.items} items of table {table} to {args.file} "
         f"({report.pages} Scan page{'' if report.pages == 1 else 's'}; {counts(report.by_type)}); "

@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     """Restore the backup; 0 when every item is written, 2 when the file or the table is at
     fault (nothing written), 1 when writing failed part-way (run it again with --resume)."""
     from newsroom_tools.backup import (
+        BackupChangedError,
         BackupFileError,
         RestoreRefusedError,
         ThrottledTooLongError,
@@ -84,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: no table {table} (nothing was written)", file=sys.stderr)
             return 2
         print(f"error: writing to table {table} failed: {exc}{again}", file=sys.stderr)
+        return 1
+    except BackupChangedError as exc:
+        print(f"error: {exc}; what was written stays", file=sys.stderr)
         return 1
     except (BotoCoreError, ThrottledTooLongError) as exc:
         print(f"error: writing to table {table} failed: {exc}{again}", file=sys.stderr)
