@@ -666,8 +666,10 @@ def test_the_commands_export_and_restore_printing_counts_and_no_address(
         restored = main(["import", "backup", str(backup), "--table", target])
         out += capsys.readouterr().out
 
-        # Then each says what it did, in counts, and never the address
+        # Then each says what it did, in counts, and never the address; the file is its
+        # owner's only
         assert exported == checked == restored == 0
+        assert backup.stat().st_mode & 0o777 == 0o600
         assert "exported 3 items" in out
         assert "3 items (comment 1, test_item 2); nothing written (--dry-run)" in out
         assert "restored 3 items" in out

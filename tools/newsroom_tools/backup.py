@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import gzip
+import io
 import json
 import os
 import queue
@@ -39,7 +40,7 @@ import uuid
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -279,7 +280,7 @@ def export_table(
     report = ExportReport()
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        with gzip.open(partial, "wt", encoding="utf-8", newline="\n") as out:
+        with _private_gzip_text(partial, name=path.name) as out:
             out.write(_line(header))
             for page in _scan_pages(db, table, consistent=consistent, segments=segments):
                 report.pages += 1
@@ -298,6 +299,18 @@ def export_table(
     finally:
         partial.unlink(missing_ok=True)
     return report
+
+
+@contextmanager
+def _private_gzip_text(path: Path, *, name: str) -> Iterator[io.TextIOWrapper]:
+    """A new file (it must not exist) for gzipped UTF-8 text that only its owner may read: a
+    backup holds personal data (docs/operations.md). `name` is the one its gzip header keeps."""
+    with (
+        open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as raw,
+        gzip.GzipFile(filename=name, mode="wb", fileobj=raw) as packed,
+        io.TextIOWrapper(packed, encoding="utf-8", newline="\n") as text,
+    ):
+        yield text
 
 
 def _line(value: Mapping[str, Any]) -> str:
