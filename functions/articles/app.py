@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -59,6 +60,40 @@ def handle_get_article(
     slug: Annotated[str, Path(max_length=SLUG_MAX_LENGTH, pattern=SLUG_PATTERN)],
 ) -> Article:
     return articles.get_published(slug)
+
+
+# Atom feeds (newsroom.feeds, imported by these routes on their first request).
+FEED_RESPONSES: dict[int, OpenAPIResponse] = {
+    200: {"description": "An Atom 1.0 feed", "content": {"application/atom+xml": {}}}
+}
+
+
+@app.get(
+    "/feed",
+    middlewares=[cacheable(lambda: articles_settings().list_max_age_seconds)],
+    summary="Atom feed of the latest published articles",
+    responses=FEED_RESPONSES,
+)
+@tracer.capture_method
+def handle_get_feed() -> Response[str]:
+    from newsroom import feeds
+
+    return feeds.articles_feed(feeds.Site.of(app.current_event, articles_settings()))
+
+
+@app.get(
+    "/tags/<tag>/feed",
+    middlewares=[cacheable(lambda: articles_settings().list_max_age_seconds)],
+    summary="Atom feed of the latest published articles with a tag",
+    responses=FEED_RESPONSES,
+)
+@tracer.capture_method
+def handle_get_tag_feed(
+    tag: Annotated[str, Path(max_length=TAG_MAX_LENGTH, pattern=TAG_PATTERN)],
+) -> Response[str]:
+    from newsroom import feeds
+
+    return feeds.articles_feed(feeds.Site.of(app.current_event, articles_settings()), tag=tag)
 
 
 # The comment widget's script and stylesheet (docs/embed.md), beside this module.

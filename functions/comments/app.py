@@ -127,6 +127,39 @@ def handle_list_comments(
     return comments.list_public(slug, limit=limit, cursor=cursor)
 
 
+# Atom feeds (newsroom.feeds, imported by these routes on their first request).
+FEED_RESPONSES: dict[int, OpenAPIResponse] = {
+    200: {"description": "An Atom 1.0 feed", "content": {"application/atom+xml": {}}}
+}
+
+
+# Before /articles/<slug>/comments/<comment_id>, which would take "feed" for a comment id.
+@app.get(
+    "/articles/<slug>/comments/feed",
+    middlewares=[cacheable(lambda: comments_settings().list_max_age_seconds)],
+    summary="Atom feed of an article's latest approved comments",
+    responses=FEED_RESPONSES,
+)
+@tracer.capture_method
+def handle_get_comment_feed(slug: SlugParam) -> Response[str]:
+    from newsroom import feeds
+
+    return feeds.article_comments_feed(feeds.Site.of(app.current_event, comments_settings()), slug)
+
+
+@app.get(
+    "/comments/feed",
+    middlewares=[cacheable(lambda: comments_settings().list_max_age_seconds)],
+    summary="Atom feed of the latest approved comments on every article",
+    responses=FEED_RESPONSES,
+)
+@tracer.capture_method
+def handle_get_site_comment_feed() -> Response[str]:
+    from newsroom import feeds
+
+    return feeds.site_comments_feed(feeds.Site.of(app.current_event, comments_settings()))
+
+
 @app.get(
     "/comment-counts",
     middlewares=[cacheable(lambda: comments_settings().list_max_age_seconds)],

@@ -68,7 +68,21 @@ def cors_settings() -> CorsSettings:
     return CorsSettings.from_environment()
 
 
-class ArticlesSettings(_Settings):
+class _PublicUrls(FromEnvironment):
+    """Where readers reach the API and read an article: for absolute links (emails, feeds)."""
+
+    public_base_url: str = Field(
+        default="",
+        description="Base URL of the API for links in emails and feeds, no trailing slash; "
+        "empty: where the request reached the API.",
+    )
+    article_url_template: str = Field(
+        default="{base}/articles/{slug}",
+        description="Where readers read an article; {base} and {slug} are filled in.",
+    )
+
+
+class ArticlesSettings(_Settings, _PublicUrls):
     """Environment of the articles function."""
 
     secret_parameter_name: str = Field(
@@ -92,7 +106,7 @@ def articles_settings() -> ArticlesSettings:
     return ArticlesSettings.from_environment()
 
 
-class CommentsSettings(_Settings, _LinkLifetimes):
+class CommentsSettings(_Settings, _LinkLifetimes, _PublicUrls):
     """Environment of the comments function. List settings are JSON arrays in the environment.
 
     The moderation defaults are WordPress's (Settings > Discussion).
@@ -146,13 +160,6 @@ class CommentsSettings(_Settings, _LinkLifetimes):
     )
     # The privacy requests' email (its link) goes out from here, as the notifications' do.
     sender_email: str = Field(default="", description="The SES identity emails come from.")
-    public_base_url: str = Field(
-        default="", description="Base URL of the API for links in emails, no trailing slash."
-    )
-    article_url_template: str = Field(
-        default="{base}/articles/{slug}",
-        description="Where readers read an article; {base} and {slug} are filled in.",
-    )
     max_body_bytes: int = Field(default=65_536, ge=1024, description="Largest request body.")
     list_max_age_seconds: int = Field(default=30, ge=0)
     idempotency_expiry_seconds: int = Field(default=3600, ge=60)

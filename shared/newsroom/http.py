@@ -12,6 +12,8 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -264,6 +266,12 @@ def api_base_url(event: APIGatewayProxyEvent) -> str:
     return f"https://{context.domain_name}{prefix}"
 
 
+def public_base_url(event: APIGatewayProxyEvent, configured: str) -> str:
+    """The base of absolute links to this API (feeds): `PublicBaseUrl` when the deployment
+    names one, else where this request reached the API (`api_base_url`)."""
+    return configured.rstrip("/") or api_base_url(event)
+
+
 def bearer_token(app: APIGatewayRestResolver) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header (RFC 6750; the scheme in any
     case), or None when there is none or another scheme (a SigV4 signature)."""
@@ -287,10 +295,32 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
+def _not_modified_since(if_modified_since: str | None, last_modified: str | None) -> bool:
+    """Whether a `Last-Modified` (an HTTP date) is at or before `If-Modified-Since`; False
+    when either is missing or not a date (RFC 9110 §13.1.3: an invalid date is ignored)."""
+    if not if_modified_since or not last_modified:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+        modified = parsedate_to_datetime(last_modified)
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None or modified.tzinfo is None:  # "-0000": not a valid HTTP date
+        return False
+    return modified <= since
+
+
+def http_date(moment: datetime) -> str:
+    """`moment` as an HTTP date (RFC 9110 §5.6.7: IMF-fixdate, GMT, whole seconds)."""
+    return format_datetime(moment.astimezone(UTC).replace(microsecond=0), usegmt=True)
+
+
 def cacheable(
     max_age: Callable[[], int],
 ) -> Callable[[APIGatewayRestResolver, NextMiddleware], Response[Any]]:
-    """Route middleware: ETag and Cache-Control on a 200 read, 304 when If-None-Match matches.
+    """Route middleware: ETag and Cache-Control on a 200 read, 304 when If-None-Match matches,
+    or, for a route that says when its answer last changed (`Last-Modified`) and a request
+    without If-None-Match, when If-Modified-Since is not before it (RFC 9110 §13.2.2).
 
     `max_age` is called per request so settings are read lazily, never at import; a route
     that sets its own Cache-Control keeps it.
@@ -303,7 +333,17 @@ def cacheable(
         etag = _etag_of(response.body)
         cache_control = response.headers.get("Cache-Control") or f"public, max-age={max_age()}"
         headers = {"ETag": etag, "Cache-Control": str(cache_control)}
-        if _matches(app.current_event.headers.get("If-None-Match"), etag):
+        last_modified = response.headers.get("Last-Modified")
+        if last_modified:
+            headers["Last-Modified"] = str(last_modified)
+        request_headers = app.current_event.headers
+        if_none_match = request_headers.get("If-None-Match")
+        if _matches(if_none_match, etag) or (
+            not if_none_match
+            and _not_modified_since(
+                request_headers.get("If-Modified-Since"), headers.get("Last-Modified")
+            )
+        ):
             return Response(status_code=HTTPStatus.NOT_MODIFIED, body="", headers=headers)
         response.headers.update(headers)
         return response

@@ -21,6 +21,8 @@ ON_DEMAND = (
     "nh3",
     "aws_lambda_powertools.utilities.idempotency",  # a POST with an Idempotency-Key
     "aws_lambda_powertools.utilities.parameters",  # the secret, for hashing
+    "newsroom.feeds",  # the Atom feeds
+    "xml.etree",  # which write them
 )
 
 

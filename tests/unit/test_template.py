@@ -413,6 +413,10 @@ def test_cdn_reaches_the_api_stage_over_https_only(template: TemplateDict) -> No
         "/comment-counts",
         "/embed/comments.js",
         "/embed/comments.css",
+        "/feed",
+        "/tags/x/feed",
+        "/articles/x/comments/feed",
+        "/comments/feed",
     ],
 )
 def test_public_reads_are_cached_as_long_as_the_api_says_and_compressed(

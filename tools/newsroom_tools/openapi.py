@@ -90,7 +90,10 @@ def _operation(
     for answer in responses.values():
         answer.setdefault("description", "Success")
     if cacheable:
-        responses["304"] = {"description": "Not modified: If-None-Match holds the current ETag"}
+        responses["304"] = {
+            "description": "Not modified: If-None-Match holds the current ETag (or, without "
+            "it, If-Modified-Since is not before a feed's Last-Modified)"
+        }
     error = _ERROR
     if pages:
         # Pages for people (email links) answer errors as a page too, unless JSON is asked for.

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from newsroom.data import dynamo
 from newsroom.data.pagination import CursorSigner
-from newsroom.models.articles import ArticleSummary, StoredArticle
+from newsroom.models.articles import ArticleSummary, FeedArticle, StoredArticle
 from newsroom.models.common import Page
 
 if TYPE_CHECKING:
@@ -66,6 +66,9 @@ class ArticleTable:
             db=self.db,
         )
 
+    def list_feed(self, *, now: datetime, limit: int, tag: str | None) -> list[FeedArticle]:
+        return list_feed_articles(table=self.table, now=now, limit=limit, tag=tag, db=self.db)
+
 
 class ConcurrentImportError(Exception):
     """Another writer changed the article between our read and our write."""
@@ -80,6 +83,21 @@ def get_article(slug: str, *, table: str, db: DynamoDBClient | None = None) -> S
         )
     item = response.get("Item")
     return None if item is None else StoredArticle.model_validate(dynamo.from_item(item))
+
+
+def _listing_query(table: str, partition: str, now: datetime) -> dict[str, Any]:
+    """The Query of a listing's partition of gsi1, newest first, up to `now`."""
+    return {
+        "TableName": table,
+        "IndexName": _INDEX,
+        "KeyConditionExpression": "gsi1pk = :p AND gsi1sk < :upto",
+        "ExpressionAttributeValues": {
+            ":p": {"S": partition},
+            # '$' sorts right after '#', so everything published at or before `now` is in range.
+            ":upto": {"S": dynamo.sort_timestamp(now) + "$"},
+        },
+        "ScanIndexForward": False,
+    }
 
 
 def list_public_summaries(
@@ -98,17 +116,7 @@ def list_public_summaries(
     """
     db = db or dynamo.client()
     partition = PUBLISHED_PARTITION if tag is None else tag_partition(tag)
-    query: dict[str, Any] = {
-        "TableName": table,
-        "IndexName": _INDEX,
-        "KeyConditionExpression": "gsi1pk = :p AND gsi1sk < :upto",
-        "ExpressionAttributeValues": {
-            ":p": {"S": partition},
-            # '$' sorts right after '#', so everything published at or before `now` is in range.
-            ":upto": {"S": dynamo.sort_timestamp(now) + "$"},
-        },
-        "ScanIndexForward": False,
-    }
+    query = _listing_query(table, partition, now)
     if cursor is not None:
         start = cursors.decode(cursor, fixed={"gsi1pk": partition}, free=_INDEX_KEY_FREE)
         query["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
@@ -121,6 +129,48 @@ def list_public_summaries(
         )
     items = [ArticleSummary.model_validate(dynamo.from_item(item)) for item in page]
     return Page[ArticleSummary](items=items, next_cursor=next_cursor)
+
+
+# What a feed entry needs of an article that gsi1 does not carry (an index's projection cannot
+# be changed once deployed, and listings never read bodies).
+_FEED_ATTRIBUTES = ("slug", "feed_id", "body_html")
+
+
+def list_feed_articles(
+    *,
+    table: str,
+    now: datetime,
+    limit: int,
+    tag: str | None = None,
+    db: DynamoDBClient | None = None,
+) -> list[FeedArticle]:
+    """The newest public articles (optionally with one tag) as feed entries show them: one
+    Query of gsi1 (unless its items add up past 1 MB), then one eventually consistent
+    `BatchGetItem` of those articles' feed ids and bodies, which the index does not carry.
+
+    An article the second read does not find (deleted in between, or too new for the replica
+    read) is left out until the next read, rather than served under another id.
+    """
+    db = db or dynamo.client()
+    partition = PUBLISHED_PARTITION if tag is None else tag_partition(tag)
+    page, _ = dynamo.query_page(db, _listing_query(table, partition, now), limit=limit)
+    summaries = [ArticleSummary.model_validate(dynamo.from_item(item)) for item in page]
+    if not summaries:
+        return []
+    keys: list[dynamo.Item] = [
+        {"pk": {"S": article_pk(s.slug)}, "sk": {"S": ARTICLE_SK}} for s in summaries
+    ]
+    found = dynamo.batch_get(db, table, keys, consistent=False, attributes=_FEED_ATTRIBUTES)
+    extras = {str(values["slug"]): values for values in map(dynamo.from_item, found)}
+    return [
+        FeedArticle(
+            **summary.model_dump(),
+            feed_id=extras[summary.slug].get("feed_id"),
+            body_html=str(extras[summary.slug].get("body_html") or ""),
+        )
+        for summary in summaries
+        if summary.slug in extras
+    ]
 
 
 def _index_keys(article: StoredArticle, partition: str) -> dict[str, str]:

@@ -52,11 +52,12 @@ from newsroom.errors import (
     ServiceUnavailableError,
     StatusConflictError,
 )
-from newsroom.models.articles import StoredArticle, StoredCommentState
+from newsroom.models.articles import ArticleHeading, StoredArticle, StoredCommentState
 from newsroom.models.comments import (
     AdminComment,
     AnsweredDuplicate,
     CommentStatus,
+    FeedComment,
     Moderation,
     PublicComment,
     SenderData,
@@ -68,7 +69,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-Listed = TypeVar("Listed", PublicComment, AdminComment)
+Listed = TypeVar("Listed", PublicComment, AdminComment, FeedComment)
 COMMENT_PREFIX = "COMMENT#"
 DUPLICATE_PREFIX = "DUPLICATE#"
 SENDER_PREFIX = "SENDER#"
@@ -288,6 +289,34 @@ def _listed(shape: type[Listed], values: dict[str, Any]) -> Listed:
     return shape.model_validate(dict.fromkeys(shape.model_fields) | values)
 
 
+# What a comment feed shows of a comment, and of its article (the comments' own index has no
+# article; the approved queue's has no title). Never the author's email.
+_QUEUE_FEED_ATTRIBUTES = (
+    "id",
+    "slug",
+    "parent_id",
+    "depth",
+    "author_name",
+    "author_url",
+    "avatar",
+    "body_html",
+    "created_at",
+    "moderation",
+)
+_THREAD_FEED_ATTRIBUTES = tuple(
+    dict.fromkeys(("sk", *_QUEUE_FEED_ATTRIBUTES, *ArticleHeading.model_fields))
+)
+
+
+def _feed_comment(values: dict[str, Any]) -> FeedComment:
+    """A feed's comment from its item's values: last changed when its verdict was given (a
+    moderator's approval, an edit), or when it was posted."""
+    created_at = datetime.fromisoformat(str(values["created_at"]))
+    verdict_at = (values.get("moderation") or {}).get("at")
+    updated_at = max(created_at, datetime.fromisoformat(verdict_at)) if verdict_at else created_at
+    return _listed(FeedComment, values | {"updated_at": updated_at})
+
+
 def _stored_comment(item: dict[str, Any]) -> StoredComment:
     return StoredComment.model_validate(dynamo.from_item(item))
 
@@ -450,6 +479,85 @@ class CommentTable(dynamo.TableAccess):
         return Page[AdminComment](
             items=[_listed(AdminComment, item) for item in items], next_cursor=next_cursor
         )
+
+    def thread_feed(
+        self, slug: str, *, limit: int
+    ) -> tuple[ArticleHeading | None, list[FeedComment]]:
+        """The article (None when there is none) and its `limit` newest approved comments,
+        newest first, for its comment feed.
+
+        One Query of the article's partition, newest comment first and the article item last
+        (comment ids sort by time, and "ARTICLE" before "COMMENT#"), keeping the article and the
+        comments in the thread index: the thread index alone cannot tell an article without
+        comments from none. It reads the article's other comments too (held, spam, trash) but
+        returns only those attributes a feed shows. Past 1 MB read, it goes on until it has
+        reached the article or holds `limit` comments; then, short of the article, one GetItem
+        reads it.
+        """
+        names = {f"#f{i}": name for i, name in enumerate(_THREAD_FEED_ATTRIBUTES)}
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :article AND :comments_end",
+            "FilterExpression": "sk = :article OR attribute_exists(gsi2pk)",
+            "ProjectionExpression": ", ".join(names),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {
+                ":pk": {"S": article_pk(slug)},
+                ":article": {"S": ARTICLE_SK},
+                # '$' sorts right after '#': every COMMENT#<id>, and no other kind of item.
+                ":comments_end": {"S": COMMENT_PREFIX.rstrip("#") + "$"},
+            },
+            "ScanIndexForward": False,
+        }
+        article: ArticleHeading | None = None
+        comments: list[FeedComment] = []
+        while True:
+            with dynamo.unavailable_as_domain_error():
+                response = self.db.query(**request)
+            for item in response.get("Items", []):
+                values = dynamo.from_item(item)
+                if values["sk"] == ARTICLE_SK:
+                    article = ArticleHeading.model_validate(values)
+                else:
+                    comments.append(_feed_comment(values))
+            if article is not None or "LastEvaluatedKey" not in response:
+                break
+            if len(comments) >= limit:
+                article = self._heading(slug)
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        comments.sort(key=lambda c: (c.created_at, c.id), reverse=True)
+        return article, comments[:limit]
+
+    def _heading(self, slug: str) -> ArticleHeading | None:
+        names = {f"#f{i}": name for i, name in enumerate(ArticleHeading.model_fields)}
+        with dynamo.unavailable_as_domain_error():
+            response = self.db.get_item(
+                TableName=self.table,
+                Key=_key(article_pk(slug), ARTICLE_SK),
+                ProjectionExpression=", ".join(names),
+                ExpressionAttributeNames=names,
+            )
+        item = response.get("Item")
+        return None if item is None else ArticleHeading.model_validate(dynamo.from_item(item))
+
+    def latest_approved(self, *, limit: int) -> list[FeedComment]:
+        """The `limit` newest approved comments of every article, newest first: one Query of
+        the approved queue's partition (unless its entries add up past 1 MB), descending, of the
+        attributes a feed shows (the queue's index also carries the author's email: never read
+        here)."""
+        names = {f"#f{i}": name for i, name in enumerate(_QUEUE_FEED_ATTRIBUTES)}
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "gsi3",
+            "KeyConditionExpression": "gsi3pk = :p",
+            "ProjectionExpression": ", ".join(names),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {":p": {"S": status_partition("approved")}},
+            "ScanIndexForward": False,
+        }
+        page, _ = dynamo.query_page(self.db, query, limit=limit)
+        return [_feed_comment(dynamo.from_item(item)) for item in page]
 
     def _page(
         self,

@@ -95,6 +95,30 @@ class ArticleSummary(BaseModel):
     image: Image | None = None
 
 
+class FeedArticle(ArticleSummary):
+    """An article as its feed entry shows it: the summary, the id its entries keep (a migrated
+    post's guid, `StoredArticle.feed_id`) and its body."""
+
+    feed_id: str | None = None
+    body_html: str
+
+
+class ArticleHeading(BaseModel):
+    """What an article's comment feed says of the article (a projection of `StoredArticle`)."""
+
+    model_config = ConfigDict(defer_build=True, frozen=True)
+
+    slug: Slug
+    title: str
+    published_at: UtcDatetime | None = None
+    updated_at: UtcDatetime
+    draft: bool = False
+
+    def is_public(self, now: datetime) -> bool:
+        """As `StoredArticle.is_public`."""
+        return _is_public(self.draft, self.published_at, now)
+
+
 class Article(ArticleSummary):
     """The whole public article."""
 

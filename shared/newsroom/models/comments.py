@@ -304,6 +304,14 @@ class PublicComment(BaseModel):
     created_at: datetime
 
 
+class FeedComment(PublicComment):
+    """An approved comment as a feed entry shows it: the public comment, its article, and when
+    it last changed (approved by a moderator, or edited by its author: its verdict's time)."""
+
+    slug: Slug
+    updated_at: datetime
+
+
 class Moderation(BaseModel):
     """Why the policy (or a moderator) decided a comment's status."""
 
