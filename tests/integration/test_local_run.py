@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import feedparser
 import pytest
 
 from newsroom_tools import emulator as local_emulator
@@ -89,6 +90,31 @@ def test_demo_article_is_served_with_an_etag_and_revalidates_to_304(system: Loca
     assert first.status == 200
     assert first.json()["slug"] == slug
     assert first.headers["etag"].startswith('"')
+    assert again.status == 304
+    assert again.body == b""
+
+
+def test_site_feed_is_served_under_the_stage_and_revalidates_to_304(system: LocalSystem) -> None:
+    # Given the local API, on the demo articles, reached under its stage (/v1)
+    assert urlsplit(system.api_url).path == "/v1"
+
+    # When a feed reader fetches the site's feed over HTTP, then again with its ETag
+    first = request(f"{system.api_url}/feed")
+    again = request(f"{system.api_url}/feed", headers={"If-None-Match": first.headers["etag"]})
+
+    # Then it is a valid Atom feed of the demo articles, linking back under the stage
+    assert first.status == 200
+    assert first.headers["content-type"] == "application/atom+xml; charset=utf-8"
+    feed = feedparser.parse(first.body)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert [link.href for link in feed.feed.links if link.rel == "self"] == [
+        f"{system.api_url}/feed"
+    ]
+    slugs = [entry.link.removeprefix(f"{system.api_url}/articles/") for entry in feed.entries]
+    assert slugs
+    assert set(slugs) <= set(system.seeded)
+    followed = request(feed.entries[0].link)
+    assert followed.status == 200
     assert again.status == 304
     assert again.body == b""
 
