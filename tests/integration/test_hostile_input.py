@@ -910,16 +910,28 @@ def test_no_email_or_ip_or_plain_hash_of_them_leaves_through_any_public_endpoint
     answers += [get_comment(slug, comment_id) for comment_id in ids]
     answers.append(get_comment(slug, "c" + "0" * 20))
     answers.append(get_comment(f"no-{unique}", ids[0]))
+    feeds = [
+        invoke(articles_handler, rest_event("GET", "/feed")),
+        invoke(comments_handler, rest_event("GET", "/comments/feed")),
+        invoke(
+            comments_handler,
+            rest_event("GET", "/articles/{slug}/comments/feed", path_params={"slug": slug}),
+        ),
+    ]
+    assert [feed.status for feed in feeds] == [200] * 3
+    answers += feeds
     for accept in ("application/json", "text/html"):
         event = rest_event(
             "GET", "/links/{token}", path_params={"token": token}, headers={"Accept": accept}
         )
         answers.append(invoke(comments_handler, event))
 
-    # Then the walk saw the public comments and the link page, and the search finds an email
+    # Then the walk saw the public comments (in the lists and the comment feeds) and the link
+    # page, and the search finds an email
     # where one is served (the moderators' signed queue, which is not public) ...
     listed = [item["id"] for page in comment_pages for item in page.body["items"]]
     assert listed == ids[:2]
+    assert all(ids[0] in feed.body and ids[1] in feed.body for feed in feeds[1:])
     assert answers[-2].status == 200, answers[-2].body
     assert held.email.lower() in served_text(admin_queue("pending", limit="100"))
     # ... and no answer holds an email, an IP, or a plain hash of either
