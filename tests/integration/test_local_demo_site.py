@@ -3,6 +3,7 @@ pointing at the running API, and the API allowing that origin."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,25 @@ def test_demo_site_is_served_on_a_port_of_its_own_pointing_at_the_api(
     page = reply.body.decode()
     assert f'<script async src="{system.api_url}/embed/comments.js"></script>' in page
     assert "API-BASE" not in page
+
+
+def test_demo_front_page_advertises_the_feeds_a_reader_can_subscribe_to(
+    system: LocalSystem,
+) -> None:
+    # Given the demo site's front page
+    page = request(system.demo_url).body.decode()
+
+    # When a feed reader follows the feed links in its head
+    feeds = re.findall(
+        r'<link rel="alternate" type="application/atom\+xml"[^>]* href="([^"]+)"', page
+    )
+    answers = [request(url) for url in feeds]
+
+    # Then they are the API's site feeds, and each answers an Atom feed
+    assert feeds == [f"{system.api_url}/feed", f"{system.api_url}/comments/feed"]
+    assert [a.headers["content-type"] for a in answers] == [
+        "application/atom+xml; charset=utf-8"
+    ] * 2
 
 
 def test_demo_pages_carry_a_csp_naming_the_api_origin(system: LocalSystem) -> None:
