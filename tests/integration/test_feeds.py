@@ -497,6 +497,20 @@ def test_feed_revalidates_to_304_by_etag_or_by_date(
     assert stale_etag.status == 200
 
 
+@pytest.mark.parametrize(
+    "since", ["yesterday", "", "Tue, 01 Dec 2026 25:61:00", "Tue, 01 Dec 2026 10:00:00 -0000"]
+)
+def test_if_modified_since_that_is_no_http_date_is_ignored(
+    content_table: str, unique: str, since: str
+) -> None:
+    seed(content_table, f"since-{unique}", published_at=NOW - timedelta(days=3))
+
+    answer = site_feed({"If-Modified-Since": since})
+
+    assert answer.status == 200
+    assert parsed(answer).entries
+
+
 def test_new_approved_comment_changes_both_comment_feeds(
     content_table: str, unique: str, moderation: None
 ) -> None:
