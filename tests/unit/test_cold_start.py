@@ -80,6 +80,10 @@ def test_articles_function_does_not_load_the_email_validator() -> None:
     assert not loaded(modules_after_import("functions.articles.app"), "email_validator")
 
 
+def test_articles_function_does_not_build_the_other_functions_settings() -> None:
+    assert not loaded(modules_after_import("functions.articles.app"), "newsroom.comment_settings")
+
+
 FUNCTIONS = ["functions.articles.app", "functions.comments.app", "functions.notifications.app"]
 
 

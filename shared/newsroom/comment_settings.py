@@ -1,0 +1,85 @@
+"""The settings of the functions that take and tell of comments (the comments and notifications
+functions), apart from newsroom.config so that the articles function never builds them."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from newsroom.config import _LinkLifetimes, _PublicUrls, _Settings
+
+
+class CommentsSettings(_Settings, _LinkLifetimes, _PublicUrls):
+    """Environment of the comments function. List settings are JSON arrays in the environment.
+
+    The moderation defaults are WordPress's (Settings > Discussion).
+    """
+
+    idempotency_table_name: str = Field(min_length=3, max_length=255)
+    secret_parameter_name: str = Field(
+        min_length=1,
+        description="SSM SecureString holding the current key for IP/email hashes, signed "
+        "links and listing cursors; NAME-previous holds the key it replaced while rotating "
+        "(newsroom.secrets).",
+    )
+    comment_max_links: int = Field(
+        default=2, ge=0, description="Hold a comment with this many links or more (0: off)."
+    )
+    moderation_keys: list[str] = Field(
+        default_factory=list, description="Hold a comment containing any of these."
+    )
+    disallowed_keys: list[str] = Field(
+        default_factory=list, description="Mark a comment containing any of these as spam."
+    )
+    require_previous_approval: bool = Field(
+        default=True, description="Hold comments of authors with no approved comment yet."
+    )
+    moderate_all: bool = Field(default=False, description="Hold every comment.")
+    close_comments_after_days: int | None = Field(
+        default=None, ge=1, description="Close comments on articles older than this (off)."
+    )
+    flood_interval_seconds: int = Field(
+        default=15, ge=1, description="Least time between two comments of one IP or email."
+    )
+    thread_depth: int = Field(default=5, ge=1, le=5, description="Deepest reply level.")
+    edit_window_seconds: int = Field(
+        default=900,
+        ge=1,
+        le=86_400,
+        description="How long after posting its author may edit or delete a comment (while no "
+        "reply exists).",
+    )
+    sender_data_retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="How long what a comment's sender left for moderation (the IP hash) is "
+        "kept; then the table's TTL deletes it, and the comment stays.",
+    )
+    privacy_request_interval_seconds: int = Field(
+        default=300,
+        ge=1,
+        description="Least time between two privacy requests from one IP, or for one address.",
+    )
+    # The privacy requests' email (its link) goes out from here, as the notifications' do.
+    sender_email: str = Field(default="", description="The SES identity emails come from.")
+    max_body_bytes: int = Field(default=65_536, ge=1024, description="Largest request body.")
+    list_max_age_seconds: int = Field(default=30, ge=0)
+    idempotency_expiry_seconds: int = Field(default=3600, ge=60)
+
+
+class NotificationsSettings(_Settings, _LinkLifetimes):
+    """Environment of the notifications function (the stream consumer; the link pages are the
+    comments function's)."""
+
+    secret_parameter_name: str = Field(min_length=1)
+    sender_email: str = Field(min_length=3, description="The SES identity emails come from.")
+    moderator_emails: list[str] = Field(
+        default_factory=list, description="JSON array: who gets moderation requests."
+    )
+    public_base_url: str = Field(
+        min_length=1, description="Base URL of the API for links in emails, no trailing slash."
+    )
+    article_url_template: str = Field(
+        default="{base}/articles/{slug}",
+        description="Where readers read an article; {base} and {slug} are filled in.",
+    )
