@@ -38,6 +38,7 @@ def request(
     body: bytes | None = None,
     json_body: Any = None,
     source_ip: str | None = None,
+    timeout: float = 10,
 ) -> Reply:
     """Send one request to a loopback URL, from `source_ip` if given; never raises on a status."""
     headers = dict(headers or {})
@@ -48,7 +49,7 @@ def request(
     connection = http.client.HTTPConnection(
         parts.hostname or "127.0.0.1",
         parts.port,
-        timeout=10,
+        timeout=timeout,
         source_address=(source_ip, 0) if source_ip else None,
     )
     try:

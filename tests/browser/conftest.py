@@ -201,6 +201,7 @@ class Site:
         author_email: str | None = None,
         author_url: str = "",
         parent_id: str | None = None,
+        timeout: float = 10,
     ) -> Reply:
         """POST a comment as a reader would, from a loopback address of its own (so flood
         control by IP does not meet the browser's, which posts from 127.0.0.1)."""
@@ -220,11 +221,14 @@ class Site:
             json_body=fields,
             headers={"Idempotency-Key": uuid.uuid4().hex},
             source_ip=_other_loopback_address(),
+            timeout=timeout,
         )
 
-    def moderate(self, slug: str, comment_id: str, action: str = "approve") -> dict[str, Any]:
+    def moderate(
+        self, slug: str, comment_id: str, action: str = "approve", *, timeout: float = 10
+    ) -> dict[str, Any]:
         """Approve (or `spam`, `trash`) a comment through the signed admin API."""
-        reply = self.admin("POST", f"/admin/comments/{slug}/{comment_id}/{action}")
+        reply = self.admin("POST", f"/admin/comments/{slug}/{comment_id}/{action}", timeout=timeout)
         assert reply.status == 200, reply.body
         answer: dict[str, Any] = reply.json()
         return answer
@@ -239,7 +243,7 @@ class Site:
         self.system.wait_for_streams()
         return comment_id
 
-    def admin(self, method: str, path: str) -> Reply:
+    def admin(self, method: str, path: str, *, timeout: float = 10) -> Reply:
         """A request to the admin API, signed with SigV4 as API Gateway's AWS_IAM wants it
         (locally any access key with the secret ``testing``)."""
         from botocore.auth import SigV4Auth
@@ -249,7 +253,7 @@ class Site:
         url = f"{self.api}{path}"
         signed = AWSRequest(method=method, url=url)
         SigV4Auth(Credentials("AKIDLOCAL", "testing"), "execute-api", "us-east-1").add_auth(signed)
-        return request(url, method=method, headers=dict(signed.headers.items()))
+        return request(url, method=method, headers=dict(signed.headers.items()), timeout=timeout)
 
 
 def _other_loopback_address() -> str:
