@@ -88,7 +88,9 @@ def plan(
       if it had been held, its own author if they asked to be told;
     - an edit of a public comment that keeps it public: nothing (it was told of once);
     - spam, trash, or nothing the emails say changed (a reply counted under it, an
-      unsubscribe): nothing.
+      unsubscribe): nothing;
+    - an imported comment's arrival (`StoredComment.imported_from`, whatever its status):
+      nothing; a moderator's later decision on it is told as any other.
 
     Reply notices and "your comment is live" go only to addresses in `context.confirmed`
     (double opt-in: anyone can type anyone's address). In their place an address that asked
@@ -99,6 +101,8 @@ def plan(
     edited = old is not None and new.revision != old.revision
     if article is None or (old is not None and old.status == new.status and not edited):
         return []
+    if old is None and new.imported_from is not None:
+        return []  # an imported comment arriving is history: nobody is told of it
     view = CommentView(
         article_title=article.title,
         article_url=links.article(new.slug),

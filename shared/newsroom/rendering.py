@@ -62,7 +62,12 @@ def render_article(markdown: str) -> str:
     str
         Sanitized HTML.
     """
-    html = _article_markdown().render(markdown)
+    return sanitise_article_html(_article_markdown().render(markdown))
+
+
+def sanitise_article_html(html: str) -> str:
+    """HTML made safe to serve as an article body: what `render_article` keeps of its
+    Markdown's HTML (for a body that is HTML already, such as an imported WordPress post)."""
     return nh3.clean(
         html,
         tags=set(_ARTICLE_TAGS),
@@ -94,6 +99,12 @@ def render_comment(markdown: str) -> str:
     html = _plain_comment(markdown)
     if html is None:
         html = _comment_markdown().render(markdown)
+    return sanitise_comment_html(html)
+
+
+def sanitise_comment_html(html: str) -> str:
+    """HTML made safe to serve as a comment: what `render_comment` keeps of its Markdown's
+    HTML (for a comment that is HTML already, such as an imported WordPress comment)."""
     return nh3.clean(
         html,
         tags=set(_COMMENT_TAGS),

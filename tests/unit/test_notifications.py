@@ -199,6 +199,21 @@ def test_spam_trash_and_no_change_send_nothing(old: str | None, new: str) -> Non
     assert planned(before, comment(CID, new)) == []
 
 
+@pytest.mark.parametrize("status", ["pending", "approved"])
+def test_an_imported_comment_arriving_notifies_no_one(status: str) -> None:
+    imported = comment(CID, status, imported_from="wordpress:https://old.example.org#17")
+
+    assert planned(None, imported) == []
+
+
+def test_a_moderator_approving_an_imported_comment_is_told_as_for_any_other() -> None:
+    held = comment(CID, "pending", imported_from="wordpress:https://old.example.org#17")
+
+    approved = held.model_copy(update={"status": "approved"})
+
+    assert planned(held, approved) == [("new_comment", "ada@example.org")]
+
+
 def test_held_reply_does_not_notify_the_parent_yet() -> None:
     parent = comment(PARENT, "approved", author_email="pat@example.org", notify_replies=True)
     reply = comment(CID, "pending", parent_id=PARENT, depth=2, path=f"{PARENT}/{CID}")

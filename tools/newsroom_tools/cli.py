@@ -21,6 +21,10 @@ _COMMANDS = {
         "newsroom_tools.rekey",
         "after a key rotation, re-derive what comments store under the current key",
     ),
+    ("import", "wordpress"): (
+        "newsroom_tools.migration.import_wordpress",
+        "import a WordPress export (WXR): posts as articles, with their comments",
+    ),
     ("run",): ("newsroom_tools.runner", "run the whole system locally (no Docker, no AWS)"),
     ("invoke",): ("newsroom_tools.invoke", "invoke one function with an event file, locally"),
     ("export",): ("newsroom_tools.export", "back up the content table to a .jsonl.gz file"),

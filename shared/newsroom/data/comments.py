@@ -249,7 +249,9 @@ def answered_ids(comment: StoredComment) -> list[str]:
     return list(dict.fromkeys(c for c in (comment.parent_id, comment.in_reply_to) if c))
 
 
-def _comment_item(comment: StoredComment) -> dict[str, Any]:
+def comment_item(comment: StoredComment) -> dict[str, Any]:
+    """A comment's item as plain values: its keys, its indexes' keys and its fields (what
+    `insert` writes; an import writes the same)."""
     return {
         "pk": article_pk(comment.slug),
         "sk": COMMENT_PREFIX + comment.id,
@@ -662,7 +664,7 @@ class CommentTable(dynamo.TableAccess):
             {
                 "Put": {
                     "TableName": self.table,
-                    "Item": dynamo.to_item(_comment_item(comment)),
+                    "Item": dynamo.to_item(comment_item(comment)),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             }

@@ -366,6 +366,10 @@ class StoredComment(BaseModel):
     # When its author's data was removed at their request (a comment with replies keeps its
     # place, with no name, address or text of theirs); its edit token no longer works.
     erased_at: UtcDatetime | None = None
+    # Where an imported comment came from (``wordpress:<site>#<comment id>``, ``disqus:...``):
+    # its insert is history, not news, so it notifies no one (`newsroom.notifications.plan`
+    # and the stream's filter in template.yaml); None for a comment posted here.
+    imported_from: str | None = Field(default=None, max_length=2048)
 
     @property
     def answered_id(self) -> str | None:
