@@ -20,7 +20,8 @@ BENCH_ARGS ?=
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format typecheck cfn-lint checkov lock requirements requirements-check \
         sam-python \
-        pytest unit integration invoke import-articles build check-arm64 bench load openapi \
+        pytest unit integration invoke import-articles import-wordpress build check-arm64 bench \
+        bench-import load openapi \
         test-localstack clean
 
 help: ## list the targets
@@ -55,6 +56,11 @@ invoke: $(STAMP) ## invoke a function with an event, e.g. FUNCTION=ArticlesFunct
 import-articles: $(STAMP) ## add articles to a running make run, e.g. ARTICLES="my-article.md more/"
 	@test -n "$(ARTICLES)" || { echo "usage: make import-articles ARTICLES=path/to/article.md"; exit 2; }
 	$(BIN)/newsroom articles import --local $(if $(EMULATOR_PORT),--emulator-port $(EMULATOR_PORT)) $(ARTICLES)
+
+import-wordpress: $(STAMP) ## a WordPress export (WXR) into a running make run, e.g. FILE=export.xml (DRY_RUN=1: report only)
+	@test -n "$(FILE)" || { echo "usage: make import-wordpress FILE=path/to/export.xml [DRY_RUN=1]"; exit 2; }
+	$(BIN)/newsroom import wordpress --local $(if $(EMULATOR_PORT),--emulator-port $(EMULATOR_PORT)) \
+	  $(if $(DRY_RUN),--dry-run) $(FILE)
 
 test: lint typecheck cfn-lint checkov requirements-check pytest check-arm64 ## everything CI runs: lint, types, template, tests, arm64 layer
 
@@ -151,6 +157,9 @@ load: $(STAMP) ## bounded load through a local run, then reconcile; bigger: make
 
 bench: $(STAMP) ## cold start of each function's first request vs a bare boto3 handler; BENCH_ARGS=--importtime: where it goes
 	$(BIN)/python -m tests.bench.cold_start $(BENCH_ARGS)
+
+bench-import: $(STAMP) ## peak RSS of importing a generated 200 MB WordPress export (fails at 100 MB or more)
+	$(BIN)/python -m tests.bench.import_memory $(BENCH_IMPORT_ARGS)
 
 test-localstack: $(STAMP) ## integration tests against a LocalStack container (needs Docker)
 	NEWSROOM_EMULATOR=localstack $(BIN)/pytest tests/integration $(PYTEST_ARGS)

@@ -358,3 +358,29 @@ def test_a_bad_file_is_refused_with_a_clear_message_and_exit_2(
     assert "Traceback" not in error
     with pytest.raises(ExportFileError):
         import_wordpress(DATA / fixture, ImportTable(None, content_table, dry_run=True), keys())  # type: ignore[arg-type]
+
+
+def test_the_command_prints_each_article_then_the_report_with_problems_by_line(
+    tmp_path: Path, content_table: str, dynamodb: DynamoDBClient, unique: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    # Given an export, and the command with --dry-run
+    path, _ = own_copy(tmp_path, "site.xml", unique)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args([str(path), "--table", content_table, "--dry-run"])
+
+    # When it runs (stderr is not a terminal here: no progress bar)
+    status = run(args)
+
+    # Then it lists what would be written, counts by status and kind, and the problems
+    out, err = capsys.readouterr()
+    assert status == 0
+    assert err == ""
+    assert f"would be created: harbour-wall-repairs-{unique} (8 comments to write" in out
+    assert "articles: 4 would be created" in out
+    assert "comments: 16 would be written (12 approved, 1 pending, 1 spam, 2 trash)" in out
+    assert "skipped: 1 attachment, 1 note, 1 page, 1 pingback, 1 trackback" in out
+    assert re.search(r"line 179: 1 control characters XML forbids were read as spaces", out)
+    assert re.search(r"line \d+: comment 19: its parent 999 is not in the export", out)
+    assert partition(dynamodb, content_table, f"harbour-wall-repairs-{unique}") == []

@@ -3,6 +3,7 @@ the ids and places of comments, and that an imported comment's arrival notifies 
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import UTC, datetime
@@ -12,9 +13,11 @@ import pytest
 from newsroom.models.comments import COMMENT_ID_PATTERN
 from newsroom.secrets import Keyring
 from newsroom_tools.event_filter import matches_any, parse_filter_criteria
+from newsroom_tools.migration.importing import Progress
 from newsroom_tools.migration.threads import SourceComment, ThreadSettings, comment_id, plan_thread
 from newsroom_tools.migration.wordpress import Channel, Post, map_post, parse_gmt, slugify
 from newsroom_tools.migration.wpautop import post_html, shortcodes, wpautop
+from newsroom_tools.migration.xmlstream import StreamStats
 from newsroom_tools.template import load_template
 
 KEYS = Keyring(current=b"k" * 32)
@@ -152,3 +155,24 @@ def test_the_stream_filter_lets_through_new_comments_and_changes_but_not_imports
     assert not matches_any(patterns, record("INSERT", **imported))
     assert matches_any(patterns, record("MODIFY", **imported))
     assert not matches_any(patterns, {"eventName": "REMOVE", "dynamodb": {}})
+
+
+class Terminal(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_the_progress_bar_is_drawn_on_a_terminal_only(tty: bool) -> None:
+    stream = Terminal(tty)
+    progress = Progress(StreamStats(bytes_read=50, size=100), stream)
+
+    progress.update(3, 12, force=True)
+    progress.done()
+
+    expected = "\r[###############               ]  50%     0.0/0.0 MB  3 items  12 comments\n"
+    assert stream.getvalue() == (expected if tty else "")
