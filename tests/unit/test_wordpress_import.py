@@ -1,5 +1,6 @@
-"""The pure parts of the WordPress import: WordPress's paragraph rules, the mapping of a post,
-the ids and places of comments, and that an imported comment's arrival notifies no one."""
+"""The pure parts of the WordPress and Disqus imports: WordPress's paragraph rules, the
+mapping of a post, the ids and places of comments, Disqus links, and that an imported
+comment's arrival notifies no one."""
 
 from __future__ import annotations
 
@@ -7,17 +8,19 @@ import io
 import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from newsroom.models.comments import COMMENT_ID_PATTERN
 from newsroom.secrets import Keyring
 from newsroom_tools.event_filter import matches_any, parse_filter_criteria
+from newsroom_tools.migration.disqus import normalise_link, parse_time, read_map, slug_of
 from newsroom_tools.migration.importing import Progress
 from newsroom_tools.migration.threads import SourceComment, ThreadSettings, comment_id, plan_thread
 from newsroom_tools.migration.wordpress import Channel, Post, map_post, parse_gmt, slugify
 from newsroom_tools.migration.wpautop import post_html, shortcodes, wpautop
-from newsroom_tools.migration.xmlstream import StreamStats
+from newsroom_tools.migration.xmlstream import ExportFileError, StreamStats
 from newsroom_tools.template import load_template
 
 KEYS = Keyring(current=b"k" * 32)
@@ -176,3 +179,19 @@ def test_the_progress_bar_is_drawn_on_a_terminal_only(tty: bool) -> None:
 
     expected = "\r[###############               ]  50%     0.0/0.0 MB  3 items  12 comments\n"
     assert stream.getvalue() == (expected if tty else "")
+
+
+def test_disqus_threads_of_one_page_share_a_normalised_link_and_a_slug(tmp_path: Path) -> None:
+    links = [
+        "http://old.example.org/2015/03/harbour/",
+        "https://www.old.example.org/2015/03/harbour?utm=1#c",
+        "https://OLD.example.org/2015/03/harbour",
+    ]
+    assert {normalise_link(link) for link in links} == {"old.example.org/2015/03/harbour"}
+    assert {slug_of(link, {}) for link in links} == {"harbour"}
+    assert slug_of(links[0], {"old.example.org/2015/03/harbour": "harbour-wall"}) == "harbour-wall"
+    assert parse_time("2012-12-12T12:12:12") == datetime(2012, 12, 12, 12, 12, 12, tzinfo=UTC)
+    bad = tmp_path / "map.txt"
+    bad.write_text("https://x.example.org/a\n", encoding="utf-8")
+    with pytest.raises(ExportFileError, match="line 1: expected '<link> <slug>'"):
+        read_map(bad)

@@ -25,6 +25,10 @@ _COMMANDS = {
         "newsroom_tools.migration.import_wordpress",
         "import a WordPress export (WXR): posts as articles, with their comments",
     ),
+    ("import", "disqus"): (
+        "newsroom_tools.migration.import_disqus",
+        "import a Disqus export's comments onto their articles",
+    ),
     ("run",): ("newsroom_tools.runner", "run the whole system locally (no Docker, no AWS)"),
     ("invoke",): ("newsroom_tools.invoke", "invoke one function with an event file, locally"),
     ("export",): ("newsroom_tools.export", "back up the content table to a .jsonl.gz file"),
