@@ -171,5 +171,10 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    except KeyboardInterrupt:
+        print(
+            "interrupted: what was written is kept; run the import again to go on", file=sys.stderr
+        )
+        return 130
     print(report.render())
     return 0

@@ -16,6 +16,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from newsroom.data.articles import ConcurrentImportError
+from newsroom.errors import NewsroomError
 from newsroom.secrets import Keyring, SecretMissingError, SecretTooShortError, read_keyring
 from newsroom_tools.migration.threads import Problem
 
@@ -202,4 +204,6 @@ def _keys(parameter: str, ssm: SSMClient) -> Keyring:
         raise TargetError(f"reading the key {parameter} failed: {exc}") from exc
 
 
-AWS_ERRORS = (BotoCoreError, ClientError)
+# What a write failing for good can raise besides `ImportWriteError`: AWS's errors, the
+# layer's (`ServiceUnavailableError`), an article written meanwhile (`ConcurrentImportError`).
+AWS_ERRORS = (BotoCoreError, ClientError, NewsroomError, ConcurrentImportError)
