@@ -383,4 +383,5 @@ def test_the_command_prints_each_article_then_the_report_with_problems_by_line(
     assert "skipped: 1 attachment, 1 note, 1 page, 1 pingback, 1 trackback" in out
     assert re.search(r"line 179: 1 control characters XML forbids were read as spaces", out)
     assert re.search(r"line \d+: comment 19: its parent 999 is not in the export", out)
+    assert re.search(r"line 23: post 1\d+: shortcodes left as text: gallery\n", out)
     assert partition(dynamodb, content_table, f"harbour-wall-repairs-{unique}") == []

@@ -51,6 +51,7 @@ def test_block_editor_content_is_not_given_paragraphs_and_captions_are_unwrapped
     assert (
         post_html('[caption id="1"]<img src="a"> Text[/caption]') == '<p><img src="a"> Text</p>\n'
     )
+    assert post_html("<h1>Costs</h1>\n<h6>x</h6>") == "<h2>Costs</h2>\n<h4>x</h4>\n"
     assert shortcodes('[gallery ids="1"] [embed]x[/embed] [gallery]') == ["gallery", "embed"]
 
 

@@ -394,7 +394,7 @@ def map_post(
         draft = True
     body_source = post.content.strip()
     body_html = sanitise_article_html(wpautop.post_html(body_source))
-    left = wpautop.shortcodes(body_source)
+    left = wpautop.shortcodes(wpautop.without_caption_shortcodes(body_source))
     if left:
         problems.append(
             Problem(post.line, f"{where}: shortcodes left as text: {', '.join(left[:5])}")

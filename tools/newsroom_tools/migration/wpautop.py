@@ -21,6 +21,8 @@ _TAG_OR_COMMENT = re.compile(r"<!--.*?-->|<[^>]*>", re.DOTALL)
 _BLOCK_MARKER = "<!-- wp:"
 _SHORTCODE_WRAPPERS = re.compile(r"\[/?caption[^\]]*\]")
 _SHORTCODE = re.compile(r"\[(/?)([a-zA-Z][\w-]*)(?:\s[^\]]*)?\]")
+# Headings as the article renderer clamps them (h2 to h4; the page's title is its only h1).
+_HEADING = re.compile(r"<(/?)h([1-6])\b", re.IGNORECASE)
 
 
 def has_blocks(text: str) -> bool:
@@ -101,9 +103,10 @@ def shortcodes(text: str) -> list[str]:
 def post_html(content: str) -> str:
     """A post's raw `content:encoded` as WordPress would show it, before sanitising: the
     paragraph rules for classic content, none for block content (its comments are dropped by
-    the sanitiser), caption shortcodes unwrapped."""
+    the sanitiser), caption shortcodes unwrapped, headings kept within h2 to h4."""
     content = without_caption_shortcodes(content)
-    return content.strip() if has_blocks(content) else wpautop(content)
+    html = content.strip() if has_blocks(content) else wpautop(content)
+    return _HEADING.sub(lambda m: f"<{m.group(1)}h{min(max(int(m.group(2)), 2), 4)}", html)
 
 
 def comment_html(content: str) -> str:
