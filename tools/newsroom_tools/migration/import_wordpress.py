@@ -101,7 +101,7 @@ def import_wordpress(
             comments_seen += len(post.comments)
             line = (
                 f"{'would be ' if table.dry_run else ''}{outcome}: {article.slug} "
-                f"({len(written.written)} comments {'to write' if table.dry_run else 'written'}"
+                f"({_comments(len(written.written))} {'to write' if table.dry_run else 'written'}"
                 f", {written.existing} already stored)"
             )
             report.lines.append(line)
@@ -123,6 +123,10 @@ def import_wordpress(
             )
     report.skipped = +report.skipped  # drop the kinds counted zero times
     return report
+
+
+def _comments(count: int) -> str:
+    return f"{count} comment{'' if count == 1 else 's'}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
