@@ -101,6 +101,7 @@ def test_posts_become_comments_of_the_articles_their_threads_map_to(
     assert comments["1002"]["parent_id"] == comments["1001"]["id"]
     assert comments["1001"]["body_html"] == "<p>First! Ünïcødé and bold ]]&gt; too.</p>"
     # a deleted post with a reply stays as a placeholder; without one it is skipped
+    assert comments["1003"]["body_html"] == "<p>Same page, on https with a trailing slash. </p>"
     assert comments["1005"]["author_name"] == "Deleted"
     assert comments["1005"]["author_email"] == ""
     assert comments["1005"]["body_html"] == "<p>This comment was deleted.</p>"
@@ -157,14 +158,23 @@ def test_a_thread_without_its_article_is_reported_and_its_comments_left_out(
     assert any(f"no article 'harbour-{unique}'" in p.message for p in report.problems)
 
 
-def test_a_file_that_is_not_a_disqus_export_is_refused(
-    content_table: str, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (Path(__file__).parent.parent / "data" / "wordpress" / "site.xml",
+         "not a Disqus export: the document is <rss>"),
+        (DATA / "doctype-bomb.xml", "refused: line 2 declares a DOCTYPE"),
+    ],
+)  # fmt: skip
+def test_a_file_that_is_not_a_safe_disqus_export_is_refused(
+    path: Path, message: str, content_table: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    wxr = Path(__file__).parent.parent / "data" / "wordpress" / "site.xml"
 
-    status = run(parser.parse_args([str(wxr), "--table", content_table]))
+    status = run(parser.parse_args([str(path), "--table", content_table]))
 
+    error = capsys.readouterr().err
     assert status == 2
-    assert "not a Disqus export: the document is <rss>" in capsys.readouterr().err
+    assert message in error
+    assert "Traceback" not in error
