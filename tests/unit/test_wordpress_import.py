@@ -9,6 +9,7 @@ import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,7 @@ from newsroom.secrets import Keyring
 from newsroom_tools.event_filter import matches_any, parse_filter_criteria
 from newsroom_tools.migration.disqus import normalise_link, parse_time, read_map, slug_of
 from newsroom_tools.migration.importing import Progress
+from newsroom_tools.migration.store import ImportTable, ImportWriteError
 from newsroom_tools.migration.threads import SourceComment, ThreadSettings, comment_id, plan_thread
 from newsroom_tools.migration.wordpress import Channel, Post, map_post, parse_gmt, slugify
 from newsroom_tools.migration.wpautop import post_html, shortcodes, wpautop
@@ -196,3 +198,51 @@ def test_disqus_threads_of_one_page_share_a_normalised_link_and_a_slug(tmp_path:
     bad.write_text("https://x.example.org/a\n", encoding="utf-8")
     with pytest.raises(ExportFileError, match="line 1: expected '<link> <slug>'"):
         read_map(bad)
+
+
+class ThrottledDb:
+    """A DynamoDB client whose transactions fail as `failures` say, then succeed."""
+
+    def __init__(self, failures: list[str]) -> None:
+        self.failures = failures
+        self.tokens: list[str] = []
+
+    def transact_write_items(self, *, TransactItems: object, ClientRequestToken: str) -> None:  # noqa: N803
+        from botocore.exceptions import ClientError
+
+        self.tokens.append(ClientRequestToken)
+        if self.failures:
+            code = self.failures.pop(0)
+            response: dict[str, Any] = {"Error": {"Code": code, "Message": code}}
+            if code == "TransactionCanceledException":
+                response["CancellationReasons"] = [{"Code": "TransactionConflict"}]
+            raise ClientError(response, "TransactWriteItems")  # type: ignore[arg-type]
+
+
+def test_throttled_writes_are_retried_with_backoff_and_the_same_token() -> None:
+    db = ThrottledDb(["ProvisionedThroughputExceededException", "ThrottlingException"])
+    pauses: list[float] = []
+    table = ImportTable(db, "t", sleep=pauses.append)  # type: ignore[arg-type]
+
+    assert table._transact([], []) is None
+
+    assert len(pauses) == 2
+    assert len(set(db.tokens)) == 1  # a retry of a write that may have applied: same token
+
+
+def test_a_transaction_cancelled_for_a_conflict_is_sent_again_as_a_new_one() -> None:
+    db = ThrottledDb(["TransactionCanceledException"])
+    table = ImportTable(db, "t", sleep=lambda _: None)  # type: ignore[arg-type]
+
+    assert table._transact([], []) is None
+
+    assert len(db.tokens) == 2
+    assert db.tokens[0] != db.tokens[1]  # applied by nobody: a new transaction
+
+
+def test_writes_still_throttled_after_every_attempt_stop_the_import() -> None:
+    db = ThrottledDb(["ThrottlingException"] * 20)
+    table = ImportTable(db, "t", sleep=lambda _: None)  # type: ignore[arg-type]
+
+    with pytest.raises(ImportWriteError, match="still throttled"):
+        table._transact([], [])
