@@ -104,6 +104,17 @@ def test_anything_but_a_published_dated_open_post_is_a_draft(changes: dict[str, 
     assert mapped.article.draft
 
 
+def test_a_post_too_large_for_one_item_is_skipped_with_its_line() -> None:
+    huge = post(content="word " * 50_000)  # 250 KB of source, as much again of HTML
+
+    mapped = map_post(huge, Channel(), taken_slugs={}, author_email="a@example.org")
+
+    assert mapped.article is None
+    assert [(p.line, p.message) for p in mapped.problems] == [
+        (3, "post 7: too large to store as one item; skipped")
+    ]
+
+
 def test_a_post_without_an_author_email_is_skipped_with_its_line() -> None:
     mapped = map_post(post(), Channel(), taken_slugs={})
     assert mapped.article is None

@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
+from newsroom.data import dynamo
 from newsroom.models.articles import MAX_TAGS, StoredArticle, StoredAuthor
 from newsroom.models.comments import CommentStatus
 from newsroom.models.common import SLUG_MAX_LENGTH, TAG_MAX_LENGTH
@@ -35,6 +36,8 @@ CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 ZERO_DATE = "0000-00-00 00:00:00"
 SUMMARY_MAX = 500
+# A DynamoDB item holds 400 KiB: an article's body (source and HTML) must leave room for the rest.
+MAX_ARTICLE_BYTES = 390_000
 TITLE_MAX = 200
 IMPORTED_TYPES = ("", "comment")
 COMMENT_STATUS: dict[str, CommentStatus] = {
@@ -423,6 +426,9 @@ def map_post(
         draft=draft,
         feed_id=post.guid or None,
     )
+    if dynamo.item_bytes(dynamo.to_item(article.model_dump(mode="json"))) > MAX_ARTICLE_BYTES:
+        problems.append(Problem(post.line, f"{where}: too large to store as one item; skipped"))
+        return MappedPost(None, problems, skipped_as="invalid post")
     return MappedPost(article, problems)
 
 
