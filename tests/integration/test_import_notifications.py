@@ -27,7 +27,10 @@ FIXTURE = Path(__file__).parent.parent / "data" / "wordpress" / "site.xml"
 
 @pytest.fixture(scope="module")
 def system() -> Iterator[LocalSystem]:
-    with LocalSystem(port=0, emulator_port=free_port(), seed=False) as running:
+    # Tables of its own: emulators in one process share moto's state, and the other local runs
+    # of the session list what their tables hold.
+    prefix = f"i{uuid.uuid4().hex[:8]}-"
+    with LocalSystem(port=0, emulator_port=free_port(), seed=False, table_prefix=prefix) as running:
         yield running
 
 
@@ -63,6 +66,10 @@ def test_imported_comments_email_nobody_and_a_later_approval_is_told(
             "--local",
             "--emulator-port",
             str(system.emulator_port),
+            "--table",
+            table,
+            "--parameter",
+            system.table_names["SecretParameterName"],
         ]
     )
     system.wait_for_streams()
