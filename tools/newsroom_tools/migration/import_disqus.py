@@ -17,13 +17,13 @@ from typing import TextIO
 from newsroom.secrets import Keyring
 from newsroom_tools.migration.disqus import read_export, read_map
 from newsroom_tools.migration.importing import (
-    AWS_ERRORS,
     Report,
     TargetError,
     add_target_arguments,
     connect,
+    finish,
 )
-from newsroom_tools.migration.store import ImportTable, ImportWriteError
+from newsroom_tools.migration.store import ImportTable
 from newsroom_tools.migration.threads import Problem, ThreadSettings, plan_thread
 from newsroom_tools.migration.xmlstream import ExportFileError
 
@@ -117,8 +117,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     table = ImportTable(target.db, target.table, dry_run=args.dry_run)
-    try:
-        report = import_disqus(
+    return finish(
+        lambda: import_disqus(
             path,
             table,
             target.keys,
@@ -126,21 +126,8 @@ def run(args: argparse.Namespace) -> int:
             thread_depth=args.thread_depth,
             sender_data_retention=timedelta(days=args.sender_data_retention_days),
             out=sys.stdout,
-        )
-    except ExportFileError as exc:
-        print(f"error: {path}: {exc} (nothing was written)", file=sys.stderr)
-        return 2
-    except (ImportWriteError, *AWS_ERRORS) as exc:
-        print(
-            f"error: writing to table {target.table} failed: {exc}; run the import again to "
-            "go on from where it stopped",
-            file=sys.stderr,
-        )
-        return 1
-    except KeyboardInterrupt:
-        print(
-            "interrupted: what was written is kept; run the import again to go on", file=sys.stderr
-        )
-        return 130
-    print(report.render())
-    return 0
+        ),
+        path=path,
+        table=target.table,
+        file_fault=" (nothing was written)",
+    )

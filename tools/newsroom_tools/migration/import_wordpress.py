@@ -17,17 +17,17 @@ from typing import TextIO
 
 from newsroom.secrets import Keyring
 from newsroom_tools.migration.importing import (
-    AWS_ERRORS,
     Progress,
     Report,
     TargetError,
     add_target_arguments,
     connect,
+    finish,
 )
-from newsroom_tools.migration.store import ImportTable, ImportWriteError
+from newsroom_tools.migration.store import ImportTable
 from newsroom_tools.migration.threads import Problem, ThreadSettings, plan_thread
 from newsroom_tools.migration.wordpress import WxrReader, map_post
-from newsroom_tools.migration.xmlstream import ExportFileError, StreamStats
+from newsroom_tools.migration.xmlstream import StreamStats
 
 
 def import_wordpress(
@@ -154,8 +154,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     table = ImportTable(target.db, target.table, dry_run=args.dry_run)
-    try:
-        report = import_wordpress(
+    written = "" if args.dry_run else " (what came before is imported; nothing is duplicated)"
+    return finish(
+        lambda: import_wordpress(
             path,
             table,
             target.keys,
@@ -163,22 +164,8 @@ def run(args: argparse.Namespace) -> int:
             sender_data_retention=timedelta(days=args.sender_data_retention_days),
             author_email=args.author_email,
             out=sys.stdout,
-        )
-    except ExportFileError as exc:
-        written = "" if args.dry_run else " (what came before is imported; nothing is duplicated)"
-        print(f"error: {path}: {exc}{written}", file=sys.stderr)
-        return 2
-    except (ImportWriteError, *AWS_ERRORS) as exc:
-        print(
-            f"error: writing to table {target.table} failed: {exc}; run the import again to "
-            "go on from where it stopped",
-            file=sys.stderr,
-        )
-        return 1
-    except KeyboardInterrupt:
-        print(
-            "interrupted: what was written is kept; run the import again to go on", file=sys.stderr
-        )
-        return 130
-    print(report.render())
-    return 0
+        ),
+        path=path,
+        table=target.table,
+        file_fault=written,
+    )

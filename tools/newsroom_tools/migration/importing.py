@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -19,7 +20,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from newsroom.data.articles import ConcurrentImportError
 from newsroom.errors import NewsroomError
 from newsroom.secrets import Keyring, SecretMissingError, SecretTooShortError, read_keyring
+from newsroom_tools.migration.store import ImportWriteError
 from newsroom_tools.migration.threads import Problem
+from newsroom_tools.migration.xmlstream import ExportFileError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -207,3 +210,28 @@ def _keys(parameter: str, ssm: SSMClient) -> Keyring:
 # What a write failing for good can raise besides `ImportWriteError`: AWS's errors, the
 # layer's (`ServiceUnavailableError`), an article written meanwhile (`ConcurrentImportError`).
 AWS_ERRORS = (BotoCoreError, ClientError, NewsroomError, ConcurrentImportError)
+
+
+def finish(run: Callable[[], Report], *, path: Path, table: str, file_fault: str) -> int:
+    """Run an import and answer the command's exit status: 0 with its report printed, 2 for a
+    file at fault (`file_fault` says what became of what was read before it), 1 for a write
+    that failed (a run again goes on), 130 for Ctrl-C. Never a traceback."""
+    try:
+        report = run()
+    except ExportFileError as exc:
+        print(f"error: {path}: {exc}{file_fault}", file=sys.stderr)
+        return 2
+    except (ImportWriteError, *AWS_ERRORS) as exc:
+        print(
+            f"error: writing to table {table} failed: {exc}; run the import again to "
+            "go on from where it stopped",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        print(
+            "interrupted: what was written is kept; run the import again to go on", file=sys.stderr
+        )
+        return 130
+    print(report.render())
+    return 0
