@@ -13,7 +13,10 @@ import time
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import boto3
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
@@ -215,6 +218,34 @@ def is_listening(host: str, port: int, timeout: float = 0.5) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         return sock.connect_ex((host, port)) == 0
+
+
+class NoLocalRunError(Exception):
+    """No emulator of a local run listens where a command was pointed."""
+
+
+def local_run_session(port: int) -> boto3.Session:
+    """A boto3 session for the emulator of a running local system (`newsroom run`) on `port`:
+    its region and credentials (the commands' `--local`; make the clients with
+    ``endpoint_url=f"http://{DEFAULT_HOST}:{port}"``).
+
+    Raises
+    ------
+    NoLocalRunError
+        Nothing listens there (the message says how to start one).
+    """
+    if not is_listening(DEFAULT_HOST, port):
+        raise NoLocalRunError(
+            f"no local run on {DEFAULT_HOST}:{port}: start `make run` first "
+            "(or pass --emulator-port PORT)"
+        )
+    import boto3
+
+    return boto3.Session(
+        region_name=REGION,
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, reuse: bool = True) -> Emulator:

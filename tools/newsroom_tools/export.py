@@ -61,19 +61,13 @@ def connect(args: argparse.Namespace) -> tuple[str, DynamoDBClient]:
         from newsroom_tools import emulator
         from newsroom_tools.runner import CONTENT_TABLE
 
-        host, port = emulator.DEFAULT_HOST, args.emulator_port
-        if not emulator.is_listening(host, port):
-            raise TargetError(
-                f"no local run on {host}:{port}: start `make run` first "
-                "(or pass --emulator-port PORT)"
-            )
-        credentials: Mapping[str, str] = emulator.FAKE_CREDENTIALS
-        db = boto3.client(
+        try:
+            session = emulator.local_run_session(args.emulator_port)
+        except emulator.NoLocalRunError as exc:
+            raise TargetError(str(exc)) from exc
+        db = session.client(
             "dynamodb",
-            endpoint_url=f"http://{host}:{port}",
-            region_name=emulator.REGION,
-            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+            endpoint_url=f"http://{emulator.DEFAULT_HOST}:{args.emulator_port}",
             config=_CLIENT_CONFIG,
         )
         return args.table or CONTENT_TABLE, db

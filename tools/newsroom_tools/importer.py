@@ -303,22 +303,13 @@ def _run_locally(args: argparse.Namespace) -> int:
     from newsroom_tools import emulator
     from newsroom_tools.runner import CONTENT_TABLE
 
-    host, port = emulator.DEFAULT_HOST, args.emulator_port
-    if not emulator.is_listening(host, port):
-        print(
-            f"error: no local run on {host}:{port}: start `make run` first "
-            "(or pass --emulator-port PORT)",
-            file=sys.stderr,
-        )
+    try:
+        session = emulator.local_run_session(args.emulator_port)
+    except emulator.NoLocalRunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
-    credentials = emulator.FAKE_CREDENTIALS
-    db = boto3.client(
-        "dynamodb",
-        endpoint_url=f"http://{host}:{port}",
-        region_name=emulator.REGION,
-        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-    )
+    endpoint = f"http://{emulator.DEFAULT_HOST}:{args.emulator_port}"
+    db = session.client("dynamodb", endpoint_url=endpoint)
     return _import(args, table=args.table or CONTENT_TABLE, db=db)
 
 

@@ -171,19 +171,11 @@ def connect(args: argparse.Namespace) -> Target:
         from newsroom_tools import emulator
         from newsroom_tools.runner import CONTENT_TABLE
 
-        host, port = emulator.DEFAULT_HOST, args.emulator_port
-        if not emulator.is_listening(host, port):
-            raise TargetError(
-                f"no local run on {host}:{port}: start `make run` first "
-                "(or pass --emulator-port PORT)"
-            )
-        credentials = emulator.FAKE_CREDENTIALS
-        session = boto3.Session(
-            region_name=emulator.REGION,
-            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-        )
-        endpoint = f"http://{host}:{port}"
+        try:
+            session = emulator.local_run_session(args.emulator_port)
+        except emulator.NoLocalRunError as exc:
+            raise TargetError(str(exc)) from exc
+        endpoint = f"http://{emulator.DEFAULT_HOST}:{args.emulator_port}"
         db = session.client("dynamodb", endpoint_url=endpoint)
         ssm = session.client("ssm", endpoint_url=endpoint)
         table = args.table or CONTENT_TABLE
