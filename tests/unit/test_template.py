@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from newsroom.models.articles import ArticleSummary
+from newsroom.models.articles import ArticleSummary, FeedArticle
 from newsroom.models.comments import AdminComment, PublicComment
 from newsroom_tools.template import (
     PROJECT_ROOT,
@@ -501,8 +501,13 @@ def test_every_behaviour_forwards_all_viewer_headers_except_host(template: Templ
 
 
 # The listing each index of the content table serves (newsroom.data): article listings, the
-# public comment threads, the moderation queues.
-INDEX_LISTINGS = {"gsi1": ArticleSummary, "gsi2": PublicComment, "gsi3": AdminComment}
+# public comment threads, the moderation queues, the article feeds.
+INDEX_LISTINGS = {
+    "gsi1": ArticleSummary,
+    "gsi2": PublicComment,
+    "gsi3": AdminComment,
+    "gsi5": FeedArticle,
+}
 
 
 def test_each_index_projects_what_its_listing_shows_and_nothing_more(
@@ -524,6 +529,18 @@ def test_each_index_projects_what_its_listing_shows_and_nothing_more(
         # Every item holding an address, read by key after (an export, an erasure).
         "gsi4": {"ProjectionType": "KEYS_ONLY"},
     }
+
+
+def test_feed_index_is_keyed_as_the_listing_index_so_it_is_built_from_the_items_already_there(
+    template: TemplateDict,
+) -> None:
+    # gsi5 reads the items gsi1 lists (articles and their tag items) by the keys they already
+    # carry: adding it to a live table needs no item rewritten (docs/operations.md).
+    table = resources(template, "AWS::DynamoDB::Table")["ContentTable"]["Properties"]
+
+    keys = {index["IndexName"]: index["KeySchema"] for index in table["GlobalSecondaryIndexes"]}
+
+    assert keys["gsi5"] == keys["gsi1"]
 
 
 def test_every_table_is_on_demand_with_point_in_time_recovery_and_encryption(
