@@ -294,6 +294,17 @@ class ServiceUnavailableError(NewsroomError):
         return {"Retry-After": str(self.retry_after_seconds)}
 
 
+class IndexNotReadyError(ServiceUnavailableError):
+    """An index DynamoDB is still building (backfilling, after it was added to a live table)
+    cannot be read yet: that takes minutes to hours, so the client retries later than after a
+    throttle."""
+
+    retry_after_seconds = 300
+
+    def __init__(self) -> None:
+        super().__init__("This listing is being prepared; retry in a few minutes.")
+
+
 class TooManySlugsError(NewsroomError):
     """More articles asked for at once than one read serves."""
 

@@ -41,6 +41,7 @@ from botocore.compat import HTTPHeaders
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from botocore.httpsession import URLLib3Session
 
+from functions.articles.app import lambda_handler as articles_handler
 from functions.notifications.app import lambda_handler as notifications_handler
 from newsroom import deadline
 from newsroom.config import comments_settings
@@ -49,13 +50,14 @@ from newsroom.data.articles import ARTICLE_SK, article_pk, save_article
 from newsroom.data.notifications import LEDGER_SK, NotificationTable
 from newsroom.deadline import DeadlineExceededError
 from newsroom.emails import Email
+from newsroom.errors import IndexNotReadyError, ServiceUnavailableError
 from newsroom.mail import SesMailer, TransientMailError
 from newsroom.privacy import commenter_key, duplicate_key, email_hash, ip_hash
 from newsroom.secrets import project_keys
 from newsroom_tools.outbox import Outbox
 from newsroom_tools.runner import LocalSystem, free_port
 from newsroom_tools.template import PROJECT_ROOT
-from tests.apigw import Answer, LambdaContext
+from tests.apigw import Answer, LambdaContext, invoke, rest_event
 from tests.http_client import Reply, loopback_address, request
 from tests.integration.articles_data import seed, stored_article
 from tests.integration.comments_api import (
@@ -97,14 +99,16 @@ class _Body:
         yield self._data
 
 
-def dynamodb_error(status: int, error_type: str) -> Callable[[AWSPreparedRequest], AWSResponse]:
-    """An answer DynamoDB gives (JSON 1.0 protocol) with this status and error type."""
+def dynamodb_error(
+    status: int, error_type: str, message: str = "injected by the test"
+) -> Callable[[AWSPreparedRequest], AWSResponse]:
+    """An answer DynamoDB gives (JSON 1.0 protocol) with this status, error type and message."""
 
     def answer(request: AWSPreparedRequest) -> AWSResponse:
         headers = HTTPHeaders.from_dict(
             {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": uuid.uuid4().hex}
         )
-        body = json.dumps({"__type": error_type, "message": "injected by the test"}).encode()
+        body = json.dumps({"__type": error_type, "message": message}).encode()
         return AWSResponse(request.url, status, headers, _Body(body))
 
     return answer
@@ -152,6 +156,12 @@ FAILURES = {
     "throttling": dynamodb_error(400, "com.amazon.coral.availability#ThrottlingException"),
     "internal-error": dynamodb_error(500, "com.amazonaws.dynamodb.v20120810#InternalServerError"),
     "unreachable": unreachable,
+    # A read of an index DynamoDB is still building (added to a live table, backfilling).
+    "backfilling": dynamodb_error(
+        400,
+        "com.amazon.coral.validate#ValidationException",
+        "Cannot read from backfilling global secondary index: gsi5",
+    ),
     "answer-lost": answer_lost,
     # A transaction cancelled because another one was writing one of its items.
     "conflict": transaction_cancelled("TransactionConflict", "Transaction is ongoing for the item"),
@@ -502,6 +512,31 @@ def test_reading_the_keys_with_too_little_time_left_is_503_not_an_error(poster: 
     # Then SSM is not called past the deadline: the API says to come back later
     assert_service_unavailable(answer)
     assert_nothing_stored(poster)
+
+
+@pytest.mark.parametrize("feed", ["/feed", "/tags/{tag}/feed"])
+def test_article_feed_is_503_with_a_longer_retry_after_while_its_index_is_being_built(
+    poster: Poster, feed: str
+) -> None:
+    # Given the feed index just added to the live table: DynamoDB refuses to read it until it
+    # has backfilled it from the items already there
+    event = rest_event("GET", feed, path_params={"tag": "harbour"} if "{tag}" in feed else None)
+    with dynamodb_fault(1, "backfilling", later_calls=True) as fault:
+        # When a feed reader fetches the feed
+        answer = invoke(articles_handler, event)
+
+    # Then it is told to come back in minutes, not seconds (a backfill takes that long)
+    assert_service_unavailable(answer)
+    assert int(answer.headers["retry-after"]) == IndexNotReadyError.retry_after_seconds
+    assert IndexNotReadyError.retry_after_seconds > ServiceUnavailableError.retry_after_seconds
+    # ... after one Query, not retried: the refusal is no passing fault botocore would retry
+    assert fault.sent == [("Query", 1)]
+
+    # When the index is ready
+    again = invoke(articles_handler, event)
+
+    # Then the feed is served
+    assert again.status == 200, again.body
 
 
 def test_an_email_that_went_out_is_recorded_whatever_the_time_left(content_table: str) -> None:

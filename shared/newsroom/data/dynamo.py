@@ -15,7 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from newsroom.deadline import refuse_late_attempts
-from newsroom.errors import InvalidCursorError, ServiceUnavailableError
+from newsroom.errors import IndexNotReadyError, InvalidCursorError, ServiceUnavailableError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -33,6 +33,9 @@ _UNAVAILABLE_CODES = frozenset(
         "LimitExceededException",
     }
 )
+# DynamoDB's answer to a read of an index it is still building: a ValidationException, told
+# from the others by its message ("Cannot read from backfilling global secondary index: <name>").
+_BACKFILLING = re.compile(r"backfilling global secondary index", re.IGNORECASE)
 # Why a transaction was cancelled when trying it again shortly may do (not a failed condition):
 # another transaction on one of its items, or an item or index over capacity.
 CANCELLED_FOR_NOW = frozenset(
@@ -220,12 +223,17 @@ def error_code(exc: ClientError) -> str:
 @contextmanager
 def unavailable_as_domain_error() -> Iterator[None]:
     """Turn throttling and AWS-side failures of any AWS call into `ServiceUnavailableError`
-    (HTTP 503), and an attempt refused for lack of time (`newsroom.deadline`) too."""
+    (HTTP 503), and an attempt refused for lack of time (`newsroom.deadline`) too; a read of an
+    index still being built into `IndexNotReadyError` (a 503 with a longer Retry-After)."""
     try:
         yield
     except ClientError as exc:
-        if error_code(exc) in _UNAVAILABLE_CODES:
+        code = error_code(exc)
+        if code in _UNAVAILABLE_CODES:
             raise ServiceUnavailableError() from exc
+        message = str(exc.response.get("Error", {}).get("Message", ""))
+        if code == "ValidationException" and _BACKFILLING.search(message):
+            raise IndexNotReadyError() from exc
         raise
     except BotoCoreError as exc:  # connection refused, timeouts, ...
         raise ServiceUnavailableError() from exc
