@@ -111,7 +111,7 @@ class Entry:
     published: datetime
     author: str
     link: str  # rel="alternate"
-    content_html: str
+    content_html: str | None  # None: no content, the summary and link only (RFC 4287 4.1.1.1)
     content_base: str | None = None  # xml:base of the content, for its relative URLs
     summary: str | None = None
     categories: Sequence[str] = ()
@@ -164,10 +164,11 @@ def _entry(entry: Entry) -> ET.Element:
         ET.SubElement(element, "category", {"term": xml_text(term)})
     if entry.summary:
         _text(element, "summary", entry.summary, type="text")
-    content = {"type": "html"}
-    if entry.content_base:
-        content["xml:base"] = xml_text(entry.content_base)
-    _text(element, "content", entry.content_html, **content)
+    if entry.content_html is not None:
+        content = {"type": "html"}
+        if entry.content_base:
+            content["xml:base"] = xml_text(entry.content_base)
+        _text(element, "content", entry.content_html, **content)
     return element
 
 

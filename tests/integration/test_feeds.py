@@ -21,9 +21,11 @@ from functions.articles.app import lambda_handler as articles_handler
 from functions.comments.app import lambda_handler as comments_handler
 from newsroom.config import articles_settings, comments_settings
 from newsroom.data import dynamo
-from newsroom.data.articles import article_pk
+from newsroom.data.articles import ITEM_MAX_BYTES, article_item_bytes, article_pk, save_article
+from newsroom.models.articles import MAX_TAGS
+from newsroom.rendering import render_article
 from tests.apigw import Answer, invoke, rest_event
-from tests.integration.articles_data import NOW, seed
+from tests.integration.articles_data import NOW, seed, stored_article
 from tests.integration.comments_api import admin_action, form, own_content_table, post_comment
 
 if TYPE_CHECKING:
@@ -431,27 +433,132 @@ def test_each_comment_feed_is_one_dynamodb_query(
     assert dynamodb_requests == ["Query"]
 
 
-def test_each_article_feed_is_one_query_and_one_batch_read(
+def test_each_article_feed_is_one_dynamodb_query(
     content_table: str, unique: str, dynamodb_requests: list[str]
 ) -> None:
-    # Given tagged articles
+    # Given tagged articles, one of them migrated (a feed id of its own)
     tag = f"count-{unique}"
     for age in range(3):
         seed(content_table, f"n{age}-{unique}", tags=[tag], published_at=NOW - timedelta(hours=age))
+    seed(content_table, f"wp-{unique}", tags=[tag], feed_id=f"https://wp.example.org/?p={unique}")
 
     # When a reader fetches the site's feed, the tag's, and an unused tag's
     dynamodb_requests.clear()
-    assert site_feed().status == 200
-    assert dynamodb_requests == ["Query", "BatchGetItem"]
+    site = parsed(site_feed())
+    assert dynamodb_requests == ["Query"]
     dynamodb_requests.clear()
-    assert tag_feed(tag).status == 200
-    assert dynamodb_requests == ["Query", "BatchGetItem"]
+    tagged = parsed(tag_feed(tag))
+    assert dynamodb_requests == ["Query"]
     dynamodb_requests.clear()
     assert tag_feed(f"unused-{unique}").status == 200
 
-    # Then each is the listing's Query and one read of the entries' ids and bodies (which the
-    # listing index does not carry), and an empty one the Query alone
+    # Then each cost one Query of the feed index, which carries the entries' ids and bodies
     assert dynamodb_requests == ["Query"]
+    for feed in (site, tagged):
+        assert len(feed.entries) == 4
+        assert all(entry.content[0].value == "<p>Body.</p>" for entry in feed.entries)
+        assert f"https://wp.example.org/?p={unique}" in entry_ids(feed)
+
+
+def test_article_feed_whose_bodies_pass_the_1_mb_a_query_reads_is_still_one_query(
+    content_table: str, unique: str, dynamodb_requests: list[str]
+) -> None:
+    # Given five articles of some 300 KB each (a Query reads at most 1 MB of them)
+    body = "<p>" + "x" * 300_000 + "</p>"
+    slugs = [f"long{age}-{unique}" for age in range(5)]
+    for age, slug in enumerate(slugs):
+        seed(content_table, slug, body_html=body, published_at=NOW - timedelta(hours=age))
+
+    # When a reader fetches the site's feed
+    dynamodb_requests.clear()
+    feed = parsed(site_feed())
+
+    # Then it is one Query, holding the newest that Query read, whole
+    assert dynamodb_requests == ["Query"]
+    links = [entry.link for entry in feed.entries]
+    assert 2 <= len(links) < 5
+    assert links == [f"{BASE}/articles/{slug}" for slug in slugs[: len(links)]]
+    assert all(entry.content[0].value == body for entry in feed.entries)
+
+
+def test_tag_item_written_before_it_carried_the_body_is_an_entry_with_its_summary(
+    content_table: str, unique: str, dynamodb: DynamoDBClient
+) -> None:
+    # Given a tagged article whose tag item has the shape tag items had before they carried
+    # the body and feed id (the article imported before this release)
+    tag = f"old-{unique}"
+    slug = f"before-{unique}"
+    seed(content_table, slug, tags=[tag], feed_id=f"https://wp.example.org/?p={unique}")
+    dynamodb.update_item(
+        TableName=content_table,
+        Key={"pk": {"S": article_pk(slug)}, "sk": {"S": f"TAG#{tag}"}},
+        UpdateExpression="REMOVE body_html, feed_id",
+    )
+
+    # When a reader fetches the tag's feed
+    feed = parsed(tag_feed(tag))
+
+    # Then the article is an entry with its summary and link, without content, under the id
+    # its tag item knows (until the article is imported again); the site's feed has it whole
+    (entry,) = feed.entries
+    assert entry.link == f"{BASE}/articles/{slug}"
+    assert entry.summary == "A short summary."
+    assert "content" not in entry
+    assert entry.id == f"tag:newsroom.test,2026:articles/{slug}"
+    (whole,) = parsed(site_feed()).entries
+    assert whole.content[0].value == "<p>Body.</p>"
+    assert whole.id == f"https://wp.example.org/?p={unique}"
+
+    # When it is imported again, its tag item carries the body and id
+    seed(content_table, slug, tags=[tag], feed_id=f"https://wp.example.org/?p={unique}")
+    (entry,) = parsed(tag_feed(tag)).entries
+    assert entry.content[0].value == "<p>Body.</p>"
+    assert entry.id == f"https://wp.example.org/?p={unique}"
+
+
+def test_article_too_long_to_copy_into_each_of_its_tags_has_summary_only_tag_entries(
+    content_table: str, unique: str
+) -> None:
+    # Given an article of some 390 KB (within DynamoDB's 400 KB an item) with ten tags: with
+    # ten copies of its body the transaction writing it would pass 4 MB
+    tags = [f"t{n}-{unique}" for n in range(MAX_TAGS)]
+    body = "<p>" + "y" * 390_000 + "</p>"
+    slug = f"huge-{unique}"
+
+    # When it is saved
+    seed(content_table, slug, tags=tags, body_html=body)
+
+    # Then it is, whole in the site's feed, and with its summary in its tags' feeds
+    (whole,) = parsed(site_feed()).entries
+    assert whole.content[0].value == body
+    for tag in (tags[0], tags[-1]):
+        (entry,) = parsed(tag_feed(tag)).entries
+        assert entry.link == f"{BASE}/articles/{slug}"
+        assert "content" not in entry
+
+
+def test_article_as_large_as_an_item_holds_is_whole_in_each_of_its_ten_tags_feeds(
+    content_table: str, unique: str
+) -> None:
+    # Given an article of prose as long as one item holds (its Markdown and HTML together near
+    # DynamoDB's 400 KB) with as many tags as an article may have
+    paragraph = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\n\n"
+    markdown = (paragraph * 2_600)[:190_000]
+    article = stored_article(
+        f"longest-{unique}",
+        tags=[f"p{n}-{unique}" for n in range(MAX_TAGS)],
+        body_markdown=markdown,
+        body_html=render_article(markdown),
+    )
+    assert 380 * 1024 < article_item_bytes(article) <= ITEM_MAX_BYTES
+
+    # When it is saved
+    save_article(article, table=content_table, previous=None)
+
+    # Then every tag feed holds its whole body (a tag item copies the HTML, not the Markdown)
+    for tag in article.tags:
+        (entry,) = parsed(tag_feed(tag)).entries
+        assert entry.content[0].value == article.body_html.strip()  # feedparser trims it
 
 
 # -- conditional GETs ---------------------------------------------------------------------------

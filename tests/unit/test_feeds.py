@@ -80,6 +80,22 @@ def test_a_feed_without_entries_is_valid_and_the_same_every_time() -> None:
     assert render(feed_of([]))[0] == first
 
 
+def test_an_entry_without_a_body_has_its_summary_and_link_and_no_content() -> None:
+    # Given an entry whose body is not known (a tag item that carries none)
+    summarised = Entry(**{**entry(0).__dict__, "content_html": None, "summary": "In short."})
+
+    # When the feed is written
+    body, _ = render(feed_of([summarised]))
+
+    # Then the entry has no content element, and keeps the summary and its alternate link,
+    # which RFC 4287 (4.1.1) asks of an entry without content
+    (element,) = ET.fromstring(body).iter(f"{ATOM}entry")  # noqa: S314 - our own document
+    assert element.find(f"{ATOM}content") is None
+    assert element.findtext(f"{ATOM}summary") == "In short."
+    assert [link.get("rel") for link in element.iter(f"{ATOM}link")] == ["alternate"]
+    assert not feedparser.parse(body).bozo
+
+
 def test_ids_are_tag_uris_of_the_host_unless_a_migrated_id_is_kept() -> None:
     assert SITE.article_entry_id("storm", None) == "tag:news.example.org,2026:articles/storm"
     assert SITE.article_entry_id("storm", "https://old.example.org/?p=7") == (

@@ -5,8 +5,10 @@ Key design (see docs/data-model.md):
 - article: ``pk=ARTICLE#<slug>``, ``sk=ARTICLE``; when public-able it also carries
   ``gsi1pk=PUBLISHED``, ``gsi1sk=<published_at>#<slug>``.
 - tag membership: ``pk=ARTICLE#<slug>``, ``sk=TAG#<tag>``, ``gsi1pk=TAG#<tag>``, same ``gsi1sk``,
-  carrying a copy of the summary so a tag page is one query.
-Drafts carry no ``gsi1pk`` (a sparse index), so listings never see them.
+  carrying a copy of the summary so a tag page is one query, and of the body and feed id so a
+  tag feed is one query too.
+Drafts carry no ``gsi1pk`` (a sparse index), so listings never see them. Listings read gsi1
+(summaries); feeds read gsi5, on the same keys, which also carries bodies and feed ids.
 """
 
 from __future__ import annotations
@@ -29,8 +31,14 @@ if TYPE_CHECKING:
 ARTICLE_SK = "ARTICLE"
 PUBLISHED_PARTITION = "PUBLISHED"
 _INDEX = "gsi1"
+_FEED_INDEX = "gsi5"  # gsi1's keys, projecting what a feed entry shows (FeedArticle)
 _INDEX_KEY_FREE = frozenset({"pk", "sk", "gsi1sk"})
 _SUMMARY_FIELDS = ("slug", "title", "summary", "published_at", "updated_at", "tags", "image")
+# What a tag item copies besides the summary, for its feed entry (gsi5).
+_FEED_FIELDS = ("feed_id", "body_html")
+# DynamoDB's limits (1 KB = 1024 bytes): an item, and the items of one transaction together.
+ITEM_MAX_BYTES = 400 * 1024
+TRANSACTION_MAX_BYTES = 4 * 1024 * 1024
 
 
 def article_pk(slug: str) -> str:
@@ -85,11 +93,14 @@ def get_article(slug: str, *, table: str, db: DynamoDBClient | None = None) -> S
     return None if item is None else StoredArticle.model_validate(dynamo.from_item(item))
 
 
-def _listing_query(table: str, partition: str, now: datetime) -> dict[str, Any]:
-    """The Query of a listing's partition of gsi1, newest first, up to `now`."""
+def _listing_query(
+    table: str, partition: str, now: datetime, *, index: str = _INDEX
+) -> dict[str, Any]:
+    """The Query of a listing's partition of gsi1 (or of `index`, on the same keys), newest
+    first, up to `now`."""
     return {
         "TableName": table,
-        "IndexName": _INDEX,
+        "IndexName": index,
         "KeyConditionExpression": "gsi1pk = :p AND gsi1sk < :upto",
         "ExpressionAttributeValues": {
             ":p": {"S": partition},
@@ -131,11 +142,6 @@ def list_public_summaries(
     return Page[ArticleSummary](items=items, next_cursor=next_cursor)
 
 
-# What a feed entry needs of an article that gsi1 does not carry (an index's projection cannot
-# be changed once deployed, and listings never read bodies).
-_FEED_ATTRIBUTES = ("slug", "feed_id", "body_html")
-
-
 def list_feed_articles(
     *,
     table: str,
@@ -144,32 +150,26 @@ def list_feed_articles(
     tag: str | None = None,
     db: DynamoDBClient | None = None,
 ) -> list[FeedArticle]:
-    """The newest public articles (optionally with one tag) as feed entries show them: one
-    Query of gsi1 (unless its items add up past 1 MB), then one eventually consistent
-    `BatchGetItem` of those articles' feed ids and bodies, which the index does not carry.
+    """The newest public articles (optionally with one tag) as feed entries show them, in
+    one Query of gsi5: fewer than `limit` when their bodies add up past the 1 MB a Query
+    reads (a feed holds at most `newsroom.feeds.FEED_MAX_BYTES` of XML anyway).
 
-    An article the second read does not find (deleted in between, or too new for the replica
-    read) is left out until the next read, rather than served under another id.
+    A tag item written before tag items carried the body (or one whose article was too large
+    to copy it, see `save_article`) is an entry without content, its summary only, until the
+    article is imported again.
+
+    Raises
+    ------
+    IndexNotReadyError
+        While DynamoDB is still building gsi5 (just added to a live table).
     """
     db = db or dynamo.client()
     partition = PUBLISHED_PARTITION if tag is None else tag_partition(tag)
-    page, _ = dynamo.query_page(db, _listing_query(table, partition, now), limit=limit)
-    summaries = [ArticleSummary.model_validate(dynamo.from_item(item)) for item in page]
-    if not summaries:
-        return []
-    keys: list[dynamo.Item] = [
-        {"pk": {"S": article_pk(s.slug)}, "sk": {"S": ARTICLE_SK}} for s in summaries
-    ]
-    found = dynamo.batch_get(db, table, keys, consistent=False, attributes=_FEED_ATTRIBUTES)
-    extras = {str(values["slug"]): values for values in map(dynamo.from_item, found)}
+    query = _listing_query(table, partition, now, index=_FEED_INDEX) | {"Limit": limit}
+    with dynamo.unavailable_as_domain_error():
+        response = db.query(**query)
     return [
-        FeedArticle(
-            **summary.model_dump(),
-            feed_id=extras[summary.slug].get("feed_id"),
-            body_html=str(extras[summary.slug].get("body_html") or ""),
-        )
-        for summary in summaries
-        if summary.slug in extras
+        FeedArticle.model_validate(dynamo.from_item(item)) for item in response.get("Items", [])
     ]
 
 
@@ -186,6 +186,40 @@ def _summary_values(article: StoredArticle) -> dict[str, Any]:
     values = article.model_dump(mode="json", include=set(_SUMMARY_FIELDS))
     values["author"] = {"name": article.author.name}
     return values
+
+
+def article_item_bytes(article: StoredArticle) -> int:
+    """The size of the article's item as `save_article` writes it, by DynamoDB's measure
+    (to a few bytes: its revision may take another digit). At most `ITEM_MAX_BYTES`, or
+    DynamoDB refuses the write."""
+    values = article.model_dump(mode="json") | {"revision": article.revision + 1}
+    values |= {"pk": article_pk(article.slug), "sk": ARTICLE_SK, "type": "article"}
+    values |= _index_keys(article, PUBLISHED_PARTITION)
+    return dynamo.item_bytes(dynamo.to_item({k: v for k, v in values.items() if v is not None}))
+
+
+def _tag_items(article: StoredArticle) -> list[dynamo.Item]:
+    """The article's tag items: its summary, feed id and body, for its tag's listing and feed.
+
+    Without the body when the transaction that writes them with the article would pass
+    DynamoDB's 4 MB (a long body and many tags: each copy is the body's size), or one of them
+    400 KB: their feed entries then show the summary only.
+    """
+    feed_values = {
+        name: value
+        for name, value in article.model_dump(mode="json", include=set(_FEED_FIELDS)).items()
+        if value is not None
+    }
+    items = []
+    for tag in article.tags:
+        tag_item = {"pk": article_pk(article.slug), "sk": f"TAG#{tag}", "type": "article_tag"}
+        tag_item |= _summary_values(article) | _index_keys(article, tag_partition(tag))
+        items.append(dynamo.to_item(tag_item | feed_values))
+    sizes = [dynamo.item_bytes(item) for item in items]
+    too_large = any(size > ITEM_MAX_BYTES for size in sizes)
+    if too_large or article_item_bytes(article) + sum(sizes) > TRANSACTION_MAX_BYTES:
+        items = [{k: v for k, v in item.items() if k != "body_html"} for item in items]
+    return items
 
 
 def save_article(
@@ -241,10 +275,8 @@ def save_article(
             }
         }
     ]
-    for tag in article.tags:
-        tag_item = {"pk": pk, "sk": f"TAG#{tag}", "type": "article_tag"}
-        tag_item |= _summary_values(article) | _index_keys(article, tag_partition(tag))
-        actions.append({"Put": {"TableName": table, "Item": dynamo.to_item(tag_item)}})
+    for tag_item in _tag_items(article):
+        actions.append({"Put": {"TableName": table, "Item": tag_item}})
     for tag in set(previous.tags if previous else []) - set(article.tags):
         actions.append(
             {"Delete": {"TableName": table, "Key": {"pk": {"S": pk}, "sk": {"S": f"TAG#{tag}"}}}}

@@ -97,10 +97,11 @@ class ArticleSummary(BaseModel):
 
 class FeedArticle(ArticleSummary):
     """An article as its feed entry shows it: the summary, the id its entries keep (a migrated
-    post's guid, `StoredArticle.feed_id`) and its body."""
+    post's guid, `StoredArticle.feed_id`) and its body (None: a tag item that carries none,
+    docs/data-model.md)."""
 
     feed_id: str | None = None
-    body_html: str
+    body_html: str | None = None
 
 
 class ArticleHeading(BaseModel):
