@@ -169,6 +169,25 @@ def test_a_bad_file_among_good_ones_writes_nothing(
         assert sort_keys(dynamodb, content_table, slug) == []
 
 
+def test_an_article_too_large_for_one_item_once_rendered_writes_nothing(
+    tmp_path: Path, content_table: str, dynamodb: DynamoDBClient, unique: str
+) -> None:
+    # Given a good article and one within the importer's 200,000 characters of Markdown whose
+    # Markdown and HTML together pass DynamoDB's 400 KB an item (each "&" is "&amp;" in HTML)
+    good = f"good-{unique}"
+    write_markdown(tmp_path, good, ["harbour"])
+    large = write_markdown(tmp_path, f"zz-large-{unique}", ["harbour"])
+    large.write_text(large.read_text() + "&" * 100_000 + "\n", encoding="utf-8")
+
+    # When the directory is imported
+    with pytest.raises(ArticleFileError, match=r"zz-large-.*: body_markdown: the article takes"):
+        import_paths([tmp_path], table=content_table, db=dynamodb)
+
+    # Then nothing was written
+    for slug in (good, f"zz-large-{unique}"):
+        assert sort_keys(dynamodb, content_table, slug) == []
+
+
 def test_command_prints_one_line_per_article_and_exits_0(
     tmp_path: Path, content_table: str, dynamodb: DynamoDBClient, unique: str,
     capsys: pytest.CaptureFixture[str],

@@ -25,7 +25,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from newsroom.data import dynamo
-from newsroom.data.articles import ConcurrentImportError, get_article, save_article
+from newsroom.data.articles import (
+    ITEM_MAX_BYTES,
+    ConcurrentImportError,
+    article_item_bytes,
+    get_article,
+    save_article,
+)
 from newsroom.errors import NewsroomError
 from newsroom.models.articles import StoredArticle, StoredAuthor
 from newsroom.rendering import render_article
@@ -237,24 +243,32 @@ def import_paths(
     Raises
     ------
     ArticleFileError
-        Before anything is written, when any file is invalid or two files share a slug.
+        Before anything is written, when any file is invalid, two files share a slug, or an
+        article would not fit one DynamoDB item (its Markdown and its HTML, 400 KB together).
     ConcurrentImportError
         When an article changed between our read and our write (earlier ones are written).
     """
     files = collect_files(paths)
-    sources: dict[str, tuple[Path, ArticleSource]] = {}
+    articles: dict[str, tuple[Path, StoredArticle]] = {}
     for path in files:
         source = load_article_file(path)
-        if source.slug in sources:
-            first = sources[source.slug][0]
+        if source.slug in articles:
+            first = articles[source.slug][0]
             raise ArticleFileError(path, f"slug: '{source.slug}' is also the slug of {first}")
-        sources[source.slug] = (path, source)
+        article = to_stored(source, previous=None, now=clock())
+        size = article_item_bytes(article)
+        if size > ITEM_MAX_BYTES:
+            raise ArticleFileError(
+                path,
+                f"body_markdown: the article takes {size // 1024} KB stored (its Markdown and "
+                f"its HTML), more than the {ITEM_MAX_BYTES // 1024} KB a DynamoDB item holds",
+            )
+        articles[source.slug] = (path, article)
 
     db = db or dynamo.client()
     written: list[str] = []
-    for slug, (path, source) in sources.items():
+    for slug, (path, article) in articles.items():
         previous = get_article(slug, table=table, db=db)
-        article = to_stored(source, previous=previous, now=clock())
         save_article(article, table=table, previous=previous, db=db)
         written.append(slug)
         if on_saved is not None:
