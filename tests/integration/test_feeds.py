@@ -481,39 +481,42 @@ def test_article_feed_whose_bodies_pass_the_1_mb_a_query_reads_is_still_one_quer
     assert all(entry.content[0].value == body for entry in feed.entries)
 
 
-def test_tag_item_written_before_it_carried_the_body_is_an_entry_with_its_summary(
+def test_tag_item_written_before_it_carried_the_feed_id_is_left_out_until_reimported(
     content_table: str, unique: str, dynamodb: DynamoDBClient
 ) -> None:
-    # Given a tagged article whose tag item has the shape tag items had before they carried
-    # the body and feed id (the article imported before this release)
+    # Given a migrated article and one of the site's own, with a tag, whose tag items have the
+    # shape tag items had before they carried the body and feed id (imported before this
+    # release)
     tag = f"old-{unique}"
-    slug = f"before-{unique}"
-    seed(content_table, slug, tags=[tag], feed_id=f"https://wp.example.org/?p={unique}")
-    dynamodb.update_item(
-        TableName=content_table,
-        Key={"pk": {"S": article_pk(slug)}, "sk": {"S": f"TAG#{tag}"}},
-        UpdateExpression="REMOVE body_html, feed_id",
-    )
+    guid = f"https://wp.example.org/?p={unique}"
+    migrated, own = f"migrated-{unique}", f"own-{unique}"
+    seed(content_table, migrated, tags=[tag], feed_id=guid, published_at=NOW - timedelta(hours=1))
+    seed(content_table, own, tags=[tag], published_at=NOW - timedelta(hours=2))
+    for slug in (migrated, own):
+        dynamodb.update_item(
+            TableName=content_table,
+            Key={"pk": {"S": article_pk(slug)}, "sk": {"S": f"TAG#{tag}"}},
+            UpdateExpression="REMOVE body_html, feed_id",
+        )
 
     # When a reader fetches the tag's feed
     feed = parsed(tag_feed(tag))
 
-    # Then the article is an entry with its summary and link, without content, under the id
-    # its tag item knows (until the article is imported again); the site's feed has it whole
-    (entry,) = feed.entries
-    assert entry.link == f"{BASE}/articles/{slug}"
-    assert entry.summary == "A short summary."
-    assert "content" not in entry
-    assert entry.id == f"tag:newsroom.test,2026:articles/{slug}"
-    (whole,) = parsed(site_feed()).entries
-    assert whole.content[0].value == "<p>Body.</p>"
-    assert whole.id == f"https://wp.example.org/?p={unique}"
+    # Then neither is in it (rather than the migrated one under an id its subscribers never
+    # saw), and the site's feed has both, whole
+    assert feed.entries == []
+    site = parsed(site_feed())
+    assert entry_ids(site) == [guid, f"tag:newsroom.test,2026:articles/{own}"]
+    assert all(entry.content[0].value == "<p>Body.</p>" for entry in site.entries)
 
-    # When it is imported again, its tag item carries the body and id
-    seed(content_table, slug, tags=[tag], feed_id=f"https://wp.example.org/?p={unique}")
-    (entry,) = parsed(tag_feed(tag)).entries
-    assert entry.content[0].value == "<p>Body.</p>"
-    assert entry.id == f"https://wp.example.org/?p={unique}"
+    # When they are imported again
+    seed(content_table, migrated, tags=[tag], feed_id=guid, published_at=NOW - timedelta(hours=1))
+    seed(content_table, own, tags=[tag], published_at=NOW - timedelta(hours=2))
+
+    # Then the tag feed has both, whole, under the ids the site's feed gives them
+    again = parsed(tag_feed(tag))
+    assert entry_ids(again) == entry_ids(site)
+    assert all(entry.content[0].value == "<p>Body.</p>" for entry in again.entries)
 
 
 def test_article_too_long_to_copy_into_each_of_its_tags_has_summary_only_tag_entries(
@@ -525,16 +528,21 @@ def test_article_too_long_to_copy_into_each_of_its_tags_has_summary_only_tag_ent
     body = "<p>" + "y" * 390_000 + "</p>"
     slug = f"huge-{unique}"
 
-    # When it is saved
-    seed(content_table, slug, tags=tags, body_html=body)
+    guid = f"https://wp.example.org/?p={unique}"
 
-    # Then it is, whole in the site's feed, and with its summary in its tags' feeds
+    # When it is saved (a migrated post)
+    seed(content_table, slug, tags=tags, body_html=body, feed_id=guid)
+
+    # Then it is, whole in the site's feed, and with its summary in its tags' feeds, under the
+    # same id
     (whole,) = parsed(site_feed()).entries
     assert whole.content[0].value == body
     for tag in (tags[0], tags[-1]):
         (entry,) = parsed(tag_feed(tag)).entries
         assert entry.link == f"{BASE}/articles/{slug}"
+        assert entry.summary == "A short summary."
         assert "content" not in entry
+        assert entry.id == whole.id == guid
 
 
 def test_article_as_large_as_an_item_holds_is_whole_in_each_of_its_ten_tags_feeds(

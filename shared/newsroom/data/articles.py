@@ -154,9 +154,11 @@ def list_feed_articles(
     one Query of gsi5: fewer than `limit` when their bodies add up past the 1 MB a Query
     reads (a feed holds at most `newsroom.feeds.FEED_MAX_BYTES` of XML anyway).
 
-    A tag item written before tag items carried the body (or one whose article was too large
-    to copy it, see `save_article`) is an entry without content, its summary only, until the
-    article is imported again.
+    A tag item whose article was too long to copy its body into it (`_tag_items`) is an entry
+    without content, its summary only. One written before tag items carried the feed id (it
+    has no `feed_id` attribute, not even a null one) is left out until its article is imported
+    again: its entry id may be a migrated post's guid, which only the article knows, and an
+    entry under another id would be a new entry to every subscriber.
 
     Raises
     ------
@@ -169,7 +171,9 @@ def list_feed_articles(
     with dynamo.unavailable_as_domain_error():
         response = db.query(**query)
     return [
-        FeedArticle.model_validate(dynamo.from_item(item)) for item in response.get("Items", [])
+        FeedArticle.model_validate(dynamo.from_item(item))
+        for item in response.get("Items", [])
+        if "feed_id" in item or item["sk"] == {"S": ARTICLE_SK}
     ]
 
 
@@ -199,22 +203,21 @@ def article_item_bytes(article: StoredArticle) -> int:
 
 
 def _tag_items(article: StoredArticle) -> list[dynamo.Item]:
-    """The article's tag items: its summary, feed id and body, for its tag's listing and feed.
+    """The article's tag items: its summary, feed id (null when it has none, so that the feed
+    tells these items from those written before they carried it) and body, for its tag's
+    listing and feed.
 
     Without the body when the transaction that writes them with the article would pass
     DynamoDB's 4 MB (a long body and many tags: each copy is the body's size), or one of them
     400 KB: their feed entries then show the summary only.
     """
-    feed_values = {
-        name: value
-        for name, value in article.model_dump(mode="json", include=set(_FEED_FIELDS)).items()
-        if value is not None
-    }
+    feed_values = article.model_dump(mode="json", include=set(_FEED_FIELDS))
     items = []
     for tag in article.tags:
         tag_item = {"pk": article_pk(article.slug), "sk": f"TAG#{tag}", "type": "article_tag"}
         tag_item |= _summary_values(article) | _index_keys(article, tag_partition(tag))
-        items.append(dynamo.to_item(tag_item | feed_values))
+        item = dynamo.to_item(tag_item | feed_values)
+        items.append(item | {"feed_id": item.get("feed_id", {"NULL": True})})
     sizes = [dynamo.item_bytes(item) for item in items]
     too_large = any(size > ITEM_MAX_BYTES for size in sizes)
     if too_large or article_item_bytes(article) + sum(sizes) > TRANSACTION_MAX_BYTES:
