@@ -21,9 +21,17 @@ from functions.articles.app import lambda_handler as articles_handler
 from functions.comments.app import lambda_handler as comments_handler
 from newsroom.config import articles_settings, comments_settings
 from newsroom.data import dynamo
-from newsroom.data.articles import ITEM_MAX_BYTES, article_item_bytes, article_pk, save_article
+from newsroom.data.articles import (
+    ARTICLE_SK,
+    ITEM_MAX_BYTES,
+    article_item_bytes,
+    article_pk,
+    get_article,
+    save_article,
+)
 from newsroom.models.articles import MAX_TAGS
 from newsroom.rendering import render_article
+from newsroom_tools.cli import main as cli_main
 from tests.apigw import Answer, invoke, rest_event
 from tests.integration.articles_data import NOW, seed, stored_article
 from tests.integration.comments_api import admin_action, form, own_content_table, post_comment
@@ -517,6 +525,48 @@ def test_tag_item_written_before_it_carried_the_feed_id_is_left_out_until_reimpo
     again = parsed(tag_feed(tag))
     assert entry_ids(again) == entry_ids(site)
     assert all(entry.content[0].value == "<p>Body.</p>" for entry in again.entries)
+
+
+def test_retag_command_brings_tag_items_written_before_back_into_their_feeds(
+    content_table: str, unique: str, dynamodb: DynamoDBClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a migrated article, with comments, and a draft, whose tag items were written
+    # before they carried the body and feed id
+    tag = f"retag-{unique}"
+    guid = f"https://wp.example.org/?p={unique}"
+    migrated, draft = f"migrated-{unique}", f"draft-{unique}"
+    seed(content_table, migrated, tags=[tag], feed_id=guid)
+    seed(content_table, draft, tags=[tag], draft=True)
+    key = {"pk": {"S": article_pk(migrated)}, "sk": {"S": ARTICLE_SK}}
+    dynamodb.update_item(
+        TableName=content_table,
+        Key=key,
+        UpdateExpression="SET comment_count = :n",
+        ExpressionAttributeValues={":n": {"N": "3"}},
+    )
+    for slug in (migrated, draft):
+        dynamodb.update_item(
+            TableName=content_table,
+            Key={"pk": {"S": article_pk(slug)}, "sk": {"S": f"TAG#{tag}"}},
+            UpdateExpression="REMOVE body_html, feed_id",
+        )
+    assert parsed(tag_feed(tag)).entries == []
+
+    # When the operator runs `newsroom articles retag`
+    assert cli_main(["articles", "retag", "--table", content_table]) == 0
+
+    # Then the migrated article is back in its tag's feed, whole, under its guid, and keeps
+    # its comment count; the draft is left as it was
+    assert f"retagged {migrated}" in capsys.readouterr().out
+    (entry,) = parsed(tag_feed(tag)).entries
+    assert (entry.id, entry.content[0].value) == (guid, "<p>Body.</p>")
+    stored = get_article(migrated, table=content_table)
+    assert stored is not None
+    assert stored.comment_count == 3
+    draft_tag = dynamodb.get_item(
+        TableName=content_table, Key={"pk": {"S": article_pk(draft)}, "sk": {"S": f"TAG#{tag}"}}
+    )["Item"]
+    assert "feed_id" not in draft_tag
 
 
 def test_article_too_long_to_copy_into_each_of_its_tags_has_summary_only_tag_entries(

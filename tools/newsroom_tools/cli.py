@@ -17,6 +17,10 @@ _COMMANDS = {
         "newsroom_tools.importer",
         "load Markdown/JSON articles into the table",
     ),
+    ("articles", "retag"): (
+        "newsroom_tools.retag",
+        "rewrite every public article's tag items from the stored article (after an upgrade)",
+    ),
     ("secret", "rekey"): (
         "newsroom_tools.rekey",
         "after a key rotation, re-derive what comments store under the current key",
