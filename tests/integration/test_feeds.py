@@ -7,6 +7,7 @@ exactly what the test wrote.
 
 from __future__ import annotations
 
+import copy
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -32,6 +33,7 @@ from newsroom.data.articles import (
 from newsroom.models.articles import MAX_TAGS
 from newsroom.rendering import render_article
 from newsroom_tools.cli import main as cli_main
+from newsroom_tools.template import create_tables, load_template, resources
 from tests.apigw import Answer, invoke, rest_event
 from tests.integration.articles_data import NOW, seed, stored_article
 from tests.integration.comments_api import admin_action, form, own_content_table, post_comment
@@ -617,6 +619,44 @@ def test_article_as_large_as_an_item_holds_is_whole_in_each_of_its_ten_tags_feed
     for tag in article.tags:
         (entry,) = parsed(tag_feed(tag)).entries
         assert entry.content[0].value == article.body_html.strip()  # feedparser trims it
+
+
+def test_local_table_made_before_the_feed_index_gets_it_when_provisioned_again(
+    dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch, unique: str
+) -> None:
+    # Given a content table made from the template before gsi5, holding an article (an
+    # emulator that outlived the upgrade, reused by `newsroom run`)
+    content = resources(load_template(), "AWS::DynamoDB::Table")["ContentTable"]
+    before = copy.deepcopy(content)
+    indexes = before["Properties"]["GlobalSecondaryIndexes"]
+    before["Properties"]["GlobalSecondaryIndexes"] = [
+        i for i in indexes if i["IndexName"] != "gsi5"
+    ]
+    prefix = f"before-gsi5-{unique}-"
+    (table,) = create_tables(
+        dynamodb, {"Resources": {"ContentTable": before}}, prefix=prefix
+    ).values()
+    try:
+        seed(table, f"kept-{unique}")
+
+        # When the local tables are provisioned again from the current template
+        create_tables(dynamodb, {"Resources": {"ContentTable": content}}, prefix=prefix)
+
+        # Then the table has gsi5 as the template defines it, and the article is in the feed
+        described = dynamodb.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"]
+        (gsi5,) = [index for index in described if index["IndexName"] == "gsi5"]
+        (defined,) = [index for index in indexes if index["IndexName"] == "gsi5"]
+        assert (gsi5["KeySchema"], gsi5["Projection"]) == (
+            defined["KeySchema"],
+            defined["Projection"],
+        )
+        monkeypatch.setenv("CONTENT_TABLE_NAME", table)
+        articles_settings.cache_clear()
+        (entry,) = parsed(site_feed()).entries
+        assert entry.content[0].value == "<p>Body.</p>"
+    finally:
+        dynamodb.delete_table(TableName=table)
+        articles_settings.cache_clear()
 
 
 # -- conditional GETs ---------------------------------------------------------------------------

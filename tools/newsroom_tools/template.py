@@ -372,16 +372,40 @@ _QUEUE_ATTRIBUTES = frozenset(
 )
 
 
+def add_missing_indexes(db: DynamoDBClient, spec: dict[str, Any], table_name: str) -> list[str]:
+    """Add to an existing table each global secondary index of its template resource that it
+    lacks, one `UpdateTable` each (as DynamoDB and CloudFormation add them: one at a time), and
+    return their names. An emulator that outlived a template change (a reused `newsroom run`)
+    then serves what the new code reads."""
+    table = db.describe_table(TableName=table_name)["Table"]
+    present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    definitions = {d["AttributeName"]: d for d in spec["Properties"]["AttributeDefinitions"]}
+    added = []
+    for index in spec["Properties"].get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] in present:
+            continue
+        keys = [key["AttributeName"] for key in index["KeySchema"]]
+        db.update_table(
+            TableName=table_name,
+            AttributeDefinitions=[definitions[name] for name in keys],
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )
+        added.append(index["IndexName"])
+    return added
+
+
 def create_tables(
     db: DynamoDBClient, template: dict[str, Any], *, prefix: str = ""
 ) -> dict[str, str]:
-    """Create every table of the template (if missing) and return logical id → table name."""
+    """Create every table of the template (if missing), add to a table made from an earlier
+    template the indexes it lacks, and return logical id → table name."""
     names = {}
     for logical_id, spec in resources(template, "AWS::DynamoDB::Table").items():
         table_name = prefix + logical_id
         names[logical_id] = table_name
         existing = db.list_tables()["TableNames"]
         if table_name in existing:
+            add_missing_indexes(db, spec, table_name)
             continue
         db.create_table(**table_create_kwargs(spec, table_name))
         ttl = spec["Properties"].get("TimeToLiveSpecification")
