@@ -543,6 +543,20 @@ def test_feed_index_is_keyed_as_the_listing_index_so_it_is_built_from_the_items_
     assert keys["gsi5"] == keys["gsi1"]
 
 
+def test_projected_attributes_of_every_index_together_stay_within_dynamodbs_100(
+    template: TemplateDict,
+) -> None:
+    # DynamoDB counts each INCLUDE attribute once per index that projects it (gsi1 and gsi5
+    # both project the summary), and refuses a table past 100 (CreateTable's
+    # GlobalSecondaryIndexes, NonKeyAttributes).
+    for name, table in resources(template, "AWS::DynamoDB::Table").items():
+        indexes = table["Properties"].get("GlobalSecondaryIndexes", [])
+
+        projected = sum(len(i["Projection"].get("NonKeyAttributes", [])) for i in indexes)
+
+        assert projected <= 100, name
+
+
 def test_every_table_is_on_demand_with_point_in_time_recovery_and_encryption(
     template: TemplateDict,
 ) -> None:
