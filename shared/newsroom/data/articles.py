@@ -156,9 +156,10 @@ def list_feed_articles(
 
     A tag item whose article was too long to copy its body into it (`_tag_items`) is an entry
     without content, its summary only. One written before tag items carried the feed id (it
-    has no `feed_id` attribute, not even a null one) is left out until its article is imported
-    again: its entry id may be a migrated post's guid, which only the article knows, and an
-    entry under another id would be a new entry to every subscriber.
+    has no `feed_id` attribute, not even a null one) is left out until its article is written
+    again (`newsroom articles retag`, or an import): its entry id may be a migrated post's
+    guid, which only the article knows, and an entry under another id would be a new entry to
+    every subscriber.
 
     Raises
     ------
