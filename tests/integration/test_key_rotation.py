@@ -11,7 +11,7 @@ import secrets as random
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -359,3 +359,45 @@ def test_rekey_gives_a_comment_stored_before_the_author_index_its_author_key_and
     # Then the author index finds it, and the IP hash it kept without expiry is gone
     assert authors_comment_ids(scene.table, commenter["author_email"]) == [old.body["id"]]
     assert "ip_hash" not in stored(scene, old.body["id"])
+
+
+def test_rekey_makes_no_hash_of_an_erased_comment_or_of_a_blank_address(
+    scene: Scene, rotation: Rotation
+) -> None:
+    # Given a comment kept without its author after an erasure (as newsroom.data.privacy
+    # anonymises one), and an imported one whose source had no address
+    erased = post_comment(scene.slug, form(scene.unique, reader="a", body="Erased later."))
+    blank = post_comment(scene.slug, form(scene.unique, reader="b", body="From an old site."))
+    assert erased.status == blank.status == 201
+    dynamodb = dynamo.client()
+
+    def update(comment_id: str, expression: str, values: dict[str, Any]) -> None:
+        dynamodb.update_item(
+            TableName=scene.table,
+            Key={"pk": {"S": f"ARTICLE#{scene.slug}"}, "sk": {"S": f"COMMENT#{comment_id}"}},
+            UpdateExpression=expression,
+            ExpressionAttributeValues=values,
+        )
+
+    update(
+        erased.body["id"],
+        "SET author_email = :blank, avatar = :blank, commenter = :blank, duplicate_key = :blank,"
+        " erased_at = :at REMOVE author_key, gsi4pk, gsi4sk",
+        {":blank": {"S": ""}, ":at": {"S": "2026-12-01T10:00:00+00:00"}},
+    )
+    update(
+        blank.body["id"],
+        "SET author_email = :blank REMOVE author_key, gsi4pk, gsi4sk",
+        {":blank": {"S": ""}},
+    )
+
+    # When the key is rotated and the comments rekeyed
+    rotation.rotate()
+    assert cli_main(["secret", "rekey", "--table", scene.table, "--parameter", rotation.name]) == 0
+
+    # Then neither is put in the author index (all blank addresses would share one entry),
+    # and the erased one gets no new hash of anything
+    kept, imported = stored(scene, erased.body["id"]), stored(scene, blank.body["id"])
+    assert {"author_key", "gsi4pk"} & kept.keys() == set()
+    assert {"author_key", "gsi4pk"} & imported.keys() == set()
+    assert (kept["avatar"], kept["commenter"], kept["duplicate_key"]) == ("", "", "")

@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
             duplicate_key=duplicate_key(
                 current, str(comment["slug"]), email, str(comment["body_markdown"])
             ),
-            author_key=email_hash(current, email),
+            # A blank address (an imported comment's) has no author index entry to make.
+            author_key=email_hash(current, email) if email else None,
         )
 
     db = session.client("dynamodb")

@@ -85,7 +85,10 @@ def rekey_comments(
     moved_profiles: dict[str, str] = {}  # old commenter key -> new
     for comment in _comments(db, table):
         report.comments_seen += 1
-        report.emails.add(str(comment["author_email"]))
+        if comment.get("erased_at"):
+            continue  # its author's data is gone: no hash may be made of what is left
+        if comment["author_email"]:  # blank: imported from where an address was optional
+            report.emails.add(str(comment["author_email"]))
         new = derive(comment)
         if comment.get("commenter") != new.commenter:
             moved_profiles[str(comment["commenter"])] = new.commenter
