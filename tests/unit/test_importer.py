@@ -402,6 +402,20 @@ def test_command_without_a_table_name_exits_2_saying_how_to_give_one(
     assert "--table or set CONTENT_TABLE_NAME" in capsys.readouterr().err
 
 
+def test_command_with_an_unknown_profile_exits_2_with_a_message_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    markdown_file(tmp_path, "a.md")
+
+    status = run(command_line(str(tmp_path), "--table", "content", "--profile", "no-such-one"))
+
+    captured = capsys.readouterr()
+    assert status == 2
+    assert "cannot reach DynamoDB" in captured.err
+    assert "no-such-one" in captured.err
+    assert "Traceback" not in captured.err
+
+
 def test_command_with_a_bad_file_exits_2_and_prints_the_problem(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

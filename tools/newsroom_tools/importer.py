@@ -309,7 +309,12 @@ def run(args: argparse.Namespace) -> int:
     if not table:
         print(f"error: no table name: pass --table or set {TABLE_VARIABLE}", file=sys.stderr)
         return 2
-    return _import(args, table=table, db=_client(region=args.region, profile=args.profile))
+    try:
+        db = _client(region=args.region, profile=args.profile)
+    except BotoCoreError as exc:  # no region, an unknown profile
+        print(f"error: cannot reach DynamoDB: {exc} (nothing was written)", file=sys.stderr)
+        return 2
+    return _import(args, table=table, db=db)
 
 
 def _run_locally(args: argparse.Namespace) -> int:
