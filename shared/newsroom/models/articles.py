@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -161,26 +161,32 @@ class CommentCounts(BaseModel):
     items: dict[str, CommentState]
 
 
+def _summary_fields(stored: StoredArticle) -> dict[str, Any]:
+    """What a reader sees of a public stored article in a list: no author email."""
+    assert stored.published_at is not None, "only published articles are summarised"
+    return {
+        "slug": stored.slug,
+        "title": stored.title,
+        "summary": stored.summary,
+        "author": AuthorPublic(name=stored.author.name),
+        "published_at": stored.published_at,
+        "updated_at": stored.updated_at,
+        "tags": stored.tags,
+        "image": stored.image,
+    }
+
+
 def to_summary(stored: StoredArticle) -> ArticleSummary:
     """The list-item view of a public stored article."""
-    assert stored.published_at is not None, "only published articles are summarised"
-    return ArticleSummary(
-        slug=stored.slug,
-        title=stored.title,
-        summary=stored.summary,
-        author=AuthorPublic(name=stored.author.name),
-        published_at=stored.published_at,
-        updated_at=stored.updated_at,
-        tags=stored.tags,
-        image=stored.image,
-    )
+    return ArticleSummary(**_summary_fields(stored))
 
 
 def to_public(stored: StoredArticle) -> Article:
-    """The reader's view of a public stored article: no author email, no source Markdown."""
-    summary = to_summary(stored)
+    """The reader's view of a public stored article: no author email, no source Markdown.
+    Made straight from it, not through its summary, so that a cold start's GET of one
+    article builds no summary model."""
     return Article(
-        **summary.model_dump(),
+        **_summary_fields(stored),
         body_html=stored.body_html,
         comments_open=stored.comments_open,
         comment_count=stored.comment_count,
