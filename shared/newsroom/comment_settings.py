@@ -3,7 +3,7 @@ functions), apart from newsroom.config so that the articles function never build
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from newsroom.config import _LinkLifetimes, _PublicUrls, _Settings
 
@@ -34,6 +34,11 @@ class CommentsSettings(_Settings, _LinkLifetimes, _PublicUrls):
         default=True, description="Hold comments of authors with no approved comment yet."
     )
     moderate_all: bool = Field(default=False, description="Hold every comment.")
+    content_checks: list[str] = Field(
+        default_factory=list,
+        description="JSON array: the content checks (newsroom.content_checks.REGISTRY) a "
+        "comment the rules approve must pass too; none by default.",
+    )
     close_comments_after_days: int | None = Field(
         default=None, ge=1, description="Close comments on articles older than this (off)."
     )
@@ -65,6 +70,15 @@ class CommentsSettings(_Settings, _LinkLifetimes, _PublicUrls):
     max_body_bytes: int = Field(default=65_536, ge=1024, description="Largest request body.")
     list_max_age_seconds: int = Field(default=30, ge=0)
     idempotency_expiry_seconds: int = Field(default=3600, ge=60)
+
+    @field_validator("content_checks")
+    @classmethod
+    def _known_checks(cls, names: list[str]) -> list[str]:
+        if names:
+            from newsroom.content_checks import checks_named
+
+            checks_named(names)  # a ValueError naming the unknown ones
+        return names
 
 
 class NotificationsSettings(_Settings, _LinkLifetimes):

@@ -28,6 +28,7 @@ from newsroom.models.comments import (
     ACTION_STATUS,
     AdminComment,
     AnsweredDuplicate,
+    CheckRecord,
     CommentAccepted,
     CommentEdit,
     CommentEdited,
@@ -47,6 +48,7 @@ from newsroom.privacy import avatar_key, commenter_key, duplicate_key, email_has
 
 if TYPE_CHECKING:
     from newsroom.config import CommentsSettings
+    from newsroom.content_checks import ContentCheck
     from newsroom.data.comments import FloodGuard, OwnComment, SpentToken, SubmissionContext
     from newsroom.models.articles import StoredArticle, StoredCommentState
     from newsroom.secrets import Keyring
@@ -146,6 +148,8 @@ class CommentRules:
     # How long the sender data kept for moderation (the IP hash) lives: SenderData.
     sender_data_retention: timedelta = timedelta(days=90)
     clock: Callable[[], datetime] = utc_now
+    # Content checks after the rules (newsroom.content_checks); none by default.
+    checks: tuple[ContentCheck, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: CommentsSettings) -> CommentRules:
@@ -156,7 +160,13 @@ class CommentRules:
         def keys() -> Keyring:
             return project_keys(settings.secret_parameter_name)
 
+        checks: tuple[ContentCheck, ...] = ()
+        if settings.content_checks:
+            from newsroom.content_checks import checks_named
+
+            checks = checks_named(settings.content_checks)
         return cls(
+            checks=checks,
             store=CommentTable(settings.content_table_name, cursors=CursorSigner(keys)),
             keys=keys,
             policy=ModerationPolicy(
@@ -185,6 +195,23 @@ class CommentRules:
             and article.published_at is not None
             and article.published_at + self.close_after < now
         )
+
+
+def _judged(
+    rules: CommentRules, submission: Submission, *, previously_approved: bool
+) -> tuple[Verdict, tuple[CheckRecord, ...]]:
+    """The rules' verdict and, when a content check is configured, the checks' (the
+    content_checks module is imported only then)."""
+    if not rules.checks:
+        return judge(submission, rules.policy, previously_approved=previously_approved), ()
+    from newsroom.content_checks import moderate
+
+    moderated = moderate(
+        submission, rules.policy, previously_approved=previously_approved, checks=rules.checks
+    )
+    return moderated.verdict, tuple(
+        CheckRecord(name=r.name, outcome=r.outcome, reason=r.reason) for r in moderated.checks
+    )
 
 
 def default_rules() -> CommentRules:
@@ -237,7 +264,8 @@ def submit(
     parent_id, depth, path = _place_in_thread(
         comment_id, form.parent_id, context.parent, rules.thread_depth
     )
-    verdict = judge(
+    verdict, checks = _judged(
+        rules,
         Submission(
             author_name=form.author_name,
             author_email=email,
@@ -248,7 +276,6 @@ def submit(
             honeypot=form.phone,
             body_html=body_html,
         ),
-        rules.policy,
         previously_approved=context.previously_approved,
     )
     comment = StoredComment(
@@ -266,7 +293,11 @@ def submit(
         created_at=now,
         status=verdict.status,
         moderation=Moderation(
-            rule=verdict.rule, keyword=verdict.keyword, explanation=verdict.explanation, at=now
+            rule=verdict.rule,
+            keyword=verdict.keyword,
+            explanation=verdict.explanation,
+            at=now,
+            checks=checks,
         ),
         notify_replies=form.notify_replies,
         avatar=avatar_key(secret, email),
@@ -420,7 +451,7 @@ def _open_for_its_author(
 
 
 def _judged_again(
-    comment: StoredComment, verdict: Verdict, now: datetime
+    comment: StoredComment, verdict: Verdict, checks: tuple[CheckRecord, ...], now: datetime
 ) -> tuple[CommentStatus, Moderation]:
     """The status and the reason for it of an edited comment: the stricter of its status and
     the new text's verdict. An edit can hold an approved comment again or make any comment
@@ -433,6 +464,7 @@ def _judged_again(
             explanation=verdict.explanation,
             at=now,
             edited_at=now,
+            checks=checks,
         )
     return comment.status, comment.moderation.model_copy(update={"edited_at": now})
 
@@ -511,7 +543,8 @@ def _edit_once(
             flood_interval=rules.flood_interval,
         )
         return held
-    verdict = judge(
+    verdict, checks = _judged(
+        rules,
         Submission(
             author_name=comment.author_name,
             author_email=comment.author_email,
@@ -521,12 +554,11 @@ def _edit_once(
             user_agent=sender.user_agent,
             body_html=body_html,
         ),
-        rules.policy,
         # Its author had a comment approved exactly when this one is (it counts itself); a
         # held one stays held whatever the verdict.
         previously_approved=comment.status == "approved",
     )
-    status, moderation = _judged_again(comment, verdict, now)
+    status, moderation = _judged_again(comment, verdict, checks, now)
     edited = comment.model_copy(
         update={
             "body_markdown": change.body,

@@ -62,10 +62,12 @@ class Verdict:
     status: Status
     rule: str
     keyword: str | None = None
+    # A content check's own words (rule "content_check"; keyword is the check's name).
+    reason: str | None = None
 
     @property
     def explanation(self) -> str:
-        return _EXPLANATIONS[self.rule].format(keyword=self.keyword)
+        return _EXPLANATIONS[self.rule].format(keyword=self.keyword, reason=self.reason)
 
 
 _EXPLANATIONS = {
@@ -77,6 +79,7 @@ _EXPLANATIONS = {
     "first_comment": "The author has no previously approved comment.",
     "previously_approved": "The author has a previously approved comment.",
     "auto_approved": "Comments are approved without moderation.",
+    "content_check": "The content check '{keyword}': {reason}",
 }
 
 

@@ -312,6 +312,16 @@ class FeedComment(PublicComment):
     updated_at: datetime
 
 
+class CheckRecord(BaseModel):
+    """One content check's verdict on a comment (newsroom.content_checks)."""
+
+    model_config = ConfigDict(defer_build=True, frozen=True)
+
+    name: str
+    outcome: str = Field(description="ok, hold, spam, discard, failed or timed_out.")
+    reason: str = ""
+
+
 class Moderation(BaseModel):
     """Why the policy (or a moderator) decided a comment's status."""
 
@@ -325,6 +335,8 @@ class Moderation(BaseModel):
     edited_at: UtcDatetime | None = Field(
         default=None, description="When its author last edited the text this verdict is on."
     )
+    # Empty on comments no content check ran on (and on those stored before checks existed).
+    checks: tuple[CheckRecord, ...] = ()
 
 
 class StoredComment(BaseModel):

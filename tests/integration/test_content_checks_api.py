@@ -1,0 +1,120 @@
+"""Content checks through the comments function's real API Gateway events (the emulator)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+from newsroom import content_checks
+from newsroom.content_checks import CheckVerdict
+from newsroom.moderation import Submission
+from tests.apigw import Answer
+from tests.integration.articles_data import seed
+from tests.integration.comments_api import form, own_content_table, post_comment, stored_item
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+pytestmark = pytest.mark.integration
+
+Settings = Callable[..., None]
+REPEATED = "See [this](https://spam.example/) and [this again](https://spam.example/)."
+
+
+@pytest.fixture
+def content_table(
+    content_table: str, dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    with own_content_table(dynamodb, monkeypatch) as table:
+        yield table
+
+
+@pytest.fixture
+def slug(content_table: str, unique: str, settings: Settings) -> str:
+    """A published article; the rules approve every comment, links unlimited."""
+    settings(require_previous_approval="false", comment_max_links="0")
+    slug = f"cc-{unique}"
+    seed(content_table, slug)
+    return slug
+
+
+def accepted_id(answer: Answer) -> str:
+    assert answer.status == 201, answer.body
+    return str(answer.body["id"])
+
+
+def test_without_content_checks_a_comment_the_rules_approve_is_approved_unchecked(
+    content_table: str, slug: str, unique: str
+) -> None:
+    # Given no CONTENT_CHECKS setting
+    # When a comment linking one address twice is posted
+    answer = post_comment(slug, form(unique, body=REPEATED))
+
+    # Then it is approved, and its moderation records no check
+    stored = stored_item(content_table, slug, accepted_id(answer))
+    assert (answer.body["status"], stored["status"]) == ("approved", "approved")
+    assert stored["moderation"].get("checks", []) == []
+
+
+def test_repeated_link_check_holds_the_comment_and_stores_its_reason(
+    content_table: str, slug: str, unique: str, settings: Settings
+) -> None:
+    # Given the repeated-link check is on
+    settings(content_checks='["repeated_link"]')
+
+    # When a comment linking one address twice is posted
+    answer = post_comment(slug, form(unique, body=REPEATED))
+
+    # Then it is held, with the check's verdict kept for the moderator
+    stored = stored_item(content_table, slug, accepted_id(answer))
+    assert (answer.body["status"], stored["status"]) == ("pending", "pending")
+    assert stored["moderation"]["rule"] == "content_check"
+    assert stored["moderation"]["keyword"] == "repeated_link"
+    assert "https://spam.example/" in stored["moderation"]["explanation"]
+    assert [c["outcome"] for c in stored["moderation"]["checks"]] == ["hold"]
+
+
+def test_a_clean_comment_passes_the_check_and_the_pass_is_recorded(
+    content_table: str, slug: str, unique: str, settings: Settings
+) -> None:
+    settings(content_checks='["repeated_link"]')
+
+    answer = post_comment(slug, form(unique))
+
+    stored = stored_item(content_table, slug, accepted_id(answer))
+    assert stored["status"] == "approved"
+    assert stored["moderation"]["checks"] == [
+        {"name": "repeated_link", "outcome": "ok", "reason": ""}
+    ]
+
+
+@dataclass(frozen=True)
+class BrokenCheck:
+    name: str = "broken"
+    timeout_seconds: float = 0.5
+
+    def check(self, submission: Submission) -> CheckVerdict:
+        raise ConnectionError("the spam service cannot be reached")
+
+
+def test_a_check_that_fails_holds_the_comment_not_a_500(
+    content_table: str,
+    slug: str,
+    unique: str,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a configured check that raises
+    monkeypatch.setitem(content_checks.REGISTRY, "broken", BrokenCheck)
+    settings(content_checks='["broken"]')
+
+    # When a comment is posted
+    answer = post_comment(slug, form(unique))
+
+    # Then it is accepted and held, the failure named
+    stored = stored_item(content_table, slug, accepted_id(answer))
+    assert stored["status"] == "pending"
+    assert stored["moderation"]["explanation"] == "The content check 'broken': check broken failed"
