@@ -25,6 +25,10 @@ _COMMANDS = {
         "newsroom_tools.rekey",
         "after a key rotation, re-derive what comments store under the current key",
     ),
+    ("moderation", "dry-run"): (
+        "newsroom_tools.dry_run",
+        "judge past comments by a proposed policy",
+    ),
     ("import", "wordpress"): (
         "newsroom_tools.migration.import_wordpress",
         "import a WordPress export (WXR): posts as articles, with their comments",
