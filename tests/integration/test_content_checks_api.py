@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -11,9 +12,15 @@ import pytest
 from newsroom import content_checks
 from newsroom.content_checks import CheckVerdict
 from newsroom.moderation import Submission
-from tests.apigw import Answer
+from tests.apigw import Answer, LambdaContext
 from tests.integration.articles_data import seed
-from tests.integration.comments_api import form, own_content_table, post_comment, stored_item
+from tests.integration.comments_api import (
+    edit_when_flood_allows,
+    form,
+    own_content_table,
+    post_comment,
+    stored_item,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -118,3 +125,88 @@ def test_a_check_that_fails_holds_the_comment_not_a_500(
     stored = stored_item(content_table, slug, accepted_id(answer))
     assert stored["status"] == "pending"
     assert stored["moderation"]["explanation"] == "The content check 'broken': check broken failed"
+
+
+def test_an_edit_that_fails_a_check_holds_the_approved_comment_again(
+    content_table: str, slug: str, unique: str, settings: Settings, quick_flood: None
+) -> None:
+    # Given an approved comment, the repeated-link check on
+    settings(content_checks='["repeated_link"]')
+    posted = post_comment(slug, form(unique))
+    comment_id, token = accepted_id(posted), str(posted.body["edit_token"])
+
+    # When its author edits it to link one address twice
+    answer = edit_when_flood_allows(slug, comment_id, REPEATED, token=token)
+
+    # Then it is held, the check's verdict kept with the edit
+    assert answer.status == 200, answer.body
+    stored = stored_item(content_table, slug, comment_id)
+    assert stored["status"] == "pending"
+    assert stored["moderation"]["rule"] == "content_check"
+    assert [c["outcome"] for c in stored["moderation"]["checks"]] == ["hold"]
+
+
+@dataclass(frozen=True)
+class HangingCheck:
+    name: str = "hanging"
+    timeout_seconds: float = 0.3
+
+    def check(self, submission: Submission) -> CheckVerdict:
+        time.sleep(3)
+        return CheckVerdict.ok()
+
+
+def test_a_check_that_does_not_answer_in_time_holds_the_comment_within_its_timeout(
+    content_table: str,
+    slug: str,
+    unique: str,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a configured check that takes far longer than its 0.3 s timeout
+    monkeypatch.setitem(content_checks.REGISTRY, "hanging", HangingCheck)
+    settings(content_checks='["hanging"]')
+
+    # When a comment is posted
+    started = time.monotonic()
+    answer = post_comment(slug, form(unique))
+    took = time.monotonic() - started
+
+    # Then the answer does not wait for the check, and the comment is held
+    assert took < 2.5
+    stored = stored_item(content_table, slug, accepted_id(answer))
+    assert stored["status"] == "pending"
+    assert stored["moderation"]["explanation"].endswith("check hanging timed out")
+
+
+@dataclass(frozen=True)
+class PatientCheck:
+    name: str = "patient"
+    timeout_seconds: float = 30
+
+    def check(self, submission: Submission) -> CheckVerdict:
+        time.sleep(10)
+        return CheckVerdict.ok()
+
+
+def test_a_check_is_not_waited_for_past_the_invocations_deadline_and_the_comment_is_stored(
+    content_table: str,
+    slug: str,
+    unique: str,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a check allowed 30 s, and an invocation with 7 s left
+    monkeypatch.setitem(content_checks.REGISTRY, "patient", PatientCheck)
+    settings(content_checks='["patient"]')
+
+    # When a comment is posted
+    started = time.monotonic()
+    answer = post_comment(slug, form(unique), context=LambdaContext(remaining_millis=7000))
+    took = time.monotonic() - started
+
+    # Then the check is given up in time to store the comment (held) and answer
+    assert took < 6.5
+    stored = stored_item(content_table, slug, accepted_id(answer))
+    assert stored["status"] == "pending"
+    assert stored["moderation"]["explanation"].endswith("check patient timed out")
