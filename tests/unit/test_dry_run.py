@@ -1,0 +1,65 @@
+"""The moderation dry run's reading of the table: every page of the Scan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from newsroom.data import dynamo
+from newsroom_tools.dry_run import stored_comments
+
+
+def comment_item(comment_id: str) -> dict[str, Any]:
+    return dynamo.to_item(
+        {
+            "type": "comment",
+            "id": comment_id,
+            "slug": "an-article",
+            "depth": 1,
+            "path": comment_id,
+            "author_name": "Ann",
+            "author_email": "ann@example.org",
+            "body_markdown": "Hi",
+            "body_html": "<p>Hi</p>",
+            "created_at": "2026-11-28T15:04:05.000000Z",
+            "status": "approved",
+            "moderation": {"rule": "auto_approved", "explanation": "x"},
+            "avatar": "a",
+            "commenter": "c",
+            "duplicate_key": "d",
+        }
+    )
+
+
+class PagedScan:
+    """A DynamoDB client whose Scan answers in pages, as it does past 1 MB."""
+
+    def __init__(self, pages: list[list[dict[str, Any]]]) -> None:
+        self.pages = pages
+        self.calls: list[dict[str, Any]] = []
+
+    def scan(self, **request: Any) -> dict[str, Any]:
+        self.calls.append(request)
+        index = len(self.calls) - 1
+        answer: dict[str, Any] = {"Items": self.pages[index]}
+        if index + 1 < len(self.pages):
+            answer["LastEvaluatedKey"] = {"pk": {"S": f"page-{index}"}}
+        return answer
+
+
+def test_dry_run_reads_every_page_of_the_scan_from_where_the_last_one_ended() -> None:
+    db = PagedScan(
+        [
+            [comment_item("c0193a4c2d8e1f2a3b4c1")],
+            [],
+            [comment_item("c0193a4c2d8e1f2a3b4c2"), comment_item("c0193a4c2d8e1f2a3b4c3")],
+        ]
+    )
+
+    ids = [c.id for c in stored_comments(db, "table")]  # type: ignore[arg-type]
+
+    assert [i[-2:] for i in ids] == ["c1", "c2", "c3"]
+    assert [call.get("ExclusiveStartKey") for call in db.calls] == [
+        None,
+        {"pk": {"S": "page-0"}},
+        {"pk": {"S": "page-1"}},
+    ]
