@@ -67,6 +67,9 @@ class CommentsSettings(_Settings, _LinkLifetimes, _PublicUrls):
     )
     # The privacy requests' email (its link) goes out from here, as the notifications' do.
     sender_email: str = Field(default="", description="The SES identity emails come from.")
+    configuration_set_name: str = Field(
+        default="", description="SES configuration set emails are sent with (its events)."
+    )
     max_body_bytes: int = Field(default=65_536, ge=1024, description="Largest request body.")
     list_max_age_seconds: int = Field(default=30, ge=0)
     idempotency_expiry_seconds: int = Field(default=3600, ge=60)
@@ -87,6 +90,9 @@ class NotificationsSettings(_Settings, _LinkLifetimes):
 
     secret_parameter_name: str = Field(min_length=1)
     sender_email: str = Field(min_length=3, description="The SES identity emails come from.")
+    configuration_set_name: str = Field(
+        default="", description="SES configuration set emails are sent with (its events)."
+    )
     moderator_emails: list[str] = Field(
         default_factory=list, description="JSON array: who gets moderation requests."
     )

@@ -137,3 +137,15 @@ def notifications_settings() -> NotificationsSettings:
     from newsroom.comment_settings import NotificationsSettings
 
     return NotificationsSettings.from_environment()
+
+
+class DeliverySettings(_Settings):
+    """Environment of the delivery events function."""
+
+    secret_parameter_name: str = Field(min_length=1)
+
+
+@cache
+def delivery_settings() -> DeliverySettings:
+    """The delivery events function's settings, read once per container."""
+    return DeliverySettings.from_environment()

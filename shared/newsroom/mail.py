@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -56,10 +56,13 @@ def _client() -> SESV2Client:
 
 
 class SesMailer:
-    """Sends one email as SES Raw content (text and HTML parts, our own headers)."""
+    """Sends one email as SES Raw content (text and HTML parts, our own headers), with the
+    `configuration_set` whose event destination publishes its delivery events (none: no
+    events, as in the local run, where the template's set does not exist)."""
 
-    def __init__(self, client: SESV2Client | None = None) -> None:
+    def __init__(self, client: SESV2Client | None = None, *, configuration_set: str = "") -> None:
         self._client = client
+        self._configuration_set = configuration_set
 
     def send(self, email: Email, *, sender: str) -> str:
         """Send `email`; SES's message id.
@@ -69,12 +72,15 @@ class SesMailer:
         TransientMailError, PermanentMailError
         """
         client = self._client or _client()
+        request: Any = {
+            "FromEmailAddress": sender,
+            "Destination": {"ToAddresses": [email.to]},
+            "Content": {"Raw": {"Data": email.to_mime(sender)}},
+        }
+        if self._configuration_set:
+            request["ConfigurationSetName"] = self._configuration_set
         try:
-            response = client.send_email(
-                FromEmailAddress=sender,
-                Destination={"ToAddresses": [email.to]},
-                Content={"Raw": {"Data": email.to_mime(sender)}},
-            )
+            response = client.send_email(**request)
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)

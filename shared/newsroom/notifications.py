@@ -177,10 +177,19 @@ class Ledger(Protocol):
     ) -> bool: ...
 
     def settle(
-        self, key: str, state: str, *, detail: str = "", again_after: datetime | None = None
+        self,
+        key: str,
+        state: str,
+        *,
+        detail: str = "",
+        again_after: datetime | None = None,
+        message_id: str = "",
+        now: datetime | None = None,
     ) -> None: ...
 
     def release(self, key: str) -> None: ...
+
+    def suppressed(self, address_hashes: Sequence[str]) -> bool: ...
 
 
 def ledger_key(secret: bytes, notification: Notification) -> str:
@@ -203,6 +212,7 @@ class DeliveryReport:
     sent: int = 0
     skipped: int = 0
     rejected: int = 0
+    suppressed: int = 0  # to an address a permanent bounce or a complaint suppressed
 
 
 # Lambda stops an invocation a little after its deadline, not exactly at it.
@@ -241,7 +251,9 @@ def deliver(
 ) -> DeliveryReport:
     """Send each notification unless the ledger says it went out already.
 
-    Every email is tried; a permanent refusal is recorded and not retried. A claim is leased
+    Every email is tried; a permanent refusal is recorded and not retried, and so is an email
+    to a suppressed address (a permanent bounce or a complaint, `newsroom.delivery`), which is
+    not sent: its hash under any key of the keyring is looked up. A claim is leased
     until this invocation's `deadline` (and `LEASE_MARGIN`): if the invocation dies while it
     holds one, the claim ends when Lambda would have stopped the invocation anyway. Lambda
     retries a shard's batch only once the invocation is over, so a claim found held is most
@@ -254,7 +266,7 @@ def deliver(
         After trying them all, when at least one failed in a way worth retrying (its claim
         was released, or never taken, so the retry sends it and skips the others).
     """
-    sent = skipped = rejected = 0
+    sent = skipped = rejected = suppressed = 0
     retry: list[str] = []
     for notification in notifications:
         key = ledger_key(keys.current, notification)
@@ -271,6 +283,16 @@ def deliver(
         if not claimed:
             skipped += 1
             continue
+        hashes = [recipient, *(email_hash(k, notification.email.to) for k in keys.previous)]
+        try:
+            if ledger.suppressed(hashes):
+                ledger.settle(key, "suppressed", again_after=_again(notification, clock))
+                logger.info("email to a suppressed address not sent", kind=notification.kind)
+                suppressed += 1
+                continue
+        except BaseException:
+            ledger.release(key)
+            raise
         try:
             message_id = mailer.send(notification.email, sender=sender)
         except TransientMailError as exc:
@@ -286,11 +308,18 @@ def deliver(
         except BaseException:
             ledger.release(key)
             raise
-        ledger.settle(key, "sent", detail=message_id, again_after=_again(notification, clock))
+        ledger.settle(
+            key,
+            "sent",
+            detail=message_id,
+            again_after=_again(notification, clock),
+            message_id=message_id,
+            now=clock(),
+        )
         sent += 1
     if retry:
         raise TransientMailError(f"{len(retry)} email(s) to retry: {', '.join(retry)}")
-    return DeliveryReport(sent=sent, skipped=skipped, rejected=rejected)
+    return DeliveryReport(sent=sent, skipped=skipped, rejected=rejected, suppressed=suppressed)
 
 
 def _again(notification: Notification, clock: Callable[[], datetime]) -> datetime | None:
@@ -371,7 +400,7 @@ class NotificationServices:
         settings = notifications_settings()
         return cls(
             table=NotificationTable(settings.content_table_name),
-            mailer=SesMailer(),
+            mailer=SesMailer(configuration_set=settings.configuration_set_name),
             keys=lambda: project_keys(settings.secret_parameter_name),
             links=lambda keys: TokenLinks(
                 settings.public_base_url, keys, settings.article_url_template

@@ -87,7 +87,7 @@ class PrivacyRules:
             store=PrivacyTable(settings.content_table_name, cursors=CursorSigner(keys)),
             ledger=NotificationTable(settings.content_table_name),
             keys=keys,
-            mailer=SesMailer(),
+            mailer=SesMailer(configuration_set=settings.configuration_set_name),
             sender=settings.sender_email,
             base_url=settings.public_base_url,
             article_url_template=settings.article_url_template,

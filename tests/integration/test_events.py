@@ -5,12 +5,17 @@ from __future__ import annotations
 import importlib
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from newsroom.data.articles import get_article
+from newsroom.data.notifications import NotificationTable
+from newsroom.delivery import MalformedDeliveryEventError
+from newsroom.privacy import email_hash
+from newsroom.secrets import project_keys
 from newsroom_tools.outbox import Outbox
 from newsroom_tools.template import PROJECT_ROOT, FunctionSpec, functions, load_template
 from tests.apigw import EVENTS_DIR, LambdaContext, expected_status, invoke
@@ -26,9 +31,15 @@ def _handler(spec: FunctionSpec) -> Any:
 
 
 def handler_for(event: dict[str, Any]) -> Any:
-    """The handler the template sends this event to: by `Api` resource and method, or, for a
-    stream event, the function with a `DynamoDB` event."""
+    """The handler the template sends this event to: by `Api` resource and method, for a
+    stream event, the function with a `DynamoDB` event, for an SES event (EventBridge), the
+    function whose rule matches its source."""
     for spec in functions(load_template()).values():
+        if event.get("source") == "aws.ses":
+            for rule in (e for e in spec.events.values() if e.get("Type") == "EventBridgeRule"):
+                if event["source"] in rule["Properties"]["Pattern"]["source"]:
+                    return _handler(spec)
+            continue
         if "Records" in event:
             if any(e.get("Type") == "DynamoDB" for e in spec.events.values()):
                 return _handler(spec)
@@ -48,14 +59,25 @@ def test_there_is_an_event_for_every_route() -> None:
     covered = {
         (event["httpMethod"], event["resource"])
         for event in (json.loads(path.read_text()) for path in EVENT_FILES)
-        if "Records" not in event
+        if "httpMethod" in event
     }
 
     assert routes <= covered
 
 
-API_EVENT_FILES = [p for p in EVENT_FILES if not p.name.startswith("stream_")]
+API_EVENT_FILES = [p for p in EVENT_FILES if not p.name.startswith(("stream_", "ses_"))]
 STREAM_EVENT_FILES = [p for p in EVENT_FILES if p.name.startswith("stream_")]
+SES_EVENT_FILES = [p for p in EVENT_FILES if p.name.startswith("ses_")]
+# What each SES event records on the ledger entry of its email, and whether it suppresses the
+# address it names (docs/notifications.md).
+SES_OUTCOMES = {
+    "ses_bounce_permanent.json": ("bounced:permanent", True),
+    "ses_bounce_transient.json": ("bounced:transient", False),
+    "ses_complaint.json": ("complained", True),
+    "ses_delivery.json": ("delivered", False),
+    "ses_reject.json": ("rejected", False),
+    "ses_delivery_delay.json": ("delayed", False),
+}
 
 
 def expected_recipients(path: Path, content_table: str) -> list[str]:
@@ -105,3 +127,88 @@ def test_event_file_is_answered_by_its_function(path: Path, demo_articles: list[
 
     # Then it answers as the event expects
     assert answer.status == expected_status(path), answer.body
+
+
+def test_there_is_an_ses_event_for_every_detail_type_the_rule_takes() -> None:
+    (spec,) = [
+        spec
+        for spec in functions(load_template()).values()
+        if any(e.get("Type") == "EventBridgeRule" for e in spec.events.values())
+    ]
+    (rule,) = spec.events.values()
+    taken = set(rule["Properties"]["Pattern"]["detail-type"])
+
+    covered = {json.loads(path.read_text())["detail-type"] for path in SES_EVENT_FILES}
+
+    assert taken == covered
+    assert sorted(SES_OUTCOMES) == [p.name for p in SES_EVENT_FILES]
+
+
+@pytest.mark.parametrize("path", SES_EVENT_FILES, ids=lambda path: Path(path).name)
+def test_ses_event_file_is_recorded_on_the_ledger_entry_of_its_email(
+    path: Path, content_table: str, unique: str
+) -> None:
+    # Given an email in the ledger, sent as SES's message id (the event file's, made unique
+    # so that each test has its own email)
+    event = json.loads(path.read_text())
+    message_id = f"{event['detail']['mail']['messageId']}-{unique}"
+    event["detail"]["mail"]["messageId"] = message_id
+    ledger = NotificationTable(content_table)
+    key = f"SENT#c-{unique}#reply#recipient"
+    now = datetime.now(UTC)
+    assert ledger.claim(key, now=now, lease=timedelta(seconds=30))
+    ledger.settle(key, "sent", detail=message_id, message_id=message_id, now=now)
+
+    # When the function the template's rule sends SES's events to handles it
+    result = handler_for(event)(event, LambdaContext())
+
+    # Then the entry records the outcome, and the address is suppressed when it must be
+    delivery, suppresses = SES_OUTCOMES[path.name]
+    entry = ledger.db.get_item(TableName=content_table, Key=_ledger(key))["Item"]
+    assert result == {"result": "recorded"}
+    assert entry["delivery"]["S"] == delivery
+    assert entry["state"]["S"] == "sent"  # the claim's state is left alone
+    named = event["detail"]["mail"]["destination"]  # the one recipient the event is about
+    keys = project_keys(os.environ["SECRET_PARAMETER_NAME"])
+    assert ledger.suppressed([email_hash(keys.current, a) for a in named]) is suppresses
+
+
+def test_ses_event_for_a_message_nobody_sent_is_ignored_not_failed(unique: str) -> None:
+    # Given a bounce for a message id the table does not know (expired, or not ours)
+    event = json.loads((EVENTS_DIR / "ses_bounce_permanent.json").read_text())
+    event["detail"]["mail"]["messageId"] = f"unknown-{unique}"
+    event["detail"]["bounce"]["bouncedRecipients"][0]["emailAddress"] = f"{unique}@example.org"
+
+    # When the function handles it
+    result = handler_for(event)(event, LambdaContext())
+
+    # Then it succeeds (no retry, no dead letter) and suppresses nobody
+    keys = project_keys(os.environ["SECRET_PARAMETER_NAME"])
+    assert result == {"result": "ignored"}
+    assert not NotificationTable(os.environ["CONTENT_TABLE_NAME"]).suppressed(
+        [email_hash(keys.current, f"{unique}@example.org")]
+    )
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda e: e["detail"]["mail"].pop("messageId"),
+        lambda e: e["detail"].pop("bounce"),
+        lambda e: e["detail"]["bounce"].update(bounceType="Soft"),
+        lambda e: e.update({"detail-type": "Email Opened"}),
+    ],
+    ids=["no message id", "no bounce", "unknown bounce type", "unexpected detail-type"],
+)
+def test_malformed_ses_event_fails_so_lambda_retries_it_then_dead_letters_it(
+    spoil: Any,
+) -> None:
+    event = json.loads((EVENTS_DIR / "ses_bounce_permanent.json").read_text())
+    spoil(event)
+
+    with pytest.raises(MalformedDeliveryEventError):
+        handler_for(event)(event, LambdaContext())
+
+
+def _ledger(key: str) -> Any:
+    return {"pk": {"S": key}, "sk": {"S": "SENT"}}

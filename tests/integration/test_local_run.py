@@ -34,8 +34,8 @@ pytestmark = pytest.mark.integration
 
 NEWSROOM = Path(sys.executable).with_name("newsroom")
 EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
-API_EVENT_FILES = [p for p in EVENT_FILES if "Records" not in json.loads(p.read_text())]
-STREAM_EVENT_FILES = [p for p in EVENT_FILES if p not in API_EVENT_FILES]
+API_EVENT_FILES = [p for p in EVENT_FILES if "httpMethod" in json.loads(p.read_text())]
+STREAM_EVENT_FILES = [p for p in EVENT_FILES if "Records" in json.loads(p.read_text())]
 HOST = "127.0.0.1"
 
 

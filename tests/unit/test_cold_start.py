@@ -47,7 +47,12 @@ def loaded(modules: set[str], prefix: str) -> bool:
 
 @pytest.mark.parametrize(
     "function",
-    ["functions.articles.app", "functions.comments.app", "functions.notifications.app"],
+    [
+        "functions.articles.app",
+        "functions.comments.app",
+        "functions.notifications.app",
+        "functions.delivery.app",
+    ],
 )
 def test_function_loads_no_development_or_authoring_module(function: str) -> None:
     modules = modules_after_import(function)
@@ -84,7 +89,29 @@ def test_articles_function_does_not_build_the_other_functions_settings() -> None
     assert not loaded(modules_after_import("functions.articles.app"), "newsroom.comment_settings")
 
 
-FUNCTIONS = ["functions.articles.app", "functions.comments.app", "functions.notifications.app"]
+FUNCTIONS = [
+    "functions.articles.app",
+    "functions.comments.app",
+    "functions.notifications.app",
+    "functions.delivery.app",
+]
+
+
+def test_delivery_events_function_loads_neither_comments_nor_emails_nor_boto3_sessions() -> None:
+    # It reads SES's events and writes single items: the comment, article and email models,
+    # the notifications' planning and the stream parser are other functions' cold start.
+    modules = modules_after_import("functions.delivery.app")
+
+    heavy = [
+        "newsroom.models.comments",
+        "newsroom.models.articles",
+        "newsroom.notifications",
+        "newsroom.emails",
+        "newsroom.comment_settings",
+        "aws_lambda_powertools.utilities.batch",
+        "boto3",
+    ]
+    assert [name for name in heavy if loaded(modules, name)] == []
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

@@ -25,7 +25,7 @@ from newsroom.notifications import (
     ledger_key,
     plan,
 )
-from newsroom.privacy import subscriber_key
+from newsroom.privacy import email_hash, subscriber_key
 from newsroom.secrets import Keyring
 
 NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
@@ -381,6 +381,8 @@ class FakeLedger:
         self.lease_until: dict[str, datetime] = {}
         self.claims: list[tuple[datetime, datetime]] = []  # (when, until) of each claim made
         self.again_after: dict[str, datetime] = {}
+        self.message_ids: dict[str, str] = {}
+        self.suppressed_hashes: set[str] = set()
 
     def claim(
         self,
@@ -391,11 +393,12 @@ class FakeLedger:
         earlier: Sequence[str] = (),
         recipient: str | None = None,
     ) -> bool:
-        if any(self.state.get(k) in ("sent", "failed") for k in earlier):
+        if any(self.state.get(k) in ("sent", "failed", "suppressed") for k in earlier):
             return False
         if self.state.get(key) == "sending" and self.lease_until.get(key, now) >= now:
             raise ClaimHeldError(key, lease_until=self.lease_until.get(key))
-        if self.state.get(key) in ("sent", "failed") and self.again_after.get(key, now) >= now:
+        done = ("sent", "failed", "suppressed")
+        if self.state.get(key) in done and self.again_after.get(key, now) >= now:
             return False
         self.again_after.pop(key, None)
         self.state[key] = "sending"
@@ -404,11 +407,23 @@ class FakeLedger:
         return True
 
     def settle(
-        self, key: str, state: str, *, detail: str = "", again_after: datetime | None = None
+        self,
+        key: str,
+        state: str,
+        *,
+        detail: str = "",
+        again_after: datetime | None = None,
+        message_id: str = "",
+        now: datetime | None = None,
     ) -> None:
         self.state[key] = state
         if again_after is not None:
             self.again_after[key] = again_after
+        if message_id:
+            self.message_ids[key] = message_id
+
+    def suppressed(self, address_hashes: Sequence[str]) -> bool:
+        return bool(self.suppressed_hashes & set(address_hashes))
 
     def release(self, key: str) -> None:
         self.state.pop(key, None)
@@ -487,6 +502,37 @@ def test_transient_failure_is_retried_and_only_that_email_goes_again() -> None:
     send(items, ledger, mailer)
 
     assert mailer.sent == ["a@example.org", "b@example.org"]
+
+
+def test_sent_email_keeps_the_message_id_ses_returned() -> None:
+    ledger, mailer = FakeLedger(), FakeMailer()
+
+    send([notification("a@example.org")], ledger, mailer)
+
+    assert list(ledger.message_ids.values()) == ["msg-1"]
+
+
+def test_email_to_a_suppressed_address_is_not_sent_recorded_and_not_retried() -> None:
+    ledger, mailer = FakeLedger(), FakeMailer()
+    # Suppressed under a previous key of the keyring: still found.
+    ledger.suppressed_hashes.add(email_hash(b"p" * 32, "Gone@Example.org"))
+    items = [notification("gone@example.org"), notification("b@example.org")]
+
+    report = deliver(
+        items,
+        ledger=ledger,
+        mailer=mailer,
+        sender="n@example.com",
+        keys=Keyring(SECRET, (b"p" * 32,)),
+        deadline=NOW + timedelta(seconds=60),
+        clock=FakeClock(),
+        sleep=FakeClock().sleep,
+    )
+    again = send(items[:1], ledger, mailer)
+
+    assert (report.suppressed, report.sent, mailer.sent) == (1, 1, ["b@example.org"])
+    assert "suppressed" in ledger.state.values()
+    assert again.skipped == 1
 
 
 def test_permanent_refusal_is_recorded_and_not_retried() -> None:

@@ -47,6 +47,11 @@ SEND_AS_THE_SENDER_ONLY = {
                 {"Domain": {"Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "SenderEmail"}]}]}},
             ]
         },
+        # Sending with a configuration set is authorised on the set too.
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
+            "configuration-set/${DeliveryConfigurationSet}"
+        },
     ],
     "Condition": {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}},
 }
@@ -74,6 +79,26 @@ EXPECTED_POLICIES: dict[str, list[dict[str, Any]]] = {
             }
         },
         {"Statement": [SEND_AS_THE_SENDER_ONLY, READ_THE_SECRET]},
+    ],
+    "DeliveryEventsFunction": [
+        {
+            "Statement": [
+                # The SESMSG# pointer, the ledger entry's delivery state, the suppression item,
+                # a complaining address's subscriber item: single items, no query or scan.
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "dynamodb:GetItem",
+                        "dynamodb:UpdateItem",
+                        "dynamodb:PutItem",
+                        "dynamodb:DeleteItem",
+                    ],
+                    "Resource": {"Fn::GetAtt": ["ContentTable", "Arn"]},
+                },
+                # The keyring, to hash the address it suppresses.
+                READ_THE_SECRET,
+            ]
+        },
     ],
 }
 
@@ -278,18 +303,23 @@ def test_stream_is_filtered_to_comment_inserts_and_changes(template: TemplateDic
         assert pattern["dynamodb"]["NewImage"]["type"] == {"S": ["comment"]}
 
 
+DEAD_LETTER_QUEUES = [DEAD_LETTER_QUEUE, "DeliveryEventsDeadLetterQueue"]
+
+
+@pytest.mark.parametrize("queue_name", DEAD_LETTER_QUEUES)
 def test_dead_letter_queue_is_encrypted_and_keeps_messages_for_14_days(
-    template: TemplateDict,
+    template: TemplateDict, queue_name: str
 ) -> None:
-    queue = template["Resources"][DEAD_LETTER_QUEUE]
+    queue = template["Resources"][queue_name]
 
     assert queue["Type"] == "AWS::SQS::Queue"
     assert queue["Properties"]["SqsManagedSseEnabled"] is True
     assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
 
 
+@pytest.mark.parametrize("queue_name", DEAD_LETTER_QUEUES)
 def test_dead_letter_queue_alarms_as_soon_as_one_message_is_visible(
-    template: TemplateDict,
+    template: TemplateDict, queue_name: str
 ) -> None:
     alarms = resources(template, "AWS::CloudWatch::Alarm").values()
 
@@ -298,7 +328,7 @@ def test_dead_letter_queue_alarms_as_soon_as_one_message_is_visible(
         for props in (alarm["Properties"] for alarm in alarms)
         if props.get("Namespace") == "AWS/SQS"
         and props.get("Dimensions")
-        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [DEAD_LETTER_QUEUE, "QueueName"]}}]
+        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_name, "QueueName"]}}]
     ]
 
     assert len(watching_the_queue) == 1
@@ -721,3 +751,66 @@ def test_every_waived_checkov_check_says_why(template: TemplateDict) -> None:
     for name, skip in waivers:
         assert skip["id"].startswith(("CKV_", "CKV2_")), (name, skip)
         assert len(skip.get("comment", "").split()) >= 5, (name, skip["id"])
+
+
+# SES's EventBridge detail-types (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-ses.html)
+# of the events the configuration set publishes, by the set's CloudFormation event type.
+DELIVERY_EVENT_TYPES = {
+    "bounce": "Email Bounced",
+    "complaint": "Email Complaint Received",
+    "delivery": "Email Delivered",
+    "reject": "Email Rejected",
+    "deliveryDelay": "Email Delivery Delayed",
+}
+
+
+def test_every_sending_function_sends_with_the_delivery_configuration_set(
+    template: TemplateDict,
+) -> None:
+    senders = {
+        name
+        for name, statement in inline_statements(template)
+        if "ses:SendEmail" in as_list(statement["Action"])
+    }
+    assert senders == {"CommentsFunction", "NotificationsFunction"}
+    for name in senders:
+        variables = function_properties(template)[name]["Environment"]["Variables"]
+        assert variables["CONFIGURATION_SET_NAME"] == {"Ref": "DeliveryConfigurationSet"}, name
+
+
+def test_configuration_set_publishes_its_delivery_events_to_the_default_bus(
+    template: TemplateDict,
+) -> None:
+    (destination,) = resources(template, "AWS::SES::ConfigurationSetEventDestination").values()
+    props = destination["Properties"]
+    assert props["ConfigurationSetName"] == {"Ref": "DeliveryConfigurationSet"}
+    event_destination = props["EventDestination"]
+    assert event_destination["Enabled"] is True
+    assert sorted(event_destination["MatchingEventTypes"]) == sorted(DELIVERY_EVENT_TYPES)
+    # SES publishes to the default bus only.
+    bus = event_destination["EventBridgeDestination"]["EventBusArn"]["Fn::Sub"]
+    assert bus.endswith(":event-bus/default")
+
+
+def test_delivery_events_reach_their_function_retried_with_a_dead_letter_queue(
+    template: TemplateDict,
+) -> None:
+    props = function_properties(template)["DeliveryEventsFunction"]
+    (event,) = props["Events"].values()
+    assert event["Type"] == "EventBridgeRule"
+    pattern = event["Properties"]["Pattern"]
+    assert pattern["source"] == ["aws.ses"]
+    assert sorted(pattern["detail-type"]) == sorted(DELIVERY_EVENT_TYPES.values())
+    # Only this stack's emails: SES tags each event with the configuration set's name.
+    assert pattern["detail"]["mail"]["tags"]["ses:configuration-set"] == [
+        {"Ref": "DeliveryConfigurationSet"}
+    ]
+    assert event["Properties"]["RetryPolicy"]["MaximumEventAgeInSeconds"] == 86400
+    # An event the function fails on: Lambda's asynchronous retries, then the queue.
+    assert props["EventInvokeConfig"]["MaximumRetryAttempts"] == 2
+    assert props["DeadLetterQueue"] == {
+        "Type": "SQS",
+        "TargetArn": {"Fn::GetAtt": ["DeliveryEventsDeadLetterQueue", "Arn"]},
+    }
+    queue = template["Resources"]["DeliveryEventsDeadLetterQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True

@@ -2,10 +2,12 @@
 
 Ledger item: ``pk=SENT#<comment id>#<kind>#<recipient hash>`` (or ``SENT#ADDRESS#<kind>#...``
 for an email sent at most once per address per period), ``sk=SENT``, with ``state``
-(``sending`` while claimed, then ``sent`` or ``failed``), ``lease_until_ms`` (while claimed: when
-the claiming invocation would be stopped), ``again_after_ms`` (when a per-period email may go
-again) and ``expires_at``. Claiming is a conditional write, so a redelivered stream record finds
-the email already sent.
+(``sending`` while claimed, then ``sent``, ``failed`` or ``suppressed``), ``ses_message_id``
+(what SES returned for a sent email; its ``SESMSG#`` pointer, `newsroom.data.delivery`, finds the
+entry from SES's delivery events, which record ``delivery`` on it), ``lease_until_ms`` (while
+claimed: when the claiming invocation would be stopped), ``again_after_ms`` (when a per-period
+email may go again) and ``expires_at``. Claiming is a conditional write, so a redelivered stream
+record finds the email already sent.
 
 Subscriber item: ``pk=SUBSCRIBER#<keyed hash of the address>``, ``sk=SUBSCRIBER``, with
 ``confirmed_at``: the address confirmed, by a signed link, that it wants reply notices.
@@ -33,6 +35,7 @@ from newsroom import deadline
 from newsroom.data import dynamo
 from newsroom.data.articles import ARTICLE_SK, article_pk
 from newsroom.data.comments import COMMENT_PREFIX, SpentToken, author_index_values, comment_key
+from newsroom.data.delivery import is_suppressed, message_pointer, subscriber_item_key
 from newsroom.errors import LinkUsedError, ServiceUnavailableError
 from newsroom.models.articles import StoredArticle
 from newsroom.models.comments import StoredComment
@@ -86,9 +89,7 @@ def restore_record_key() -> dynamo.Item:
     return {"pk": {"S": "RESTORE"}, "sk": {"S": RESTORE_SK}}
 
 
-def subscriber_item_key(key: str) -> dynamo.Item:
-    """The key of the subscriber item of an address's keyed hash `key`."""
-    return {"pk": {"S": f"SUBSCRIBER#{key}"}, "sk": {"S": SUBSCRIBER_SK}}
+__all__ = ["subscriber_item_key"]  # defined with the other delivery keys, known here too
 
 
 def _ms(moment: datetime) -> int:
@@ -203,7 +204,7 @@ class NotificationTable(dynamo.TableAccess):
             else:
                 raise
             states = [entry.get("state", {}).get("S") for entry in entries]
-            if "sent" in states or "failed" in states:
+            if {"sent", "failed", "suppressed"} & set(states):
                 return False
             leases = [
                 int(entry["lease_until_ms"]["N"])
@@ -221,16 +222,30 @@ class NotificationTable(dynamo.TableAccess):
         return dynamo.batch_get(self.db, self.table, [_ledger_key(k) for k in keys])
 
     def settle(
-        self, key: str, state: str, *, detail: str = "", again_after: datetime | None = None
+        self,
+        key: str,
+        state: str,
+        *,
+        detail: str = "",
+        again_after: datetime | None = None,
+        message_id: str = "",
+        now: datetime | None = None,
     ) -> None:
-        """Record how a claimed email ended: ``sent`` or ``failed``, never sent again (or, with
-        `again_after`, not before then). Tried whatever time the invocation has left: not
-        recording an email that went out would have it sent again."""
+        """Record how a claimed email ended: ``sent``, ``failed`` or ``suppressed``, never sent
+        again (or, with `again_after`, not before then). Tried whatever time the invocation has
+        left: not recording an email that went out would have it sent again.
+
+        A sent email's SES `message_id` is kept on the entry, and a ``SESMSG#`` pointer to the
+        entry is written after it (one more write, kept as long as the entry), by which its
+        delivery events find it."""
         expression = "SET #state = :state, detail = :detail"
         values: dict[str, Any] = {":state": state, ":detail": detail}
         if again_after is not None:
             expression += ", again_after_ms = :again"
             values[":again"] = _ms(again_after)
+        if message_id:
+            expression += ", ses_message_id = :message_id"
+            values[":message_id"] = message_id
         with deadline.regardless():
             self.db.update_item(
                 TableName=self.table,
@@ -239,6 +254,16 @@ class NotificationTable(dynamo.TableAccess):
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues=dynamo.to_item(values),
             )
+            if message_id:
+                expires = int(((now or datetime.now(UTC)) + LEDGER_RETENTION).timestamp())
+                self.db.put_item(
+                    TableName=self.table,
+                    Item=message_pointer(message_id, key, expires_at=expires),
+                )
+
+    def suppressed(self, address_hashes: Sequence[str]) -> bool:
+        """Whether the address these hashes stand for (one per key) is suppressed."""
+        return is_suppressed(self, address_hashes)
 
     def release(self, key: str) -> None:
         """Give a claim back after a failure worth retrying, so the retry may claim it (tried
