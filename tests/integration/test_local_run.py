@@ -36,6 +36,7 @@ NEWSROOM = Path(sys.executable).with_name("newsroom")
 EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
 API_EVENT_FILES = [p for p in EVENT_FILES if "httpMethod" in json.loads(p.read_text())]
 STREAM_EVENT_FILES = [p for p in EVENT_FILES if "Records" in json.loads(p.read_text())]
+SES_EVENT_FILES = [p for p in EVENT_FILES if json.loads(p.read_text()).get("source") == "aws.ses"]
 HOST = "127.0.0.1"
 
 
@@ -348,6 +349,23 @@ def test_invoke_processes_every_stream_event_file(system: LocalSystem, event_fil
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"batchItemFailures": []}
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("event_file", SES_EVENT_FILES, ids=lambda path: Path(path).name)
+def test_invoke_takes_every_ses_event_file(system: LocalSystem, event_file: Path) -> None:
+    assert system.emulator is not None
+
+    done = newsroom(
+        "invoke",
+        "DeliveryEventsFunction",
+        str(event_file),
+        "--emulator-port",
+        str(system.emulator.port),
+    )
+
+    # The file's message id was never sent here: the event is ignored, not failed.
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"result": "ignored"}
 
 
 @pytest.mark.parametrize("event_file", API_EVENT_FILES, ids=lambda path: Path(path).name)

@@ -230,6 +230,10 @@ class Outbox:
     def available(self) -> bool:
         return self._store is not None
 
+    def sent(self) -> list[Any]:
+        """What SES sent, as the emulator keeps it (oldest first)."""
+        return [] if self._store is None else list(self._store())
+
     def emails(self, to: str | None = None) -> list[OutboxEmail]:
         """Every email SES sent, newest first; only those for `to`, if given."""
         if self._store is None:

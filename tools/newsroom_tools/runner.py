@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from newsroom_tools.demo_site import DemoSiteServer
+    from newsroom_tools.mailbox_simulator import MailboxSimulator
     from newsroom_tools.outbox import Outbox
     from newsroom_tools.streams import StreamPoller
     from newsroom_tools.template import FunctionSpec
@@ -255,6 +256,7 @@ class LocalSystem:
         self.emulator: local_emulator.Emulator | None = None
         self.server: LocalApiServer | None = None
         self.stream_pollers: list[StreamPoller] = []
+        self.mailbox_simulator: MailboxSimulator | None = None
         self.outbox: Outbox | None = None
         self.demo_port = demo_port
         self.table_prefix = table_prefix
@@ -310,6 +312,19 @@ class LocalSystem:
         deadline = time.monotonic() + timeout
         for poller in self.stream_pollers:
             poller.wait_idle(max(0.0, deadline - time.monotonic()))
+
+    def wait_for_delivery_events(self, timeout: float = 10.0) -> None:
+        """Wait until the stream is idle and every email sent so far to a mailbox simulator
+        address has had its delivery event handled (`newsroom_tools.mailbox_simulator`).
+
+        Raises
+        ------
+        TimeoutError
+        """
+        deadline = time.monotonic() + timeout
+        self.wait_for_streams(timeout)
+        if self.mailbox_simulator is not None:
+            self.mailbox_simulator.wait_idle(max(0.0, deadline - time.monotonic()))
 
     def start(self) -> LocalSystem:
         """Start everything, or nothing: on failure what was started is stopped again.
@@ -463,6 +478,14 @@ class LocalSystem:
                 self.stream_pollers.append(poller)
         except (StreamConfigError, BotoCoreError, ClientError) as exc:
             raise LocalRunError(f"the stream events cannot be set up: {exc}") from exc
+
+        # SES's mailbox simulator addresses yield the delivery events SES would publish.
+        from newsroom_tools.mailbox_simulator import MailboxSimulator, ses_event_functions
+
+        targets = [(pools[name].invoke, types) for name, types in ses_event_functions(template)]
+        if targets and self.outbox.available:
+            self.mailbox_simulator = MailboxSimulator(self.outbox.sent, targets).start()
+            self._stack.callback(self.mailbox_simulator.stop)
 
     def _bind_demo_site(self) -> list[str]:
         """Bind the demo site's port, when asked for one; the origins of its pages."""
