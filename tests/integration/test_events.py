@@ -212,3 +212,22 @@ def test_malformed_ses_event_fails_so_lambda_retries_it_then_dead_letters_it(
 
 def _ledger(key: str) -> Any:
     return {"pk": {"S": key}, "sk": {"S": "SENT"}}
+
+
+def test_late_delay_event_does_not_undo_a_delivery(content_table: str, unique: str) -> None:
+    # Given an email SES said was delivered
+    ledger = NotificationTable(content_table)
+    key, message_id = f"SENT#c-{unique}#reply#late", f"late-{unique}"
+    now = datetime.now(UTC)
+    assert ledger.claim(key, now=now, lease=timedelta(seconds=30))
+    ledger.settle(key, "sent", detail=message_id, message_id=message_id, now=now)
+    for name in ("ses_delivery.json", "ses_delivery_delay.json"):  # events come in any order
+        event = json.loads((EVENTS_DIR / name).read_text())
+        event["detail"]["mail"]["messageId"] = message_id
+
+        # When its events come, the delay after the delivery
+        handler_for(event)(event, LambdaContext())
+
+    # Then the delivery stands
+    entry = ledger.db.get_item(TableName=content_table, Key=_ledger(key))["Item"]
+    assert entry["delivery"]["S"] == "delivered"
