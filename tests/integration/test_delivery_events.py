@@ -113,6 +113,10 @@ def test_bounce_and_complaint_suppress_the_address_and_its_next_email_is_not_sen
     assert ledger_entry(system, complained)["delivery"] == {"S": "complained"}
     assert ledger_entry(system, delivered)["delivery"] == {"S": "delivered"}
     assert ledger_entry(system, delivered)["ses_message_id"] == {"S": delivered}
+    # and the outbox page shows it
+    page = request(f"{system.root_url}/_local/outbox?format=json")
+    shown = {item["id"]: item["delivery"] for item in page.json()}
+    assert (shown[bounced], shown[delivered]) == ("bounced:permanent", "delivered")
     # and the complaint ended the address's reply notices
     gone = db(system).get_item(TableName=table(system), Key=subscriber_item_key(subscribed))
     assert "Item" not in gone

@@ -62,6 +62,9 @@ class OutboxEmail:
     html: str | None
     headers: tuple[tuple[str, str], ...] = ()
     attachments: tuple[str, ...] = ()
+    # What SES's delivery events said of it (the ledger's `delivery`, else its `state`), when
+    # the outbox page asks the table (`ledger_delivery`).
+    delivery: str | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of a header, whatever its case, or None."""
@@ -92,6 +95,7 @@ class OutboxEmail:
             "html": self.html,
             "headers": headers,
             "attachments": list(self.attachments),
+            "delivery": self.delivery,
         }
 
 
@@ -203,16 +207,25 @@ class Outbox:
         *,
         reason: str = "",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        delivery_of: Callable[[str], str | None] | None = None,
     ) -> None:
         self._store = store
+        self._delivery_of = delivery_of
         self.reason = reason
         self._clock = clock
         self._parsed: dict[str, OutboxEmail] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def in_process(cls, account_id: str = ACCOUNT_ID, region: str = REGION) -> Outbox:
-        """The outbox of the moto emulator running in this process."""
+    def in_process(
+        cls,
+        account_id: str = ACCOUNT_ID,
+        region: str = REGION,
+        *,
+        delivery_of: Callable[[str], str | None] | None = None,
+    ) -> Outbox:
+        """The outbox of the moto emulator running in this process; the page shows each
+        email's delivery status by `delivery_of` (its message id), if given."""
 
         def store() -> MutableSequence[Any]:
             from moto.ses.models import ses_backends  # development dependency
@@ -220,7 +233,7 @@ class Outbox:
             messages: MutableSequence[Any] = ses_backends[account_id][region].sent_messages
             return messages
 
-        return cls(store)
+        return cls(store, delivery_of=delivery_of)
 
     @classmethod
     def unavailable(cls, reason: str) -> Outbox:
@@ -275,6 +288,12 @@ class Outbox:
             self._parsed[key] = parsed
         return parsed if parsed.number == number else replace(parsed, number=number)
 
+    def _with_delivery(self, emails: list[OutboxEmail]) -> list[OutboxEmail]:
+        """The emails with their delivery status, looked up now (it changes as events come)."""
+        if self._delivery_of is None:
+            return emails
+        return [replace(item, delivery=self._delivery_of(item.id)) for item in emails]
+
     # HTTP
 
     def paths(self) -> tuple[str, str]:
@@ -291,7 +310,7 @@ class Outbox:
         rest = request.path[len(OUTBOX_PATH) :].strip("/")
         if rest == "":
             if method == "GET":
-                emails = self.emails(to=query.get("to"))
+                emails = self._with_delivery(self.emails(to=query.get("to")))
                 if html_wanted:
                     return _html_response(render_page(emails, to=query.get("to")))
                 return HttpResponse.json(
@@ -313,6 +332,7 @@ class Outbox:
         found = self.get(rest)
         if found is None:
             return gateway_error(HTTPStatus.NOT_FOUND, "not_found", f"No email {rest} here.")
+        (found,) = self._with_delivery([found])
         if html_wanted:
             return _html_response(render_page([found], single=True))
         return HttpResponse.json(HTTPStatus.OK, found.as_json(), _NO_STORE)
@@ -401,6 +421,7 @@ def _render_email(item: OutboxEmail) -> str:
         ("Envelope", ", ".join(item.envelope)),
         ("Sent", item.sent_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")),
         ("Message id", item.id),
+        ("Delivery", item.delivery or ""),
     ]
     if item.attachments:
         fields.append(("Attachments", ", ".join(item.attachments)))
@@ -445,3 +466,20 @@ def _links_open_new_tabs(document: str) -> str:
 
 def _e(value: str) -> str:
     return html.escape(value, quote=True)
+
+
+def ledger_delivery(db: Any, table: str) -> Callable[[str], str | None]:
+    """An email's delivery status by its SES message id: its ledger entry's ``delivery`` (what
+    SES's events said), else its ``state``, through the entry's ``SESMSG#`` pointer."""
+    from newsroom.data.delivery import message_key
+
+    def delivery_of(message_id: str) -> str | None:
+        pointer = db.get_item(TableName=table, Key=message_key(message_id)).get("Item")
+        if not pointer:
+            return None
+        key = {"pk": pointer["ledger_key"], "sk": {"S": "SENT"}}
+        entry = db.get_item(TableName=table, Key=key).get("Item") or {}
+        found = entry.get("delivery") or entry.get("state") or {}
+        return str(found["S"]) if "S" in found else None
+
+    return delivery_of

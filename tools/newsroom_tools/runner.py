@@ -346,7 +346,7 @@ class LocalSystem:
         from botocore.exceptions import BotoCoreError, ClientError
 
         from newsroom_tools.apigateway import GatewayResponses, Router, cors_of
-        from newsroom_tools.outbox import Outbox
+        from newsroom_tools.outbox import Outbox, ledger_delivery
         from newsroom_tools.streams import StreamConfigError, pollers_for
         from newsroom_tools.template import (
             ParameterOverrideError,
@@ -454,7 +454,12 @@ class LocalSystem:
                 "process, so its emails cannot be read here; stop it and run again."
             )
         else:
-            self.outbox = Outbox.in_process(region=local_emulator.REGION)
+            delivery_of = (
+                ledger_delivery(db, self.table_names[CONTENT_TABLE])
+                if CONTENT_TABLE in self.table_names
+                else None
+            )
+            self.outbox = Outbox.in_process(region=local_emulator.REGION, delivery_of=delivery_of)
         for path in self.outbox.paths():
             server.add_local_route(path, self.outbox.route)
         server.add_local_route("/openapi.json", _serve_openapi)
