@@ -814,3 +814,24 @@ def test_delivery_events_reach_their_function_retried_with_a_dead_letter_queue(
     }
     queue = template["Resources"]["DeliveryEventsDeadLetterQueue"]["Properties"]
     assert queue["SqsManagedSseEnabled"] is True
+
+
+@pytest.mark.parametrize(
+    ("metric", "threshold"),
+    [("Reputation.BounceRate", 0.04), ("Reputation.ComplaintRate", 0.0008)],
+)
+def test_ses_reputation_alarms_a_step_before_ses_reviews_the_account(
+    template: TemplateDict, metric: str, threshold: float
+) -> None:
+    alarms = [
+        alarm["Properties"]
+        for alarm in resources(template, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == metric
+    ]
+
+    (alarm,) = alarms
+    assert alarm["Namespace"] == "AWS/SES"
+    assert float(alarm["Threshold"]) == threshold
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["Period"] == 86400  # over a day
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
