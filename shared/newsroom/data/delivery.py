@@ -27,6 +27,7 @@ from newsroom.data import dynamo
 MESSAGE_SK = "SESMSG"
 SUPPRESSED_SK = "SUPPRESSED"
 SUBSCRIBER_SK = "SUBSCRIBER"
+# The sent-email ledger entry's sort key (newsroom.data.notifications writes the entries).
 LEDGER_SK = "SENT"
 
 

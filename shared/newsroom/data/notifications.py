@@ -35,13 +35,11 @@ from newsroom import deadline
 from newsroom.data import dynamo
 from newsroom.data.articles import ARTICLE_SK, article_pk
 from newsroom.data.comments import COMMENT_PREFIX, SpentToken, author_index_values, comment_key
-from newsroom.data.delivery import is_suppressed, message_pointer, subscriber_item_key
+from newsroom.data.delivery import LEDGER_SK, is_suppressed, message_pointer, subscriber_item_key
 from newsroom.errors import LinkUsedError, ServiceUnavailableError
 from newsroom.models.articles import StoredArticle
 from newsroom.models.comments import StoredComment
 
-LEDGER_SK = "SENT"
-SUBSCRIBER_SK = "SUBSCRIBER"
 LEDGER_RETENTION = timedelta(days=30)
 
 
@@ -89,7 +87,9 @@ def restore_record_key() -> dynamo.Item:
     return {"pk": {"S": "RESTORE"}, "sk": {"S": RESTORE_SK}}
 
 
-__all__ = ["subscriber_item_key"]  # defined with the other delivery keys, known here too
+# Defined with the other delivery keys (newsroom.data.delivery, which this module imports), known
+# here too.
+__all__ = ["LEDGER_SK", "subscriber_item_key"]
 
 
 def _ms(moment: datetime) -> int:
