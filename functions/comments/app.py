@@ -14,7 +14,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from newsroom import comments, cors, deadline, links, privacy_requests, snapstart
 from newsroom.config import comments_settings
 from newsroom.http import (
-    api_base_url,
     bearer_token,
     cacheable,
     install_error_handlers,
@@ -23,6 +22,7 @@ from newsroom.http import (
     page_or_json,
     pages_for_people,
     precheck_json_body,
+    public_base_url,
     request_sender,
 )
 from newsroom.idempotency import IDEMPOTENCY_KEY_PATTERN, run_once
@@ -292,8 +292,7 @@ def handle_post_privacy_request(
     # Links lead to PublicBaseUrl, or else to where this request reached the API: the function
     # cannot be given the API's own URL, which would make the API and it depend on each other.
     rules = privacy_requests.PrivacyRules.from_settings()
-    if not rules.base_url:
-        rules = replace(rules, base_url=api_base_url(app.current_event))
+    rules = replace(rules, base_url=public_base_url(app.current_event, rules.base_url))
     accepted = privacy_requests.request(privacy_request, ip, rules=rules)
     return Response(
         status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=accepted
