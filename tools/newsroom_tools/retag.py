@@ -6,12 +6,10 @@ stored article, so that tag items written before they carried the body and feed 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from newsroom.data import dynamo
@@ -25,8 +23,6 @@ from newsroom.errors import NewsroomError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-TABLE_VARIABLE = "CONTENT_TABLE_NAME"
 
 
 def retag_articles(
@@ -70,26 +66,23 @@ def retag_articles(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declare the command's arguments on its subparser."""
-    parser.add_argument(
-        "--table", help=f"content table name (default: ${TABLE_VARIABLE})", default=None
-    )
-    parser.add_argument("--region", help="AWS region (default: the usual AWS settings)")
-    parser.add_argument("--profile", help="AWS profile (default: the usual AWS settings)")
+    """Declare the command's arguments on its subparser: the table's, as the other table
+    commands take them."""
+    from newsroom_tools.export import add_target_arguments
+
+    add_target_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Rewrite the tag items; print one line per article. 0 when done, 1 when a write failed
-    (run it again), 2 without a table name."""
-    table = args.table or os.environ.get(TABLE_VARIABLE)
-    if not table:
-        print(f"error: no table name: pass --table or set {TABLE_VARIABLE}", file=sys.stderr)
+    (run it again), 2 when the table cannot be named or reached."""
+    from newsroom_tools.export import TargetError, connect
+
+    try:
+        table, db = connect(args)
+    except TargetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
-    db = (
-        dynamo.client()
-        if args.region is None and args.profile is None
-        else boto3.Session(profile_name=args.profile, region_name=args.region).client("dynamodb")
-    )
     try:
         retag_articles(table=table, db=db, on_saved=lambda slug: print(f"retagged {slug}"))
     except ConcurrentImportError as exc:
