@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import yaml
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
@@ -42,7 +40,6 @@ if TYPE_CHECKING:
 
 MARKDOWN_SUFFIXES = frozenset({".md"})
 JSON_SUFFIXES = frozenset({".json"})
-TABLE_VARIABLE = "CONTENT_TABLE_NAME"
 _FENCE = "---"
 _TIMESTAMP_FIELDS = ("published_at", "updated_at")
 _HINTS = {
@@ -277,59 +274,30 @@ def import_paths(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declare the command's arguments on its subparser."""
+    """Declare the command's arguments on its subparser: the files, and the table's options
+    as the other table commands take them."""
+    from newsroom_tools.export import add_target_arguments
+
     parser.add_argument(
         "paths", metavar="PATH", nargs="+", type=Path, help="article file or directory"
     )
-    parser.add_argument(
-        "--table", help=f"content table name (default: ${TABLE_VARIABLE})", default=None
-    )
-    parser.add_argument("--region", help="AWS region (default: the usual AWS settings)")
-    parser.add_argument("--profile", help="AWS profile (default: the usual AWS settings)")
-    parser.add_argument(
-        "--local",
-        action="store_true",
-        help="into a running `newsroom run` (`make run`): its emulator on --emulator-port, "
-        "its content table",
-    )
-    from newsroom_tools.emulator import add_port_argument
-
-    add_port_argument(parser, when_taken="with --local: the local run's")
+    add_target_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Import the articles; print one line per article written.
 
-    Returns 0 on success, 2 when the input is at fault (nothing written), 1 when a write
-    failed part-way.
+    Returns 0 on success, 2 when the input is at fault or the table cannot be named or
+    reached (nothing written), 1 when a write failed part-way.
     """
-    if args.local:
-        return _run_locally(args)
-    table = args.table or os.environ.get(TABLE_VARIABLE)
-    if not table:
-        print(f"error: no table name: pass --table or set {TABLE_VARIABLE}", file=sys.stderr)
-        return 2
+    from newsroom_tools.export import TargetError, connect
+
     try:
-        db = _client(region=args.region, profile=args.profile)
-    except BotoCoreError as exc:  # no region, an unknown profile
-        print(f"error: cannot reach DynamoDB: {exc} (nothing was written)", file=sys.stderr)
+        table, db = connect(args)
+    except TargetError as exc:
+        print(f"error: {exc} (nothing was written)", file=sys.stderr)
         return 2
     return _import(args, table=table, db=db)
-
-
-def _run_locally(args: argparse.Namespace) -> int:
-    """Import into the emulator of a running local system (`newsroom run`)."""
-    from newsroom_tools import emulator
-    from newsroom_tools.runner import CONTENT_TABLE
-
-    try:
-        session = emulator.local_run_session(args.emulator_port)
-    except emulator.NoLocalRunError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    endpoint = f"http://{emulator.DEFAULT_HOST}:{args.emulator_port}"
-    db = session.client("dynamodb", endpoint_url=endpoint)
-    return _import(args, table=args.table or CONTENT_TABLE, db=db)
 
 
 def _import(args: argparse.Namespace, *, table: str, db: DynamoDBClient) -> int:
@@ -353,9 +321,3 @@ def _import(args: argparse.Namespace, *, table: str, db: DynamoDBClient) -> int:
         print(f"error: writing to table {table} failed: {exc}", file=sys.stderr)
         return 1
     return 0
-
-
-def _client(*, region: str | None, profile: str | None) -> DynamoDBClient:
-    if region is None and profile is None:
-        return dynamo.client()
-    return boto3.Session(profile_name=profile, region_name=region).client("dynamodb")
