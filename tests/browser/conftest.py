@@ -202,6 +202,7 @@ class Site:
         author_url: str = "",
         parent_id: str | None = None,
         timeout: float = 10,
+        idempotency_key: str | None = None,
     ) -> Reply:
         """POST a comment as a reader would, from a loopback address of its own (so flood
         control by IP does not meet the browser's, which posts from 127.0.0.1)."""
@@ -219,7 +220,7 @@ class Site:
             f"{self.api}/articles/{slug}/comments",
             method="POST",
             json_body=fields,
-            headers={"Idempotency-Key": uuid.uuid4().hex},
+            headers={"Idempotency-Key": idempotency_key or uuid.uuid4().hex},
             source_ip=_other_loopback_address(),
             timeout=timeout,
         )
