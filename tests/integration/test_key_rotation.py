@@ -11,12 +11,14 @@ import secrets as random
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from newsroom.data import dynamo
 from newsroom.data.comments import CommentTable
+from newsroom.data.delivery import DeliveryTable, is_suppressed, suppression_key
 from newsroom.data.notifications import NotificationTable
 from newsroom.data.pagination import CursorSigner
 from newsroom.privacy import email_hash, subscriber_key
@@ -299,11 +301,41 @@ def test_rekey_after_a_rotation_keeps_avatars_and_survives_the_previous_keys_rem
     address = subscriber_key(keys.current, commenter["author_email"])
     assert NotificationTable(scene.table).confirmed_subscribers([address]) == {address}
     assert printed[0].endswith(
-        "1 rekeyed, 1 commenter profiles moved, 1 confirmed subscribers moved"
+        "1 rekeyed, 1 commenter profiles moved, 1 confirmed subscribers moved, "
+        "0 suppressed addresses moved"
     )
     assert printed[1].endswith(
-        "0 rekeyed, 0 commenter profiles moved, 0 confirmed subscribers moved"
+        "0 rekeyed, 0 commenter profiles moved, 0 confirmed subscribers moved, "
+        "0 suppressed addresses moved"
     )
+
+
+def test_rekey_carries_a_suppressed_address_to_the_new_key_so_it_stays_suppressed(
+    scene: Scene, rotation: Rotation, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a commenter whose address bounced for good before a rotation
+    commenter = form(scene.unique, reader="bounced")
+    assert post_comment(scene.slug, commenter).status == 201
+    email = commenter["author_email"]
+    before = project_keys(rotation.name)
+    delivery = DeliveryTable(scene.table)
+    delivery.suppress(email_hash(before.current, email), reason="bounce", at=datetime.now(UTC))
+
+    # When the key is rotated, the table rekeyed and the previous key removed
+    rotation.rotate()
+    assert cli_main(["secret", "rekey", "--table", scene.table, "--parameter", rotation.name]) == 0
+    after = rotation.drop_previous()
+
+    # Then the address is still suppressed under the only key left, for the same reason, and
+    # its old item is gone
+    assert is_suppressed(delivery, [email_hash(after.current, email)])
+    moved = dynamo.client().get_item(
+        TableName=scene.table, Key=suppression_key(email_hash(after.current, email))
+    )["Item"]
+    assert moved["reason"] == {"S": "bounce"}
+    old = suppression_key(email_hash(before.current, email))
+    assert "Item" not in dynamo.client().get_item(TableName=scene.table, Key=old)
+    assert capsys.readouterr().out.rstrip().endswith("1 suppressed addresses moved")
 
 
 def authors_comment_ids(table: str, email: str) -> list[str]:

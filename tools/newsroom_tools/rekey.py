@@ -1,10 +1,12 @@
 """The `newsroom secret rekey` command: after a key rotation, re-derive the avatars, commenter
 keys, duplicate guards and author keys (the author index's) stored with comments, and the keys
-of confirmed reply-notice subscribers, under the current key (docs/operations.md).
+of confirmed reply-notice subscribers and of suppressed addresses, under the current key
+(docs/operations.md).
 
 Without it nothing breaks while the previous key is kept (lookups try both keys); with it, a
 commenter's avatar stays the same across the rotation and "previously approved" survives the
-previous key's removal.
+previous key's removal, and so does a commenter's suppression (else, once the previous key is
+dropped, a bounced or complaining address would be written to again).
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from newsroom.privacy import avatar_key, commenter_key, duplicate_key, email_hash, subscriber_key
-from newsroom.secrets import SecretMissingError, SecretTooShortError, read_keyring
+from newsroom.secrets import Keyring, SecretMissingError, SecretTooShortError, read_keyring
 
 TABLE_VARIABLE = "CONTENT_TABLE_NAME"
 PARAMETER_VARIABLE = "SECRET_PARAMETER_NAME"
@@ -39,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Rekey every comment; 0 when all are done, 1 when some changed meanwhile (run it again)
     or AWS failed, 2 when the input is at fault."""
-    from newsroom_tools.rekeying import move_subscriber, rekey_comments
+    from newsroom_tools.rekeying import move_subscriber, move_suppression, rekey_comments
 
     table = args.table or os.environ.get(TABLE_VARIABLE)
     if not table:
@@ -75,18 +78,20 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = rekey_comments(db, table, derive)
         for email in report.emails:
-            new = subscriber_key(current, email)
-            for previous in keys.previous:
-                old = subscriber_key(previous, email)
-                if old != new and move_subscriber(db, table, old, new):
-                    report.subscribers_moved += 1
+            report.subscribers_moved += _carry(
+                db, table, keys, email, subscriber_key, move_subscriber
+            )
+            report.suppressions_moved += _carry(
+                db, table, keys, email, email_hash, move_suppression
+            )
     except (BotoCoreError, ClientError) as exc:
         print(f"error: rekeying table {table} failed: {exc}", file=sys.stderr)
         return 1
     print(
         f"{report.comments_seen} comments read, {report.comments_rekeyed} rekeyed, "
         f"{report.profiles_moved} commenter profiles moved, "
-        f"{report.subscribers_moved} confirmed subscribers moved"
+        f"{report.subscribers_moved} confirmed subscribers moved, "
+        f"{report.suppressions_moved} suppressed addresses moved"
     )
     if report.changed_meanwhile:
         print(
@@ -96,3 +101,18 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def _carry(
+    db: Any,
+    table: str,
+    keys: Keyring,
+    email: str,
+    key_of: Callable[[bytes, str], str],
+    move: Callable[[Any, str, str, str], bool],
+) -> int:
+    """Move what `key_of` keys an address by from each previous key to the current one; how
+    many were moved."""
+    new = key_of(keys.current, email)
+    olds = dict.fromkeys(key_of(previous, email) for previous in keys.previous)
+    return sum(move(db, table, old, new) for old in olds if old != new)

@@ -6,10 +6,11 @@ makes a returning commenter "previously approved"), its `duplicate_key` (and its
 guard) and its `author_key` (the keyed hash of the email, by which the author index finds every
 comment of an address; a comment from before it was kept gets it here), and a comment from
 before sender data had an item of its own loses the IP hash it kept; an address that
-confirmed reply notices is known by its keyed hash. Each comment is moved in one transaction,
-conditional on the values read, so a comment changed meanwhile is left for the next run; then
-each old profile's count moves to the new profile in one transaction conditional on the count
-read, and each confirmed subscriber to its new key. Running it again changes nothing.
+confirmed reply notices, or that is suppressed (a bounce, a complaint), is known by its keyed
+hash. Each comment is moved in one transaction, conditional on the values read, so a comment
+changed meanwhile is left for the next run; then each old profile's count moves to the new
+profile in one transaction conditional on the count read, and each confirmed subscriber and
+each suppression of a commenter's address to its new key. Running it again changes nothing.
 
 An operator's tool (a `Scan` of the whole table), never run on a request path.
 """
@@ -32,7 +33,7 @@ from newsroom.data.comments import (
     duplicate_pk,
     profile_pk,
 )
-from newsroom.data.notifications import subscriber_item_key
+from newsroom.data.delivery import subscriber_item_key, suppression_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -54,9 +55,10 @@ class RekeyReport:
     comments_rekeyed: int = 0
     profiles_moved: int = 0
     subscribers_moved: int = 0
+    suppressions_moved: int = 0
     changed_meanwhile: list[str] = field(default_factory=list)
-    # The commenters' addresses, for what is keyed by address alone (subscribers); kept in
-    # memory only.
+    # The commenters' addresses, for what is keyed by address alone (subscribers,
+    # suppressions); kept in memory only.
     emails: set[str] = field(default_factory=set)
 
 
@@ -200,24 +202,58 @@ def _move_profile(db: DynamoDBClient, table: str, old_key: str, new_key: str) ->
 def move_subscriber(db: DynamoDBClient, table: str, old_key: str, new_key: str) -> bool:
     """Carry an address's confirmed reply notices from its old key to its new one (keeping
     the first confirmation's time); False if there was nothing to move."""
-    old = subscriber_item_key(old_key)
+    return _move_kept(
+        db,
+        table,
+        subscriber_item_key(old_key),
+        subscriber_item_key(new_key),
+        kept=("confirmed_at",),
+        item_type="subscriber",
+    )
+
+
+def move_suppression(db: DynamoDBClient, table: str, old_hash: str, new_hash: str) -> bool:
+    """Carry an address's suppression from its old keyed hash to its new one (keeping the
+    first reason and time); False if there was nothing to move."""
+    return _move_kept(
+        db,
+        table,
+        suppression_key(old_hash),
+        suppression_key(new_hash),
+        kept=("reason", "suppressed_at"),
+        item_type="suppression",
+    )
+
+
+def _move_kept(
+    db: DynamoDBClient,
+    table: str,
+    old: dynamo.Item,
+    new: dynamo.Item,
+    *,
+    kept: tuple[str, ...],
+    item_type: str,
+) -> bool:
+    """Write the `kept` attributes of the item at `old` to the item at `new` (where they are
+    not set yet) and delete the old one, in one transaction; False if the old item holds none
+    of the first attribute."""
     found = db.get_item(TableName=table, Key=old, ConsistentRead=True).get("Item")
-    if found is None or "confirmed_at" not in found:
+    if found is None or kept[0] not in found:
         return False
+    present = [name for name in kept if name in found]
     return _applied(
         db,
         [
             {
                 "Update": {
                     "TableName": table,
-                    "Key": subscriber_item_key(new_key),
-                    "UpdateExpression": "SET confirmed_at = if_not_exists(confirmed_at, :at), "
-                    "#type = :type",
+                    "Key": new,
+                    "UpdateExpression": "SET "
+                    + ", ".join(f"{name} = if_not_exists({name}, :{name})" for name in present)
+                    + ", #type = :type",
                     "ExpressionAttributeNames": {"#type": "type"},
-                    "ExpressionAttributeValues": {
-                        ":at": found["confirmed_at"],
-                        ":type": {"S": "subscriber"},
-                    },
+                    "ExpressionAttributeValues": {f":{name}": found[name] for name in present}
+                    | {":type": {"S": item_type}},
                 }
             },
             {"Delete": {"TableName": table, "Key": old}},
