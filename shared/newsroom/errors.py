@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class NewsroomError(Exception):
     """Base of every error the API turns into a client-facing answer."""
@@ -340,3 +342,23 @@ class NoSuchFileError(NewsroomError):
             field="file",
             location="path",
         )
+
+
+class ChallengeSolutionError(NewsroomError):
+    """The comment's proof of work (the `altcha` field) is missing, not a solution of a
+    challenge we issued, expired, or used before (newsroom.proof_of_work)."""
+
+    status_code = 403
+    code = "altcha_refused"
+
+    _MESSAGES: ClassVar[dict[str, str]] = {
+        "missing": "The comment needs a solved challenge (altcha); get one from GET /challenge.",
+        "invalid": "The altcha solution does not solve a challenge this API issued.",
+        "expired": "The altcha challenge expired; get a new one from GET /challenge.",
+        "used": "The altcha solution was used before; get a new one from GET /challenge.",
+    }
+
+    def __init__(self, why: str) -> None:
+        super().__init__(self._MESSAGES[why], field="altcha", location="body")
+        self.why = why
+        self.code = f"altcha_{why}"
