@@ -330,6 +330,11 @@ class ApiDocsNotPublishedError(NewsroomError):
         super().__init__("No such resource.")
 
 
+class ChallengesOffError(ApiDocsNotPublishedError):
+    """GET /challenge while ALTCHA is off (setting `altcha`): a route the function does not
+    have."""
+
+
 class NoSuchFileError(NewsroomError):
     """A file the API serves by name (the widget's, the API docs') that it does not have."""
 
