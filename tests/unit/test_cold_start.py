@@ -25,6 +25,7 @@ ON_DEMAND = (
     "xml.etree",  # which write them
     "altcha",  # ALTCHA proof of work, when it is on
     "newsroom.proof_of_work",
+    "newsroom.data.challenges",  # where solutions are spent
 )
 
 
