@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from newsroom import comments, cors, deadline, links, privacy_requests, snapstart
 from newsroom.config import comments_settings
+from newsroom.errors import ChallengesOffError
 from newsroom.http import (
     bearer_token,
     cacheable,
@@ -90,13 +91,18 @@ def handle_post_comment(
     ip, user_agent = request_sender(app)
     sender = comments.Sender(ip=ip, user_agent=user_agent)
 
+    settings = comments_settings()
+
     def accept() -> CommentAccepted:
+        # Inside run_once: a retry with the same Idempotency-Key gets the first answer, not
+        # altcha_used.
+        if settings.altcha:
+            _spend_solution(comment.altcha)
         return comments.submit(slug, comment, sender)
 
     if idempotency_key is None:
         accepted = accept()
     else:
-        settings = comments_settings()
         accepted = run_once(
             idempotency_key,
             {"slug": slug, "comment": comment.model_dump(mode="json")},
@@ -112,6 +118,43 @@ def handle_post_comment(
         content_type=content_types.APPLICATION_JSON,
         body=accepted,
         headers={"Location": location_of(app, f"/articles/{slug}/comments/{accepted.id}")},
+    )
+
+
+def _spend_solution(payload: str | None) -> None:
+    """Check the comment's ALTCHA solution and spend it (newsroom.proof_of_work, imported with
+    the `altcha` package only when the setting is on)."""
+    from newsroom import proof_of_work
+    from newsroom.data.challenges import SpentChallenges
+    from newsroom.secrets import project_keys
+
+    settings = comments_settings()
+    proof_of_work.accept(
+        project_keys(settings.secret_parameter_name),
+        payload,
+        now=comments.utc_now(),
+        spend=SpentChallenges(settings.content_table_name).spend,
+    )
+
+
+@app.get(
+    "/challenge",
+    middlewares=[never_cached],
+    summary="An ALTCHA proof-of-work challenge for the next comment, when the API requires one",
+    responses={200: {"description": "ALTCHA's challenge JSON (parameters and signature)"}},
+)
+@tracer.capture_method
+def handle_get_challenge() -> dict[str, Any]:
+    settings = comments_settings()
+    if not settings.altcha:
+        raise ChallengesOffError()
+    from newsroom import proof_of_work
+    from newsroom.secrets import project_keys
+
+    return proof_of_work.issue(
+        project_keys(settings.secret_parameter_name),
+        cost=settings.altcha_cost,
+        now=comments.utc_now(),
     )
 
 

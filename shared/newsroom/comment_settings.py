@@ -39,6 +39,17 @@ class CommentsSettings(_Settings, _LinkLifetimes, _PublicUrls):
         description="JSON array: the content checks (newsroom.content_checks.REGISTRY) a "
         "comment the rules approve must pass too; none by default.",
     )
+    altcha: bool = Field(
+        default=False,
+        description="Require an ALTCHA proof of work (from GET /challenge) with each comment "
+        "(newsroom.proof_of_work).",
+    )
+    altcha_cost: int = Field(
+        default=5000,
+        ge=1,
+        le=1_000_000,
+        description="PBKDF2 iterations of each of the about 256 derivations a solution takes.",
+    )
     close_comments_after_days: int | None = Field(
         default=None, ge=1, description="Close comments on articles older than this (off)."
     )

@@ -22,6 +22,8 @@ from newsroom.errors import NoSuchFileError
 CONTENT_TYPES = {
     "comments.js": "text/javascript; charset=utf-8",
     "comments.css": "text/css; charset=utf-8",
+    # ALTCHA's solver, which the script loads only when the API asks for a proof of work.
+    "altcha.js": "text/javascript; charset=utf-8",
 }
 FILE_NAMES = tuple(CONTENT_TYPES)
 VERSION_PLACEHOLDER = "__NEWSROOM_VERSION__"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class NewsroomError(Exception):
     """Base of every error the API turns into a client-facing answer."""
@@ -328,6 +330,11 @@ class ApiDocsNotPublishedError(NewsroomError):
         super().__init__("No such resource.")
 
 
+class ChallengesOffError(ApiDocsNotPublishedError):
+    """GET /challenge while ALTCHA is off (setting `altcha`): a route the function does not
+    have."""
+
+
 class NoSuchFileError(NewsroomError):
     """A file the API serves by name (the widget's, the API docs') that it does not have."""
 
@@ -340,3 +347,23 @@ class NoSuchFileError(NewsroomError):
             field="file",
             location="path",
         )
+
+
+class ChallengeSolutionError(NewsroomError):
+    """The comment's proof of work (the `altcha` field) is missing, not a solution of a
+    challenge we issued, expired, or used before (newsroom.proof_of_work)."""
+
+    status_code = 403
+    code = "altcha_refused"
+
+    _MESSAGES: ClassVar[dict[str, str]] = {
+        "missing": "The comment needs a solved challenge (altcha); get one from GET /challenge.",
+        "invalid": "The altcha solution does not solve a challenge this API issued.",
+        "expired": "The altcha challenge expired; get a new one from GET /challenge.",
+        "used": "The altcha solution was used before; get a new one from GET /challenge.",
+    }
+
+    def __init__(self, why: str) -> None:
+        super().__init__(self._MESSAGES[why], field="altcha", location="body")
+        self.why = why
+        self.code = f"altcha_{why}"

@@ -6,6 +6,7 @@ violation, uncaught error or dialog, so every test here also checks those.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -1019,3 +1020,27 @@ def test_edit_form_and_delete_question_have_no_serious_axe_violation(
     node.get_by_role("button", name="Cancel").click()
     node.get_by_role("button", name="Delete").click()
     assert serious_violations(page, page_problems) == []
+
+
+@pytest.mark.usefixtures("quick_flood")
+def test_with_altcha_on_the_widget_solves_the_challenge_unseen_and_the_post_is_accepted(
+    page: Page, site: Site, settings: Settings
+) -> None:
+    # Given ALTCHA on at its default cost, and a reader on an article's widget
+    settings(altcha="on", require_previous_approval="false")
+    slug = site.new_article()
+    open_widget(page, site, thread(slug))
+    the_form(page)
+
+    # When they type their comment (the form's first focus fetches the challenge) and post it
+    with page.expect_response(lambda answer: answer.url.endswith("/challenge")) as issued:
+        fill_form(page, "Solved without noticing.")
+    answer = post(page)
+
+    # Then the post carried a real solution of that challenge, and the server accepted it
+    assert issued.value.status == 200
+    assert answer.status == 201, answer.text()
+    sent = json.loads(base64.b64decode(json.loads(answer.request.post_data or "{}")["altcha"]))
+    assert sent["challenge"] == issued.value.json()
+    assert sent["challenge"]["parameters"]["cost"] == 5000
+    expect(page.get_by_text("Solved without noticing.")).to_be_visible()

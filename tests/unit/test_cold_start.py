@@ -23,6 +23,9 @@ ON_DEMAND = (
     "aws_lambda_powertools.utilities.parameters",  # the secret, for hashing
     "newsroom.feeds",  # the Atom feeds
     "xml.etree",  # which write them
+    "altcha",  # ALTCHA proof of work, when it is on
+    "newsroom.proof_of_work",
+    "newsroom.data.challenges",  # where solutions are spent
 )
 
 

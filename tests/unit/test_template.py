@@ -220,6 +220,25 @@ def test_api_docs_are_unpublished_unless_the_deployment_turns_them_on(
     assert variables["API_DOCS"] == {"Ref": "ApiDocs"}
 
 
+def test_altcha_is_off_unless_set_and_its_challenge_passes_through_the_cdn_uncached(
+    template: TemplateDict,
+) -> None:
+    # Given the Altcha parameter and the function that serves /challenge
+    parameter = template["Parameters"]["Altcha"]
+    (serving,) = {
+        function for function, _, props in api_events(template) if props["Path"] == "/challenge"
+    }
+    variables = function_properties(template)[serving]["Environment"]["Variables"]
+
+    # Then it is off unless set, the function reads that setting, and no challenge is kept
+    assert parameter["Default"] == "off"
+    assert parameter["AllowedValues"] == ["off", "on"]
+    assert variables["ALTCHA"] == {"Ref": "Altcha"}
+    behaviour = behaviour_for(template, "/challenge")
+    assert behaviour is distribution_config(template)["DefaultCacheBehavior"]
+    assert behaviour["CachePolicyId"] == CACHING_DISABLED
+
+
 # Least privilege
 
 

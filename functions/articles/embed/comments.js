@@ -36,6 +36,7 @@
       fix: "Please correct the marked fields.",
       flood: "You are commenting too quickly.",
       busy: "The comment server is busy.",
+      checking: "Checking…",
       wait: ["Try again in 1 second.", "Try again in {n} seconds."],
       network: "Could not reach the comment server.",
       retry: "Retry",
@@ -76,6 +77,7 @@
       fix: "Bitte korrigiere die markierten Felder.",
       flood: "Du kommentierst zu schnell.",
       busy: "Der Kommentar-Server ist ausgelastet.",
+      checking: "Prüfung…",
       wait: ["Versuche es in 1 Sekunde erneut.", "Versuche es in {n} Sekunden erneut."],
       network: "Der Kommentar-Server ist nicht erreichbar.",
       retry: "Erneut versuchen",
@@ -518,6 +520,7 @@
       st.status, st.alert,
       h("p", { class: "newsroom-actions" }, st.submit));
     f.elements.body.addEventListener("input", () => store.set("draft:" + slug, f.elements.body.value));
+    f.addEventListener("focusin", () => proof(st), { once: true });
     f.elements.save.addEventListener("change", (e) => { if (!e.target.checked) store.set("author", null); });
     return (st.form = f);
   }
@@ -571,6 +574,14 @@
     document.getElementById(e.id + "-error")?.remove();
   }
 
+  const solver = () => window.newsroomAltcha || new Promise((ok, no) => document.head.append(
+    h("script", { src: `${API}/embed/altcha.js?v=${VERSION}`, onload: ok, onerror: no })));
+
+  function proof(st) {
+    st.pow ||= call("/challenge").then(async (r) => r.ok && (await solver(), window.newsroomAltcha(r.data))).catch(() => 0).finally(() => (st.solved = 1));
+    return st.pow;
+  }
+
   async function submit(st) {
     if (st.busy) return;
     const F = st.form.elements, S = st.S;
@@ -579,18 +590,27 @@
       body: F.body.value, notify_replies: F.notify_replies.checked, phone: F.phone.value,
     };
     if (st.parent) post.parent_id = st.parent.id;
-    const json = JSON.stringify(post);
-    if (json !== st.sent) { st.sent = json; st.key = uuid(); } // the same text retried keeps its key
     store.set("author", F.save.checked ? { name: post.author_name, email: post.author_email, url: post.author_url } : null);
     st.busy = st.submit.disabled = true;
     st.form.setAttribute("aria-busy", "true");
     say(st);
     for (const e of st.form.querySelectorAll("[aria-invalid]")) unmark(e);
     try {
-      const r = await call(`/articles/${encodeURIComponent(st.slug)}/comments`, {
-        method: "POST", body: json, signal: st.ac.signal,
-        headers: { "Content-Type": "application/json", "Idempotency-Key": st.key },
-      });
+      let r;
+      for (let i = 0; i < 2; i++) {
+        if (!st.solved) say(st, S.checking);
+        const altcha = await proof(st);
+        say(st);
+        if (altcha) post.altcha = altcha;
+        const json = JSON.stringify(post);
+        if (json !== st.sent) { st.sent = json; st.key = uuid(); } // the same text retried keeps its key
+        r = await call(`/articles/${encodeURIComponent(st.slug)}/comments`, {
+          method: "POST", body: json, signal: st.ac.signal,
+          headers: { "Content-Type": "application/json", "Idempotency-Key": st.key },
+        });
+        if (altcha) { st.pow = st.solved = null; proof(st); }
+        if (!/^altcha_/.test((r.data.error || {}).code)) break;
+      }
       if (r.status === 201) await posted(st, post, r.data);
       else failed(st, r);
     } catch {

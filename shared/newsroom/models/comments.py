@@ -250,6 +250,12 @@ class CommentIn(BaseModel):
         max_length=200,
         description="Honeypot: the form hides this field from people; leave it empty.",
     )
+    altcha: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="The solved challenge of GET /challenge (ALTCHA's base64 payload), when "
+        "the API requires one; ignored otherwise.",
+    )
 
 
 class CommentAccepted(BaseModel):
