@@ -15,6 +15,7 @@ from newsroom import comments, cors, deadline, links, privacy_requests, snapstar
 from newsroom.config import comments_settings
 from newsroom.errors import ChallengesOffError
 from newsroom.http import (
+    api_base_url,
     bearer_token,
     cacheable,
     install_error_handlers,
@@ -81,6 +82,17 @@ IdempotencyKey = Annotated[
 ]
 
 
+def comment_sender() -> comments.Sender:
+    """Who sent this comment or edit, and from which page (for the content checks)."""
+    ip, user_agent = request_sender(app)
+    return comments.Sender(
+        ip=ip,
+        user_agent=user_agent,
+        referrer=app.current_event.headers.get("Referer") or "",
+        api_base_url=api_base_url(app.current_event),
+    )
+
+
 @app.post("/articles/<slug>/comments", summary="Post a comment", responses={201: {}})
 @tracer.capture_method
 def handle_post_comment(
@@ -88,8 +100,7 @@ def handle_post_comment(
     comment: Annotated[CommentIn, Body()],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[CommentAccepted]:
-    ip, user_agent = request_sender(app)
-    sender = comments.Sender(ip=ip, user_agent=user_agent)
+    sender = comment_sender()
 
     settings = comments_settings()
 
@@ -246,13 +257,11 @@ def handle_patch_comment(
     change: Annotated[CommentEdit, Body()],
     idempotency_key: IdempotencyKey = None,
 ) -> CommentEdited:
-    ip, user_agent = request_sender(app)
+    sender = comment_sender()
     token = bearer_token(app)
 
     def edit() -> CommentEdited:
-        return comments.edit(
-            slug, comment_id, change, comments.Sender(ip=ip, user_agent=user_agent), token=token
-        )
+        return comments.edit(slug, comment_id, change, sender, token=token)
 
     if idempotency_key is None:
         return edit()

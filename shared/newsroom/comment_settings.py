@@ -50,6 +50,29 @@ class CommentsSettings(_Settings, _LinkLifetimes, _PublicUrls):
         le=1_000_000,
         description="PBKDF2 iterations of each of the about 256 derivations a solution takes.",
     )
+    akismet_key_parameter_name: str = Field(
+        default="",
+        description="SSM parameter holding an Akismet API key (AkismetKeyParameterName): "
+        "when set, every comment the rules approve is checked with Akismet too "
+        "(newsroom.akismet_check); empty: Akismet is off.",
+    )
+    akismet_api_url: str = Field(
+        default="",
+        pattern=r"^(https?://[^/]+)?$",
+        description="Where Akismet's requests go instead of https://rest.akismet.com (tests, "
+        "the local run's fake); empty: Akismet itself.",
+    )
+    akismet_is_test: bool = Field(
+        default=False, description="Mark Akismet calls as tests (is_test), kept out of training."
+    )
+    site_url: str = Field(
+        default="",
+        pattern=r"^(https?://\S+)?$",
+        description="The site's URL (Akismet's blog); empty: the origin of the article's URL.",
+    )
+    site_language: str = Field(
+        default="en", min_length=2, description="The site's language(s), e.g. en or en, fr_ca."
+    )
     close_comments_after_days: int | None = Field(
         default=None, ge=1, description="Close comments on articles older than this (off)."
     )

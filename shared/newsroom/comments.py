@@ -123,6 +123,9 @@ class Sender:
 
     ip: str
     user_agent: str = ""
+    referrer: str = ""  # the page the form was on, as the browser said (Referer)
+    # Where the request reached the API: the base of the article's URL without PublicBaseUrl.
+    api_base_url: str = ""
 
 
 def utc_now() -> datetime:
@@ -150,6 +153,9 @@ class CommentRules:
     clock: Callable[[], datetime] = utc_now
     # Content checks after the rules (newsroom.content_checks); none by default.
     checks: tuple[ContentCheck, ...] = ()
+    # Where readers read an article (the checks' permalink): _PublicUrls.
+    public_base_url: str = ""
+    article_url_template: str = "{base}/articles/{slug}"
 
     @classmethod
     def from_settings(cls, settings: CommentsSettings) -> CommentRules:
@@ -165,8 +171,14 @@ class CommentRules:
             from newsroom.content_checks import checks_named
 
             checks = checks_named(settings.content_checks)
+        if settings.akismet_key_parameter_name:
+            from newsroom.akismet_check import AkismetCheck
+
+            checks = (*checks, AkismetCheck.from_settings(settings))
         return cls(
             checks=checks,
+            public_base_url=settings.public_base_url,
+            article_url_template=settings.article_url_template,
             store=CommentTable(settings.content_table_name, cursors=CursorSigner(keys)),
             keys=keys,
             policy=ModerationPolicy(
@@ -186,6 +198,11 @@ class CommentRules:
                 else None
             ),
         )
+
+    def article_url(self, slug: str, sender: Sender) -> str:
+        """The article's public URL (PublicBaseUrl, else where the request reached the API)."""
+        base = (self.public_base_url or sender.api_base_url).rstrip("/")
+        return self.article_url_template.format(base=base, slug=slug)
 
     def takes_comments(self, article: StoredArticle | StoredCommentState, now: datetime) -> bool:
         """Whether a public article is open for comments: its own switch, and not older than
@@ -275,6 +292,11 @@ def submit(
             user_agent=sender.user_agent,
             honeypot=form.phone,
             body_html=body_html,
+            referrer=sender.referrer,
+            permalink=rules.article_url(slug, sender),
+            comment_type="reply" if form.parent_id else "comment",
+            posted_at=now,
+            article_modified_at=article.updated_at,
         ),
         previously_approved=context.previously_approved,
     )
@@ -553,6 +575,11 @@ def _edit_once(
             ip=sender.ip,
             user_agent=sender.user_agent,
             body_html=body_html,
+            referrer=sender.referrer,
+            permalink=rules.article_url(slug, sender),
+            comment_type="reply" if comment.in_reply_to else "comment",
+            posted_at=comment.created_at,
+            recheck_reason="edit",
         ),
         # Its author had a comment approved exactly when this one is (it counts itself); a
         # held one stays held whatever the verdict.

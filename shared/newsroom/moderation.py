@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from newsroom.rendered import read_html
@@ -53,6 +54,14 @@ class Submission:
     user_agent: str = ""
     honeypot: str | None = None
     body_html: str = ""  # the body as rendered: what readers see and follow
+    # What a content check that asks a service (newsroom.akismet_check) sends along; the
+    # rules never read these.
+    referrer: str = ""
+    permalink: str = ""  # the article's public URL
+    comment_type: Literal["comment", "reply"] = "comment"
+    posted_at: datetime | None = None
+    article_modified_at: datetime | None = None
+    recheck_reason: str = ""  # why a comment is checked again ("edit")
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,26 @@ def read_keyring(parameter_name: str, ssm: SSMClient | None = None) -> Keyring:
     return Keyring(current=current, previous=previous)
 
 
+def read_parameter(parameter_name: str, ssm: SSMClient | None = None) -> str:
+    """One SecureString's value, read now (a service's key, such as Akismet's).
+
+    Raises
+    ------
+    SecretMissingError
+        When `parameter_name` does not exist.
+    ServiceUnavailableError
+        As `read_keyring`.
+    """
+    from newsroom.data.dynamo import unavailable_as_domain_error
+
+    with unavailable_as_domain_error():
+        response = (ssm or _ssm()).get_parameters(Names=[parameter_name], WithDecryption=True)
+    for parameter in response.get("Parameters", []):
+        if parameter["Name"] == parameter_name:
+            return parameter["Value"]
+    raise SecretMissingError(f"the SSM parameter {parameter_name} does not exist")
+
+
 class _KeyringCache:
     """`read_keyring`, remembered per parameter for `SECRET_MAX_AGE_SECONDS`."""
 

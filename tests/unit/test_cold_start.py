@@ -26,6 +26,9 @@ ON_DEMAND = (
     "altcha",  # ALTCHA proof of work, when it is on
     "newsroom.proof_of_work",
     "newsroom.data.challenges",  # where solutions are spent
+    "newsroom.akismet_check",  # Akismet, when its key is configured
+    "akismet",
+    "httpx",  # which it calls Akismet with
 )
 
 

@@ -55,6 +55,23 @@ SEND_AS_THE_SENDER_ONLY = {
     ],
     "Condition": {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}},
 }
+# The secret, and the Akismet key when one is configured (comment-check on a post, submit-spam
+# and submit-ham from the stream): no SSM read of it at all otherwise.
+READ_THE_SECRET_AND_AKISMET_KEY = READ_THE_SECRET | {
+    "Resource": [
+        *READ_THE_SECRET["Resource"],
+        {
+            "Fn::If": [
+                "HasAkismet",
+                {
+                    "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
+                    "parameter${AkismetKeyParameterName}"
+                },
+                {"Ref": "AWS::NoValue"},
+            ]
+        },
+    ]
+}
 DEAD_LETTER_QUEUE = "NotificationsDeadLetterQueue"
 
 # What each function may do, and nothing more. A function added to the template fails
@@ -69,7 +86,7 @@ EXPECTED_POLICIES: dict[str, list[dict[str, Any]]] = {
         {"DynamoDBCrudPolicy": {"TableName": {"Ref": "ContentTable"}}},
         {"DynamoDBCrudPolicy": {"TableName": {"Ref": "IdempotencyTable"}}},
         # The privacy request's email (its link).
-        {"Statement": [SEND_AS_THE_SENDER_ONLY, READ_THE_SECRET]},
+        {"Statement": [SEND_AS_THE_SENDER_ONLY, READ_THE_SECRET_AND_AKISMET_KEY]},
     ],
     "NotificationsFunction": [
         {"DynamoDBCrudPolicy": {"TableName": {"Ref": "ContentTable"}}},
@@ -78,7 +95,7 @@ EXPECTED_POLICIES: dict[str, list[dict[str, Any]]] = {
                 "QueueName": {"Fn::GetAtt": [DEAD_LETTER_QUEUE, "QueueName"]},
             }
         },
-        {"Statement": [SEND_AS_THE_SENDER_ONLY, READ_THE_SECRET]},
+        {"Statement": [SEND_AS_THE_SENDER_ONLY, READ_THE_SECRET_AND_AKISMET_KEY]},
     ],
     "DeliveryEventsFunction": [
         {
@@ -706,6 +723,38 @@ def test_snapstart_is_off_unless_the_deployment_turns_it_on(template: TemplateDi
     assert evaluate(template, apply_on, defaults | {"SnapStart": "on"}) == "PublishedVersions"
     for name, props in function_properties(template).items():
         assert "SnapStart" not in props, name
+
+
+def test_akismet_is_off_unless_the_deployment_names_its_key_parameter(
+    template: TemplateDict,
+) -> None:
+    # Given the parameter naming the SSM parameter with the Akismet key
+    parameter = template["Parameters"]["AkismetKeyParameterName"]
+    defaults = parameter_defaults(template)
+    named = defaults | {"AkismetKeyParameterName": "/newsroom/akismet-key"}
+    has_akismet = {"Condition": "HasAkismet"}
+
+    # Then it is off unless named, and only an SSM parameter path can be named
+    assert parameter["Default"] == ""
+    assert evaluate(template, has_akismet, defaults) is False
+    assert evaluate(template, has_akismet, named) is True
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("")
+    assert pattern.fullmatch("/newsroom/akismet-key")
+    assert not pattern.fullmatch("newsroom/akismet-key")
+    # And the two functions that call Akismet (comment-check on a post, submit-spam/ham from
+    # the stream) are told it only then; no other function is
+    told = {
+        name
+        for name, props in function_properties(template).items()
+        if "AKISMET_KEY_PARAMETER_NAME" in props["Environment"]["Variables"]
+    }
+    assert told == {"CommentsFunction", "NotificationsFunction"}
+    for name in told:
+        variables = function_properties(template)[name]["Environment"]["Variables"]
+        assert variables["AKISMET_KEY_PARAMETER_NAME"] == {
+            "Fn::If": ["HasAkismet", {"Ref": "AkismetKeyParameterName"}, {"Ref": "AWS::NoValue"}]
+        }
 
 
 def test_every_function_is_published_behind_the_live_alias_old_versions_deleted(

@@ -1,0 +1,203 @@
+"""Akismet through the comments function's real API Gateway events, against a fake Akismet on
+loopback (tests/integration/fake_akismet.py): nothing reaches rest.akismet.com."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from newsroom.akismet_check import sync_client
+from tests.integration.articles_data import seed
+from tests.integration.comments_api import (
+    form,
+    own_content_table,
+    post_comment,
+    stored_item,
+)
+from tests.integration.fake_akismet import (
+    DISCARD,
+    ERROR,
+    SLOW,
+    SPAM_AUTHOR,
+    FakeAkismet,
+    running_fake_akismet,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_ssm import SSMClient
+    from pytest_localstack.session import RunningSession
+
+pytestmark = pytest.mark.integration
+
+Settings = Callable[..., None]
+CHECK = "/1.1/comment-check"
+API_KEY = "f00dfeed1234"  # an Akismet key's shape: 12 hex digits
+# What API Gateway saw as the user agent in the sample events (requestContext.identity).
+SAMPLE_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) newsroom-sample"
+
+
+@pytest.fixture(scope="module")
+def fake_akismet() -> Iterator[FakeAkismet]:
+    with running_fake_akismet() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def akismet_key(localstack: RunningSession, tables: dict[str, str]) -> Iterator[str]:
+    """An SSM SecureString holding the Akismet key, as AkismetKeyParameterName names one."""
+    ssm: SSMClient = localstack.boto3.client("ssm")
+    name = os.environ["SECRET_PARAMETER_NAME"] + "-akismet"
+    ssm.put_parameter(Name=name, Value=API_KEY, Type="SecureString", Overwrite=True)
+    try:
+        yield name
+    finally:
+        ssm.delete_parameter(Name=name)
+        sync_client.cache_clear()
+
+
+@pytest.fixture
+def content_table(
+    content_table: str, dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    with own_content_table(dynamodb, monkeypatch, stream=False) as table:
+        yield table
+
+
+@pytest.fixture
+def slug(
+    content_table: str,
+    unique: str,
+    settings: Settings,
+    fake_akismet: FakeAkismet,
+    akismet_key: str,
+) -> str:
+    """A published article; the rules approve every comment; Akismet on, against the fake."""
+    settings(
+        require_previous_approval="false",
+        akismet_key_parameter_name=akismet_key,
+        akismet_api_url=fake_akismet.url,
+        akismet_is_test="true",
+        public_base_url="https://news.example",
+        article_url_template="{base}/stories/{slug}",
+        site_language="en, fr_ca",
+    )
+    slug = f"ak-{unique}"
+    seed(content_table, slug)
+    return slug
+
+
+def test_a_comment_akismet_calls_ham_is_approved_and_akismet_got_every_field(
+    content_table: str, slug: str, unique: str, fake_akismet: FakeAkismet
+) -> None:
+    # When a reader posts a comment from the article's page, Akismet answering ham
+    answer = post_comment(
+        slug,
+        form(unique, author_url="https://reader.example/"),
+        ip="2001:db8::a1",
+        headers={"Referer": "https://news.example/page"},
+    )
+
+    # Then it is approved, the pass kept with its moderation
+    assert answer.status == 201, answer.body
+    stored = stored_item(content_table, slug, str(answer.body["id"]))
+    assert (answer.body["status"], stored["status"]) == ("approved", "approved")
+    assert stored["moderation"]["checks"] == [{"name": "akismet", "outcome": "ok", "reason": ""}]
+    # And Akismet was told everything it asks for
+    [sent] = fake_akismet.forms(CHECK, unique)
+    assert sent == {
+        "api_key": API_KEY,
+        "blog": "https://news.example",
+        "user_ip": "2001:db8::a1",
+        "user_agent": SAMPLE_USER_AGENT,
+        "referrer": "https://news.example/page",
+        "permalink": f"https://news.example/stories/{slug}",
+        "comment_type": "comment",
+        "comment_author": "Reader A",
+        "comment_author_email": f"reader-a-{unique}@example.org",
+        "comment_author_url": "https://reader.example/",
+        "comment_content": f"A thoughtful remark by a ({unique}).",
+        "comment_date_gmt": sent["comment_date_gmt"],
+        "comment_post_modified_gmt": sent["comment_post_modified_gmt"],
+        "blog_lang": "en, fr_ca",
+        "blog_charset": "UTF-8",
+        "honeypot_field_name": "phone",
+        "is_test": "1",
+    }
+    assert sent["comment_date_gmt"] == stored["created_at"][:19] + "Z"
+
+
+def test_a_reply_is_sent_as_a_reply(
+    content_table: str, slug: str, unique: str, fake_akismet: FakeAkismet
+) -> None:
+    parent = post_comment(slug, form(unique, reader="p"))
+    assert parent.body["status"] == "approved", parent.body
+
+    answer = post_comment(slug, form(unique, reader="r", parent_id=parent.body["id"]))
+
+    assert answer.status == 201, answer.body
+    [sent] = fake_akismet.forms(CHECK, f"by r ({unique})")
+    assert sent["comment_type"] == "reply"
+
+
+def test_a_comment_akismet_calls_spam_is_stored_as_spam_with_the_reason_and_answered_as_held(
+    content_table: str, slug: str, unique: str
+) -> None:
+    answer = post_comment(slug, form(unique, author_name=SPAM_AUTHOR))
+
+    assert answer.status == 201, answer.body
+    assert answer.body["status"] == "pending"
+    stored = stored_item(content_table, slug, str(answer.body["id"]))
+    assert stored["status"] == "spam"
+    assert stored["moderation"]["keyword"] == "akismet"
+    assert stored["moderation"]["explanation"] == (
+        "The content check 'akismet': Akismet says it is spam."
+    )
+
+
+def test_a_comment_akismet_says_to_discard_is_kept_as_spam_and_answered_as_held(
+    content_table: str, slug: str, unique: str
+) -> None:
+    answer = post_comment(slug, form(unique, body=f"Buy now {DISCARD} ({unique})"))
+
+    assert answer.status == 201, answer.body
+    assert answer.body["status"] == "pending"
+    assert set(answer.body) == {"id", "status", "edit_token", "editable_until"}
+    stored = stored_item(content_table, slug, str(answer.body["id"]))
+    assert stored["status"] == "spam"
+    assert [c["outcome"] for c in stored["moderation"]["checks"]] == ["discard"]
+
+
+@pytest.mark.parametrize("marker", [ERROR, SLOW], ids=["error-body", "slow-answer"])
+def test_akismet_failing_or_too_slow_holds_the_comment_never_approves_it(
+    content_table: str, slug: str, unique: str, marker: str
+) -> None:
+    # When Akismet answers with an error, or not within the client's 1 s
+    started = time.monotonic()
+    answer = post_comment(slug, form(unique, body=f"Fine words {marker} ({unique})"))
+    took = time.monotonic() - started
+
+    # Then the comment is accepted and held, the failure named, the answer not kept waiting
+    assert answer.status == 201, answer.body
+    assert answer.body["status"] == "pending"
+    assert took < 3.0
+    stored = stored_item(content_table, slug, str(answer.body["id"]))
+    assert stored["status"] == "pending"
+    assert stored["moderation"]["explanation"] == (
+        "The content check 'akismet': check akismet failed"
+    )
+
+
+def test_a_comment_the_rules_hold_is_not_sent_to_akismet(
+    content_table: str, slug: str, unique: str, settings: Settings, fake_akismet: FakeAkismet
+) -> None:
+    settings(moderate_all="true")
+
+    answer = post_comment(slug, form(unique))
+
+    assert answer.body["status"] == "pending"
+    assert fake_akismet.forms(CHECK, unique) == []
