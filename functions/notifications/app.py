@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from newsroom import deadline, notifications, snapstart
+from newsroom.config import notifications_settings
 from newsroom.models.stream import CommentChangeRecord
 from newsroom.observability import logger, metrics, tracer
 
@@ -30,6 +31,12 @@ def handle_comment_change(record: CommentChangeRecord, lambda_context: LambdaCon
     metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=report.sent)
     if report.rejected:
         metrics.add_metric(name="EmailsRejected", unit=MetricUnit.Count, value=report.rejected)
+    settings = notifications_settings()
+    if settings.akismet_key_parameter_name:
+        # After the emails, which the ledger keeps from going twice whatever follows.
+        from newsroom.akismet_check import tell_of_moderation
+
+        tell_of_moderation(record.dynamodb.OldImage, record.dynamodb.NewImage, settings)
 
 
 @logger.inject_lambda_context

@@ -18,16 +18,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import urlsplit
 
 from newsroom.content_checks import CheckVerdict
+from newsroom.data import dynamo
 
 if TYPE_CHECKING:
     import akismet
     import httpx
 
-    from newsroom.config import CommentsSettings
+    from newsroom.comment_settings import AkismetSettings, NotificationsSettings
+    from newsroom.models.comments import StoredComment
     from newsroom.moderation import Submission
 
 # Akismet's requests give up after this long (the package's own default, set here rather than
@@ -90,7 +92,7 @@ class AkismetCheck:
     timeout_seconds: float = CLIENT_TIMEOUT_SECONDS + 0.5
 
     @classmethod
-    def from_settings(cls, settings: CommentsSettings) -> AkismetCheck:
+    def from_settings(cls, settings: AkismetSettings) -> AkismetCheck:
         return cls(
             key_parameter_name=settings.akismet_key_parameter_name,
             site_url=settings.site_url,
@@ -99,14 +101,20 @@ class AkismetCheck:
             is_test=settings.akismet_is_test,
         )
 
+    def sent(self, submission: Submission) -> dict[str, str]:
+        """What comment-check is sent of `submission`, with the ``blog`` it is sent for: kept
+        with the comment's sender data, so that a moderator's decision against Akismet's
+        verdict is reported with the same fields (`report_correction`)."""
+        blog = self.site_url or site_of(submission.permalink)
+        fields = comment_fields(submission, language=self.site_language, is_test=self.is_test)
+        return {"blog": blog} | {name: str(value) for name, value in fields.items()}
+
     def check(self, submission: Submission) -> CheckVerdict:
         from akismet import CheckResponse
 
-        client = sync_client(
-            self.key_parameter_name, self.site_url or site_of(submission.permalink), self.api_url
-        )
-        fields = comment_fields(submission, language=self.site_language, is_test=self.is_test)
-        answer = client.comment_check(**fields)
+        fields = self.sent(submission)
+        client = sync_client(self.key_parameter_name, fields.pop("blog"), self.api_url)
+        answer = client.comment_check(**cast("dict[str, Any]", fields))
         if answer == CheckResponse.DISCARD:
             return CheckVerdict.discard("Akismet says it is blatant spam (discard).")
         if answer == CheckResponse.SPAM:
@@ -150,3 +158,82 @@ def _ElsewhereTransport(api_url: str) -> httpx.BaseTransport:  # noqa: N802 (a c
             return super().handle_request(request)
 
     return ElsewhereTransport()
+
+
+Correction = Literal["spam", "ham"]
+
+
+def correction(old: StoredComment | None, new: StoredComment | None) -> Correction | None:
+    """What Akismet is to be told of a moderator's decision: ``spam`` when a moderator marks
+    as spam a comment Akismet passed, ``ham`` when one approves a comment Akismet called spam;
+    None for anything else (no Akismet verdict on the comment before, or none against it)."""
+    if old is None or new is None or old.status == new.status:
+        return None
+    if not new.moderation.rule.startswith("moderator_"):
+        return None
+    judged = next((c.outcome for c in old.moderation.checks if c.name == "akismet"), None)
+    if judged == "ok" and new.status == "spam":
+        return "spam"
+    if judged in ("spam", "discard") and new.status == "approved":
+        return "ham"
+    return None
+
+
+def report_correction(
+    old: StoredComment | None,
+    new: StoredComment | None,
+    settings: AkismetSettings,
+    table: dynamo.TableAccess,
+) -> Correction | None:
+    """Tell Akismet (submit-spam or submit-ham) of a moderator's decision against its verdict,
+    with what comment-check was sent (the comment's sender data); what was told, or None when
+    nothing was to be told or the sender data is gone (its retention ended, or erased).
+
+    Raises
+    ------
+    akismet.AkismetError
+        Akismet did not take it (the caller logs it: a report is not worth a retry).
+    """
+    told = correction(old, new)
+    if told is None or new is None:
+        return None
+    from newsroom.data.comments import sender_data_key
+
+    found = table.db.get_item(
+        TableName=table.table,
+        Key=sender_data_key(new.slug, new.id),
+        ProjectionExpression="akismet",
+    ).get("Item")
+    fields = dict(dynamo.from_item(found).get("akismet") or {}) if found else {}
+    if not fields:
+        return None
+    client = sync_client(
+        settings.akismet_key_parameter_name, fields.pop("blog"), settings.akismet_api_url
+    )
+    (client.submit_spam if told == "spam" else client.submit_ham)(**cast("dict[str, Any]", fields))
+    return told
+
+
+def tell_of_moderation(
+    old: StoredComment | None, new: StoredComment | None, settings: NotificationsSettings
+) -> Correction | None:
+    """`report_correction` from the stream: what Akismet was told, or None. A report Akismet
+    does not take (down, slow, the key refused or missing) is logged and counted, not retried:
+    retrying the stream record would hold up the emails behind it for a training signal."""
+    from akismet import AkismetError
+
+    from newsroom.errors import NewsroomError
+    from newsroom.observability import logger, metrics
+    from newsroom.secrets import SecretMissingError
+
+    try:
+        told = report_correction(
+            old, new, settings, dynamo.TableAccess(settings.content_table_name)
+        )
+    except (AkismetError, NewsroomError, SecretMissingError) as exc:
+        logger.warning("Akismet was not told of a moderator's decision", error=type(exc).__name__)
+        metrics.add_metric(name="AkismetReportsFailed", unit="Count", value=1)
+        return None
+    if told is not None:
+        metrics.add_metric(name="AkismetReports", unit="Count", value=1)
+    return told

@@ -5,10 +5,39 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from newsroom.config import _LinkLifetimes, _PublicUrls, _Settings
+from newsroom.config import FromEnvironment, _LinkLifetimes, _PublicUrls, _Settings
 
 
-class CommentsSettings(_Settings, _LinkLifetimes, _PublicUrls):
+class AkismetSettings(FromEnvironment):
+    """Akismet, for the comments function (comment-check) and the notifications function
+    (submit-spam and submit-ham on a moderator's decision against its verdict)."""
+
+    akismet_key_parameter_name: str = Field(
+        default="",
+        description="SSM parameter holding an Akismet API key (AkismetKeyParameterName): "
+        "when set, every comment the rules approve is checked with Akismet too "
+        "(newsroom.akismet_check); empty: Akismet is off.",
+    )
+    akismet_api_url: str = Field(
+        default="",
+        pattern=r"^(https?://[^/]+)?$",
+        description="Where Akismet's requests go instead of https://rest.akismet.com (tests, "
+        "the local run's fake); empty: Akismet itself.",
+    )
+    akismet_is_test: bool = Field(
+        default=False, description="Mark Akismet calls as tests (is_test), kept out of training."
+    )
+    site_url: str = Field(
+        default="",
+        pattern=r"^(https?://\S+)?$",
+        description="The site's URL (Akismet's blog); empty: the origin of the article's URL.",
+    )
+    site_language: str = Field(
+        default="en", min_length=2, description="The site's language(s), e.g. en or en, fr_ca."
+    )
+
+
+class CommentsSettings(_Settings, _LinkLifetimes, _PublicUrls, AkismetSettings):
     """Environment of the comments function. List settings are JSON arrays in the environment.
 
     The moderation defaults are WordPress's (Settings > Discussion).
@@ -49,29 +78,6 @@ class CommentsSettings(_Settings, _LinkLifetimes, _PublicUrls):
         ge=1,
         le=1_000_000,
         description="PBKDF2 iterations of each of the about 256 derivations a solution takes.",
-    )
-    akismet_key_parameter_name: str = Field(
-        default="",
-        description="SSM parameter holding an Akismet API key (AkismetKeyParameterName): "
-        "when set, every comment the rules approve is checked with Akismet too "
-        "(newsroom.akismet_check); empty: Akismet is off.",
-    )
-    akismet_api_url: str = Field(
-        default="",
-        pattern=r"^(https?://[^/]+)?$",
-        description="Where Akismet's requests go instead of https://rest.akismet.com (tests, "
-        "the local run's fake); empty: Akismet itself.",
-    )
-    akismet_is_test: bool = Field(
-        default=False, description="Mark Akismet calls as tests (is_test), kept out of training."
-    )
-    site_url: str = Field(
-        default="",
-        pattern=r"^(https?://\S+)?$",
-        description="The site's URL (Akismet's blog); empty: the origin of the article's URL.",
-    )
-    site_language: str = Field(
-        default="en", min_length=2, description="The site's language(s), e.g. en or en, fr_ca."
     )
     close_comments_after_days: int | None = Field(
         default=None, ge=1, description="Close comments on articles older than this (off)."
@@ -118,7 +124,7 @@ class CommentsSettings(_Settings, _LinkLifetimes, _PublicUrls):
         return names
 
 
-class NotificationsSettings(_Settings, _LinkLifetimes):
+class NotificationsSettings(_Settings, _LinkLifetimes, AkismetSettings):
     """Environment of the notifications function (the stream consumer; the link pages are the
     comments function's)."""
 

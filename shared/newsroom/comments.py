@@ -231,6 +231,18 @@ def _judged(
     )
 
 
+def _sent_to_akismet(
+    rules: CommentRules, submission: Submission, checks: tuple[CheckRecord, ...]
+) -> dict[str, str] | None:
+    """What Akismet was sent of a comment it judged (kept with its sender data), else None."""
+    if not any(c.name == "akismet" for c in checks):
+        return None
+    from newsroom.akismet_check import AkismetCheck
+
+    akismet = next(c for c in rules.checks if isinstance(c, AkismetCheck))
+    return akismet.sent(submission)
+
+
 def default_rules() -> CommentRules:
     from newsroom.config import comments_settings
 
@@ -281,23 +293,24 @@ def submit(
     parent_id, depth, path = _place_in_thread(
         comment_id, form.parent_id, context.parent, rules.thread_depth
     )
+    submission = Submission(
+        author_name=form.author_name,
+        author_email=email,
+        author_url=str(form.author_url) if form.author_url else None,
+        body=form.body,
+        ip=sender.ip,
+        user_agent=sender.user_agent,
+        honeypot=form.phone,
+        body_html=body_html,
+        referrer=sender.referrer,
+        permalink=rules.article_url(slug, sender),
+        comment_type="reply" if form.parent_id else "comment",
+        posted_at=now,
+        article_modified_at=article.updated_at,
+    )
     verdict, checks = _judged(
         rules,
-        Submission(
-            author_name=form.author_name,
-            author_email=email,
-            author_url=str(form.author_url) if form.author_url else None,
-            body=form.body,
-            ip=sender.ip,
-            user_agent=sender.user_agent,
-            honeypot=form.phone,
-            body_html=body_html,
-            referrer=sender.referrer,
-            permalink=rules.article_url(slug, sender),
-            comment_type="reply" if form.parent_id else "comment",
-            posted_at=now,
-            article_modified_at=article.updated_at,
-        ),
+        submission,
         previously_approved=context.previously_approved,
     )
     comment = StoredComment(
@@ -339,7 +352,9 @@ def submit(
             ],
             duplicate_kept_until=editable_until,
             sender_data=SenderData(
-                ip_hash=ip_hash(secret, sender.ip), expires_at=now + rules.sender_data_retention
+                ip_hash=ip_hash(secret, sender.ip),
+                expires_at=now + rules.sender_data_retention,
+                akismet=_sent_to_akismet(rules, submission, checks),
             ),
         )
     except DuplicateCommentError:

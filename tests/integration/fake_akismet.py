@@ -4,7 +4,8 @@ comment-check answers by the comment: the author ``akismet-guaranteed-spam`` (Ak
 trigger) is spam; a text containing ``[fake:discard]`` is spam with ``X-akismet-pro-tip:
 discard``; ``[fake:error]`` gets the body Akismet sends for a bad request (``invalid``, with
 ``X-akismet-debug-help``); ``[fake:slow]`` is answered after `SLOW_SECONDS`, past the client's
-timeout; anything else is ham. submit-spam and submit-ham thank, as Akismet does.
+timeout; anything else is ham. submit-spam and submit-ham thank, as Akismet does, except for a
+text containing ``[fake:submit-error]``, whose reports get ``invalid``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ SPAM_AUTHOR = "akismet-guaranteed-spam"
 DISCARD = "[fake:discard]"
 ERROR = "[fake:error]"
 SLOW = "[fake:slow]"
+SUBMIT_ERROR = "[fake:submit-error]"
 SLOW_SECONDS = 1.6
 THANKS = "Thanks for making the web a better place."
 
@@ -50,7 +52,7 @@ def _handler(fake: FakeAkismet) -> type[BaseHTTPRequestHandler]:
             headers: dict[str, str] = {}
             content = form.get("comment_content", "")
             if self.path.endswith(("/submit-spam", "/submit-ham")):
-                body = THANKS
+                body = "invalid" if SUBMIT_ERROR in content else THANKS
             elif ERROR in content:
                 body = "invalid"
                 headers["X-akismet-debug-help"] = "Empty 'user_ip' value"

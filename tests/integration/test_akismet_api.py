@@ -6,13 +6,15 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from newsroom.akismet_check import sync_client
+from newsroom.config import notifications_settings
 from tests.integration.articles_data import seed
 from tests.integration.comments_api import (
+    admin_action,
     form,
     own_content_table,
     post_comment,
@@ -23,8 +25,16 @@ from tests.integration.fake_akismet import (
     ERROR,
     SLOW,
     SPAM_AUTHOR,
+    SUBMIT_ERROR,
     FakeAkismet,
     running_fake_akismet,
+)
+from tests.integration.notifications_stream import (
+    batch,
+    comment_item,
+    failed,
+    handle,
+    stream_record,
 )
 
 if TYPE_CHECKING:
@@ -36,6 +46,8 @@ pytestmark = pytest.mark.integration
 
 Settings = Callable[..., None]
 CHECK = "/1.1/comment-check"
+SUBMIT_SPAM = "/1.1/submit-spam"
+SUBMIT_HAM = "/1.1/submit-ham"
 API_KEY = "f00dfeed1234"  # an Akismet key's shape: 12 hex digits
 # What API Gateway saw as the user agent in the sample events (requestContext.identity).
 SAMPLE_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) newsroom-sample"
@@ -64,8 +76,12 @@ def akismet_key(localstack: RunningSession, tables: dict[str, str]) -> Iterator[
 def content_table(
     content_table: str, dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
-    with own_content_table(dynamodb, monkeypatch, stream=False) as table:
-        yield table
+    with own_content_table(dynamodb, monkeypatch) as table:
+        notifications_settings.cache_clear()
+        try:
+            yield table
+        finally:
+            notifications_settings.cache_clear()
 
 
 @pytest.fixture
@@ -76,7 +92,8 @@ def slug(
     fake_akismet: FakeAkismet,
     akismet_key: str,
 ) -> str:
-    """A published article; the rules approve every comment; Akismet on, against the fake."""
+    """A published article; the rules approve every comment; Akismet on, against the fake,
+    for the comments and the notifications function."""
     settings(
         require_previous_approval="false",
         akismet_key_parameter_name=akismet_key,
@@ -86,6 +103,7 @@ def slug(
         article_url_template="{base}/stories/{slug}",
         site_language="en, fr_ca",
     )
+    notifications_settings.cache_clear()
     slug = f"ak-{unique}"
     seed(content_table, slug)
     return slug
@@ -201,3 +219,78 @@ def test_a_comment_the_rules_hold_is_not_sent_to_akismet(
 
     assert answer.body["status"] == "pending"
     assert fake_akismet.forms(CHECK, unique) == []
+
+
+def moderated(table: str, slug: str, comment_id: str, action: str) -> dict[str, Any]:
+    """The stream record of a moderator's `action` on a comment, handed to the notifications
+    function as Lambda would; its answer."""
+    before = comment_item(table, slug, comment_id)
+    assert admin_action(slug, comment_id, action).status == 200
+    record = stream_record(table, comment_item(table, slug, comment_id), before)
+    return handle(batch(record))
+
+
+def test_a_moderator_marking_as_spam_what_akismet_passed_tells_akismet_from_the_stream(
+    content_table: str, slug: str, unique: str, fake_akismet: FakeAkismet
+) -> None:
+    # Given a comment Akismet called ham
+    answer = post_comment(slug, form(unique), ip="2001:db8::b2")
+    assert answer.body["status"] == "approved", answer.body
+    [checked] = fake_akismet.forms(CHECK, unique)
+    # (the post itself reported nothing)
+    assert fake_akismet.forms(SUBMIT_SPAM, unique) == []
+
+    # When a moderator marks it as spam and its stream record reaches the notifications
+    result = moderated(content_table, slug, str(answer.body["id"]), "spam")
+
+    # Then Akismet is told it was spam, with what comment-check was sent
+    assert failed(result) == []
+    [reported] = fake_akismet.forms(SUBMIT_SPAM, unique)
+    assert reported == checked
+    assert fake_akismet.forms(SUBMIT_HAM, unique) == []
+
+
+def test_a_moderator_approving_what_akismet_called_spam_tells_akismet_it_is_ham(
+    content_table: str, slug: str, unique: str, fake_akismet: FakeAkismet
+) -> None:
+    answer = post_comment(slug, form(unique, author_name=SPAM_AUTHOR))
+    comment_id = str(answer.body["id"])
+    assert stored_item(content_table, slug, comment_id)["status"] == "spam"
+
+    result = moderated(content_table, slug, comment_id, "approve")
+
+    assert failed(result) == []
+    [reported] = fake_akismet.forms(SUBMIT_HAM, unique)
+    assert reported["comment_author"] == SPAM_AUTHOR
+    assert reported["user_ip"] == fake_akismet.forms(CHECK, unique)[0]["user_ip"]
+
+
+def test_a_decision_akismet_agrees_with_or_one_it_did_not_judge_is_not_reported(
+    content_table: str, slug: str, unique: str, fake_akismet: FakeAkismet
+) -> None:
+    # Akismet called it spam and the moderator trashes it; a comment Akismet failed on is
+    # approved by the moderator: neither is a verdict to correct
+    spam = post_comment(slug, form(unique, reader="s", author_name=SPAM_AUTHOR))
+    failing = post_comment(slug, form(unique, reader="f", body=f"Words {ERROR} ({unique})"))
+
+    results = [
+        moderated(content_table, slug, str(spam.body["id"]), "trash"),
+        moderated(content_table, slug, str(failing.body["id"]), "approve"),
+    ]
+
+    assert [failed(r) for r in results] == [[], []]
+    reports = fake_akismet.forms(SUBMIT_SPAM, unique) + fake_akismet.forms(SUBMIT_HAM, unique)
+    assert reports == []
+
+
+def test_a_report_akismet_refuses_is_logged_and_does_not_fail_the_stream_record(
+    content_table: str, slug: str, unique: str, fake_akismet: FakeAkismet
+) -> None:
+    answer = post_comment(slug, form(unique, body=f"Kind words {SUBMIT_ERROR} ({unique})"))
+    assert answer.body["status"] == "approved", answer.body
+
+    result = moderated(content_table, slug, str(answer.body["id"]), "spam")
+
+    # The report was tried, refused, and the record is not retried for it
+    assert len(fake_akismet.forms(SUBMIT_SPAM, unique)) == 1
+    assert failed(result) == []

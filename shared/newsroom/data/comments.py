@@ -11,9 +11,10 @@
 - every item holding an address (comments, answered duplicates) carries ``gsi4pk=AUTHOR#<keyed
   hash of the email>``, ``gsi4sk=<created_at>#<slug>#<id>``: the author index (keys only), by
   which an address's export or erasure finds them with a Query.
-- sender data: ``pk=ARTICLE#<slug>``, ``sk=SENDER#<id>``, with ``ip_hash`` and ``expires_at``
-  (TTL): what the comment's sender left for moderation, written with the comment and deleted
-  with it, or by TTL once its retention ends, without touching the comment.
+- sender data: ``pk=ARTICLE#<slug>``, ``sk=SENDER#<id>``, with ``ip_hash``, ``expires_at``
+  (TTL) and, when Akismet judged the comment, ``akismet`` (what it was sent): what the
+  comment's sender left for moderation, written with the comment and deleted with it, or by
+  TTL once its retention ends, without touching the comment.
 
 Accepting a comment is one `BatchGetItem` (article, commenter, parent) and one
 `TransactWriteItems` that re-checks the article and parent, takes the guards, writes the
@@ -140,6 +141,7 @@ def sender_data_item(comment: StoredComment, sender: SenderData) -> dynamo.Item:
             "comment_id": comment.id,
             "ip_hash": sender.ip_hash,
             "expires_at": int(sender.expires_at.timestamp()),
+            "akismet": sender.akismet,
         }
     )
 

@@ -405,12 +405,15 @@ class SenderData(BaseModel):
     """What a comment's sender left besides the comment, kept for moderation for a limited time
     (SENDER_DATA_RETENTION_DAYS): an item of its own, beside the comment, which the table's TTL
     deletes whole at `expires_at` (docs/data-model.md). The user agent is only read when the
-    comment is judged, never kept."""
+    comment is judged, never kept, unless Akismet judged it: then what Akismet was sent (IP,
+    user agent, author fields, text: `newsroom.akismet_check`) is kept here, for telling
+    Akismet of a moderator's decision against its verdict."""
 
     model_config = ConfigDict(defer_build=True, frozen=True)
 
     ip_hash: str
     expires_at: UtcDatetime
+    akismet: dict[str, str] | None = None
 
 
 class AnsweredDuplicate(BaseModel):
