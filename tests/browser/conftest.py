@@ -12,6 +12,7 @@ import json
 import os
 import random
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
 
 BROWSER_TESTS = Path(__file__).parent
+# A moderation answered 503 is asked again, at most this many times in all.
+MODERATION_ATTEMPTS = 3
 SCREENSHOTS = PROJECT_ROOT / ".artifacts" / "screenshots"
 # What the machine check of this workplace found Chromium needs headless, as root, offline: no
 # sandbox (root), and no calls home (they are refused here, many at a time).
@@ -228,8 +231,17 @@ class Site:
     def moderate(
         self, slug: str, comment_id: str, action: str = "approve", *, timeout: float = 10
     ) -> dict[str, Any]:
-        """Approve (or `spam`, `trash`) a comment through the signed admin API."""
-        reply = self.admin("POST", f"/admin/comments/{slug}/{comment_id}/{action}", timeout=timeout)
+        """Approve (or `spam`, `trash`) a comment through the signed admin API; asked again
+        after a 503 once its Retry-After has passed, as the API asks its clients to (a busy
+        emulator's DynamoDB can outlast the function's attempts)."""
+        path = f"/admin/comments/{slug}/{comment_id}/{action}"
+        for _ in range(MODERATION_ATTEMPTS - 1):
+            reply = self.admin("POST", path, timeout=timeout)
+            if reply.status != 503:
+                break
+            time.sleep(min(float(reply.headers.get("retry-after", "1")), 5.0))
+        else:
+            reply = self.admin("POST", path, timeout=timeout)
         assert reply.status == 200, reply.body
         answer: dict[str, Any] = reply.json()
         return answer

@@ -84,6 +84,8 @@ pytestmark = pytest.mark.integration
 _HOOK_ID = "tests-faults-dynamodb"
 _ATTEMPT = re.compile(r"attempt=(\d+)")
 BATCH_GET, TRANSACT = 1, 2  # the calls a post makes, in order: the read, then the transaction
+# Long enough for the stream to drain what a test left on a busy machine.
+STREAM_SECONDS = 30.0
 
 
 # -- DynamoDB faults -----------------------------------------------------------------------------
@@ -810,9 +812,13 @@ def site(system: LocalSystem, unique: str) -> Iterator[Site]:
     slug = f"fault-{unique}"
     author = {"name": "Ada Reporter", "email": f"author-{unique}@example.org"}
     save_article(stored_article(slug, author=author), table=table, previous=None, db=db)
-    system.wait_for_streams()
-    yield Site(system, slug, unique)
-    db.delete_item(TableName=table, Key={"pk": {"S": article_pk(slug)}, "sk": {"S": ARTICLE_SK}})
+    try:
+        system.wait_for_streams(STREAM_SECONDS)
+        yield Site(system, slug, unique)
+    finally:
+        db.delete_item(
+            TableName=table, Key={"pk": {"S": article_pk(slug)}, "sk": {"S": ARTICLE_SK}}
+        )
 
 
 def test_emails_keep_flowing_and_none_is_sent_for_a_refused_comment_through_the_local_run(
