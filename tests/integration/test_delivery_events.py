@@ -21,6 +21,7 @@ from newsroom.privacy import subscriber_key
 from newsroom.secrets import read_keyring
 from newsroom_tools.runner import LocalSystem, free_port
 from tests.http_client import loopback_address, request
+from tests.local_runs import own_table_prefix
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -37,7 +38,10 @@ SUCCESS = "success@simulator.amazonses.com"
 def system() -> Iterator[LocalSystem]:
     moderators = json.dumps([BOUNCE, COMPLAINT, SUCCESS])
     with LocalSystem(
-        port=0, emulator_port=free_port(), parameters={"ModeratorEmails": moderators}
+        port=0,
+        emulator_port=free_port(),
+        table_prefix=own_table_prefix(),
+        parameters={"ModeratorEmails": moderators},
     ) as running:
         yield running
 
