@@ -196,9 +196,7 @@ def test_event_about_an_earlier_sending_of_the_same_email_is_not_recorded(table:
     for number, message_id in enumerate(("ses-first", "ses-second")):
         at = T0 + timedelta(days=number)
         assert ledger.claim(key, now=at, lease=timedelta(seconds=30))
-        ledger.settle(
-            key, "sent", detail=message_id, message_id=message_id, now=at, again_after=at
-        )
+        ledger.settle(key, "sent", detail=message_id, message_id=message_id, now=at, again_after=at)
 
     # When a late bounce of the first sending comes
     recorded = DeliveryTable(table).record_delivery(
