@@ -23,11 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from newsroom.data import dynamo
+
+if TYPE_CHECKING:
+    from newsroom.models.emails import EmailStatus
 
 MESSAGE_SK = "SESMSG"
 SUPPRESSED_SK = "SUPPRESSED"
@@ -62,7 +65,15 @@ DELIVERY_RANK = {
 }
 # A ledger entry's statuses in the email log: how its sending ended (`settle`), then what SES
 # said of a sent one.
-EMAIL_STATUSES = ("sent", "delivered", "bounced", "complained", "suppressed", "failed", "rejected")
+EMAIL_STATUSES: tuple[EmailStatus, ...] = (
+    "sent",
+    "delivered",
+    "bounced",
+    "complained",
+    "suppressed",
+    "failed",
+    "rejected",
+)
 EMAIL_LOG_PREFIX = "EMAILS#"
 
 
@@ -161,6 +172,18 @@ class DeliveryTable(dynamo.TableAccess):
                 {":reason": reason, ":at": at.isoformat(), ":type": "suppression"}
             ),
         )
+
+    def unsuppress(self, address_hashes: Sequence[str]) -> list[dict[str, Any]]:
+        """Remove the suppression of an address under each of its hashes (one per key of the
+        keyring); the suppressions there were (``reason``, ``suppressed_at``), none if none."""
+        removed = []
+        for address_hash in dict.fromkeys(address_hashes):
+            old = self.db.delete_item(
+                TableName=self.table, Key=suppression_key(address_hash), ReturnValues="ALL_OLD"
+            ).get("Attributes")
+            if old:
+                removed.append(dynamo.from_item(old))
+        return removed
 
     def end_subscriptions(self, subscriber_keys: Sequence[str]) -> None:
         """Forget that these addresses (`privacy.subscriber_key`) confirmed reply notices."""
