@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     when reading it failed."""
     from newsroom.data.delivery import EMAIL_STATUSES
     from newsroom.data.emails import EmailLogTable
+    from newsroom.errors import ServiceUnavailableError
     from newsroom_tools.export import TargetError, connect
 
     try:
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         print(f"error: reading table {table} failed: {exc}", file=sys.stderr)
         return 1
-    except BotoCoreError as exc:
+    except (BotoCoreError, ServiceUnavailableError) as exc:
         print(f"error: reading table {table} failed: {exc}", file=sys.stderr)
         return 1
     return 0
