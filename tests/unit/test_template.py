@@ -434,6 +434,33 @@ def test_dead_letter_alarm_notifies_a_topic_people_can_subscribe_to(
     assert {"Ref": action["Ref"]} in [o["Value"] for o in template["Outputs"].values()]
 
 
+def test_an_unusable_secret_alarms_on_what_each_http_function_counts(
+    template: TemplateDict,
+) -> None:
+    # The namespace and the service dimension are those Powertools gives the metric
+    # `newsroom.http` counts when the secret is missing or too short.
+    namespace = template["Globals"]["Function"]["Environment"]["Variables"][
+        "POWERTOOLS_METRICS_NAMESPACE"
+    ]
+    services = {
+        name: fn["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+        for name, fn in resources(template, "AWS::Serverless::Function").items()
+    }
+    alarm = template["Resources"]["SecretUnavailableAlarm"]["Properties"]
+
+    watched = [query["MetricStat"]["Metric"] for query in alarm["Metrics"] if "MetricStat" in query]
+    assert {metric["Namespace"] for metric in watched} == {namespace}
+    assert {metric["MetricName"] for metric in watched} == {"SecretUnavailable"}
+    assert sorted(d["Value"] for metric in watched for d in metric["Dimensions"]) == sorted(
+        [services["ArticlesFunction"], services["CommentsFunction"]]
+    )
+    (total,) = [query for query in alarm["Metrics"] if query.get("ReturnData")]
+    assert "FILL(" in total["Expression"]  # a function with no 503 reports no data at all
+    assert alarm["Threshold"] == 0
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
 # The CDN in front of the API (Cdn on)
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
