@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from newsroom.config import FromEnvironment, _LinkLifetimes, _PublicUrls, _Settings
+from newsroom.models.comments import AuthorEmail
 
 
 class AkismetSettings(FromEnvironment):
@@ -38,7 +39,8 @@ class AkismetSettings(FromEnvironment):
 
 
 class CommentsSettings(_Settings, _LinkLifetimes, _PublicUrls, AkismetSettings):
-    """Environment of the comments function. List settings are JSON arrays in the environment.
+    """Environment of the comments function. List settings are JSON arrays in the
+    environment, or their items separated by commas.
 
     The moderation defaults are WordPress's (Settings > Discussion).
     """
@@ -136,8 +138,10 @@ class NotificationsSettings(_Settings, _LinkLifetimes, AkismetSettings):
     configuration_set_name: str = Field(
         default="", description="SES configuration set emails are sent with (its events)."
     )
-    moderator_emails: list[str] = Field(
-        default_factory=list, description="JSON array: who gets moderation requests."
+    moderator_emails: list[AuthorEmail] = Field(
+        default_factory=list,
+        description="Who gets moderation requests: a JSON array, or addresses separated by "
+        "commas; each must be an address SES can send to.",
     )
     public_base_url: str = Field(
         min_length=1, description="Base URL of the API for links in emails, no trailing slash."

@@ -30,8 +30,9 @@ def __getattr__(name: str) -> object:
 
 class FromEnvironment(BaseModel):
     """Fields read from environment variables of the same name, in any case; a list is a JSON
-    array. This is pydantic-settings' rule for these fields, without its cold start (it imports
-    argparse, dotenv and its CLI machinery on every function's start)."""
+    array, or its items separated by commas as people type them (``a@example.com,
+    b@example.com``). This is pydantic-settings' rule for these fields, without its cold start
+    (it imports argparse, dotenv and its CLI machinery on every function's start)."""
 
     model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
@@ -44,7 +45,10 @@ class FromEnvironment(BaseModel):
             if name not in given:
                 continue
             raw = given[name]
-            if get_origin(field.annotation) in (list, dict):
+            origin = get_origin(field.annotation)
+            if origin is list and not raw.lstrip().startswith("["):
+                values[name] = [item.strip() for item in raw.split(",") if item.strip()]
+            elif origin in (list, dict):
                 try:
                     values[name] = json.loads(raw)
                 except ValueError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from newsroom.comment_settings import NotificationsSettings
 from newsroom.config import ArticlesSettings, CommentsSettings, CorsSettings
 
 REQUIRED = {
@@ -40,9 +41,54 @@ def test_booleans_are_read_as_pydantic_reads_them(text: str, value: bool) -> Non
     assert ArticlesSettings.from_environment(environ).api_docs is value
 
 
-def test_a_list_that_is_not_json_names_the_variable() -> None:
+def test_a_list_is_a_json_array_or_its_items_separated_by_commas() -> None:
+    typed = CommentsSettings.from_environment({**REQUIRED, "MODERATION_KEYS": "casino, viagra,"})
+    as_json = CommentsSettings.from_environment(
+        {**REQUIRED, "MODERATION_KEYS": '["casino", "viagra"]'}
+    )
+
+    assert typed.moderation_keys == as_json.moderation_keys == ["casino", "viagra"]
+
+
+def test_a_list_that_starts_as_json_and_is_not_names_the_variable() -> None:
     with pytest.raises(ValueError, match="MODERATION_KEYS is not JSON"):
-        CommentsSettings.from_environment({**REQUIRED, "MODERATION_KEYS": "casino, viagra"})
+        CommentsSettings.from_environment({**REQUIRED, "MODERATION_KEYS": '["casino", viagra]'})
+
+
+NOTIFICATIONS_REQUIRED = {
+    "CONTENT_TABLE_NAME": "content",
+    "SECRET_PARAMETER_NAME": "/newsroom/secret",
+    "SENDER_EMAIL": "newsroom@example.com",
+    "PUBLIC_BASE_URL": "https://news.example",
+}
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "editor@example.com",
+        "editor@example.com, desk@example.org",
+        '["editor@example.com", "desk@example.org"]',
+    ],
+)
+def test_moderator_emails_are_read_as_people_type_them(typed: str) -> None:
+    settings = NotificationsSettings.from_environment(
+        {**NOTIFICATIONS_REQUIRED, "MODERATOR_EMAILS": typed}
+    )
+
+    assert settings.moderator_emails == (
+        ["editor@example.com"] if "," not in typed else ["editor@example.com", "desk@example.org"]
+    )
+
+
+@pytest.mark.parametrize("typed", ["editor", "editor@example.com; desk@example.org", '["x"]'])
+def test_a_moderator_email_that_is_not_an_address_names_the_field(typed: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        NotificationsSettings.from_environment(
+            {**NOTIFICATIONS_REQUIRED, "MODERATOR_EMAILS": typed}
+        )
+
+    assert {error["loc"][0] for error in caught.value.errors()} == {"moderator_emails"}
 
 
 @pytest.mark.parametrize(

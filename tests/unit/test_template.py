@@ -977,3 +977,41 @@ def test_ses_reputation_alarms_a_step_before_ses_reviews_the_account(
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert alarm["Period"] == 86400  # over a day
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+@pytest.mark.parametrize(
+    ("typed", "accepted"),
+    [
+        ('["moderator@example.com"]', True),
+        ("editor@example.com", True),
+        ("editor@example.com, desk@example.org", True),
+        ('[ "editor@example.com" , "desk@example.org" ]', True),
+        ("editor", False),
+        ("editor@example.com; desk@example.org", False),
+        ('["editor@example.com"', False),
+        ("", False),
+    ],
+)
+def test_moderator_emails_are_checked_at_deploy_time_as_the_function_reads_them(
+    template: TemplateDict, typed: str, accepted: bool
+) -> None:
+    from pydantic import ValidationError
+
+    from newsroom.comment_settings import NotificationsSettings
+
+    pattern = template["Parameters"]["ModeratorEmails"]["AllowedPattern"]
+    environ = {
+        "CONTENT_TABLE_NAME": "content",
+        "SECRET_PARAMETER_NAME": "/newsroom/secret",
+        "SENDER_EMAIL": "newsroom@example.com",
+        "PUBLIC_BASE_URL": "https://news.example",
+        "MODERATOR_EMAILS": typed,
+    }
+    try:
+        read = bool(NotificationsSettings.from_environment(environ).moderator_emails)
+    except (ValidationError, ValueError):
+        read = False
+
+    # CloudFormation refuses what the function could not read, and lets through what it can.
+    assert bool(re.fullmatch(pattern, typed)) is accepted
+    assert read is accepted
