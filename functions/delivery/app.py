@@ -22,4 +22,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     table, keys = delivery.from_settings()
     result = delivery.handle_event(event, table=table, keys=keys)
     metrics.add_metric(name=f"DeliveryEvents_{result}", unit=MetricUnit.Count, value=1)
+    if delivery.is_rejection(event):
+        # EmailsRejectedAlarm adds these to the notifications function's refusals.
+        metrics.add_metric(name="EmailsRejected", unit=MetricUnit.Count, value=1)
     return {"result": result}

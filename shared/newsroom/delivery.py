@@ -68,6 +68,12 @@ def outcome(event: SesDeliveryEvent) -> Outcome:
     return Outcome(_STATES[event.detail_type])
 
 
+def is_rejection(event: Mapping[str, Any]) -> bool:
+    """Whether SES rejected the email after accepting it (a virus found in it): an email that
+    was never sent, as one SES refuses at once (counted by the notifications function)."""
+    return event.get("detail-type") == "Email Rejected"
+
+
 def parse(event: Mapping[str, Any]) -> SesDeliveryEvent:
     """The event, validated.
 
@@ -107,6 +113,12 @@ def handle_event(
             message_id=message_id,
         )
         return "ignored"
+    if result.delivery == "rejected":
+        logger.warning(
+            "SES rejected an email after accepting it; it was not sent",
+            message_id=message_id,
+            key=ledger_key,
+        )
     now = clock()
     if not table.record_delivery(ledger_key, result.delivery, message_id=message_id, at=now):
         logger.info(
