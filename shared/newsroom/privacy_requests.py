@@ -140,7 +140,7 @@ def request(
     link = f"{rules.base_url.rstrip('/')}/links/{quote(token, safe='')}"
     email = privacy_link(stored.email, kind=stored.kind, link=link, hours=LINK_HOURS)
     try:
-        deliver(
+        report = deliver(
             [Notification("privacy_link", f"PRIVACY:{stored.id}", email)],
             ledger=rules.ledger,
             mailer=rules.mailer,
@@ -152,6 +152,11 @@ def request(
     except TransientMailError as exc:
         rules.store.forget_request(stored.id)
         raise ServiceUnavailableError("The email could not be sent; retry shortly.") from exc
+    if report.rejected:
+        # Refused by SES for good (an unverified sender): the same answer, and the alarm.
+        from newsroom.observability import metrics
+
+        metrics.add_metric(name="EmailsRejected", unit="Count", value=report.rejected)
     return PrivacyRequestAccepted()
 
 

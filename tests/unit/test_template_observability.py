@@ -183,14 +183,16 @@ def test_rejected_emails_alarm_on_what_the_sending_and_delivery_functions_count(
 ) -> None:
     namespace = metrics_namespace(template)
 
-    for function in ("NotificationsFunction", "DeliveryEventsFunction"):
+    # The notifications function's emails, the comments function's privacy links, and SES's
+    # Reject events through the delivery events function.
+    for function in ("NotificationsFunction", "CommentsFunction", "DeliveryEventsFunction"):
         names = alarms_on(
             template, namespace, "EmailsRejected", service=service_of(template, function)
         )
         assert names == ["EmailsRejectedAlarm"], function
     alarm = alarms(template)["EmailsRejectedAlarm"]
     (total,) = [query for query in alarm["Metrics"] if query.get("ReturnData")]
-    assert total["Expression"].count("FILL(") == 2
+    assert total["Expression"].count("FILL(") == 3
     assert alarm["Threshold"] == 0
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
 
