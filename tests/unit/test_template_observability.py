@@ -327,3 +327,15 @@ def test_api_access_log_records_neither_the_callers_ip_nor_anything_personal(
     assert {"requestId", "status", "path"} <= set(fields)
     assert not {v for v in variables if v.startswith("identity.")}  # sourceIp, user, caller...
     assert "ip" not in fields
+
+
+def test_no_function_logs_the_events_it_is_given(template: TemplateDict) -> None:
+    # An API event holds the commenter's address (its body) and IP (its requestContext).
+    environments = [template["Globals"]["Function"]["Environment"]["Variables"]] + [
+        spec["Properties"].get("Environment", {}).get("Variables", {})
+        for spec in resources(template, "AWS::Serverless::Function").values()
+    ]
+
+    for variables in environments:
+        assert "POWERTOOLS_LOGGER_LOG_EVENT" not in variables
+        assert variables.get("POWERTOOLS_LOG_LEVEL", "INFO") != "DEBUG"
