@@ -47,6 +47,11 @@ def handle_get_broken() -> None:
     raise RuntimeError("bug with secret detail")
 
 
+@app.get("/broken-with-an-address")
+def handle_get_broken_with_an_address() -> None:
+    raise ValueError("no profile for reader@example.org")
+
+
 def call(path: str, **kwargs: Any) -> dict[str, Any]:
     result: dict[str, Any] = app.resolve(rest_event("GET", path, **kwargs), LambdaContext())
     return result
@@ -76,6 +81,26 @@ def test_unexpected_error_does_not_leak_its_detail() -> None:
     result = call("/broken")
 
     assert "secret" not in result["body"]
+
+
+def test_unexpected_error_is_counted_and_logged_by_type_and_place_never_its_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from newsroom.observability import metrics
+
+    metrics.clear_metrics()
+    try:
+        result = call("/broken-with-an-address")
+
+        assert result["statusCode"] == 500
+        (logged,) = [r for r in caplog.records if r.getMessage() == "unhandled error"]
+        assert getattr(logged, "error", None) == "ValueError"
+        assert getattr(logged, "raised_at", [])[-1].startswith("unit/test_http.py:")
+        assert logged.exc_info is None
+        assert "reader@example.org" not in caplog.text
+        assert "UnhandledErrors" in metrics.metric_set  # UnhandledErrorsAlarm's metric
+    finally:
+        metrics.clear_metrics()
 
 
 def test_unavailable_dependency_asks_to_retry_later() -> None:

@@ -112,6 +112,30 @@ def test_every_function_alarms_on_its_first_error_and_its_first_throttle(
         assert alarm["ComparisonOperator"] == "GreaterThanThreshold", name
 
 
+def test_a_500_any_http_function_answers_alarms_though_lambda_counts_no_error(
+    template: TemplateDict,
+) -> None:
+    # newsroom.http answers an unexpected exception 500 and counts UnhandledErrors.
+    http_functions = [
+        name
+        for name, spec in resources(template, "AWS::Serverless::Function").items()
+        if any(e["Type"] == "Api" for e in spec["Properties"].get("Events", {}).values())
+    ]
+    assert http_functions
+
+    for function in http_functions:
+        names = alarms_on(
+            template,
+            metrics_namespace(template),
+            "UnhandledErrors",
+            service=service_of(template, function),
+        )
+        assert names == ["UnhandledErrorsAlarm"], function
+    alarm = alarms(template)["UnhandledErrorsAlarm"]
+    assert alarm["Threshold"] == 0
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+
 def test_api_5xx_alarm_counts_the_stage_by_the_name_sam_gives_the_rest_api(
     template: TemplateDict,
 ) -> None:
