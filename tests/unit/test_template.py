@@ -341,12 +341,85 @@ def test_permissions_come_only_from_function_policies(template: TemplateDict) ->
     for name, props in function_properties(template).items():
         assert "Role" not in props, name
         assert "PermissionsBoundary" not in props, name
-    iam_resources = [
-        name
+    iam_resources = {
+        name: spec
         for name, spec in template["Resources"].items()
         if spec["Type"].startswith("AWS::IAM::")
-    ]
-    assert iam_resources == []
+    }
+    # The one IAM resource is the moderators' policy, which grants nothing to a function and
+    # is attached to nobody by the stack.
+    assert list(iam_resources) == ["ModeratorPolicy"]
+    assert iam_resources["ModeratorPolicy"]["Type"] == "AWS::IAM::ManagedPolicy"
+    attached = {"Roles", "Users", "Groups"} & set(iam_resources["ModeratorPolicy"]["Properties"])
+    assert attached == set()
+
+
+# The moderators' policy
+
+EXECUTE_API_ARN = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+
+
+def moderator_statement(template: TemplateDict) -> dict[str, Any]:
+    document = template["Resources"]["ModeratorPolicy"]["Properties"]["PolicyDocument"]
+    assert document["Version"] == "2012-10-17"
+    (statement,) = document["Statement"]
+    return dict(statement)
+
+
+def signed_routes(template: TemplateDict) -> set[tuple[str, str]]:
+    """(METHOD, path) of every route API Gateway authorizes with AWS_IAM."""
+    return {
+        (props["Method"].upper(), props["Path"])
+        for _, _, props in api_events(template)
+        if props.get("Auth") == {"Authorizer": "AWS_IAM"}
+    }
+
+
+def test_moderator_policy_invokes_exactly_the_aws_iam_routes_of_the_stage(
+    template: TemplateDict,
+) -> None:
+    # Given every AWS_IAM route, as the resource execute-api checks ({parameter} -> *)
+    expected = {
+        EXECUTE_API_ARN + "${NewsroomApi}/${StageName}/" + method + re.sub(r"\{[^}]+\}", "*", path)
+        for method, path in signed_routes(template)
+    }
+    assert expected, "the template has no AWS_IAM route"
+
+    # When the moderators' policy is read
+    statement = moderator_statement(template)
+
+    # Then it allows invoking those and nothing else: one action, no wildcard, no condition
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "execute-api:Invoke"
+    assert set(statement) == {"Sid", "Effect", "Action", "Resource"}
+    granted = [resource["Fn::Sub"] for resource in statement["Resource"]]
+    assert len(granted) == len(set(granted))
+    assert set(granted) == expected
+
+
+def test_each_moderator_resource_matches_one_route_of_the_api_and_only_a_signed_one(
+    template: TemplateDict,
+) -> None:
+    # Given every route of the API with sample values in its parameters ("*" in an IAM
+    # resource also matches "/", so a pattern could reach a deeper route)
+    routes = {
+        (props["Method"].upper(), props["Path"]): props["Method"].upper()
+        + re.sub(r"\{[^}]+\}", "x", props["Path"])
+        for _, _, props in api_events(template)
+    }
+    prefix = EXECUTE_API_ARN + "${NewsroomApi}/${StageName}/"
+
+    # Then each granted resource matches exactly one route, an AWS_IAM one
+    for resource in moderator_statement(template)["Resource"]:
+        pattern = resource["Fn::Sub"].removeprefix(prefix)
+        matched = [route for route, sample in routes.items() if fnmatchcase(sample, pattern)]
+        assert len(matched) == 1, (pattern, matched)
+        assert matched[0] in signed_routes(template), pattern
+
+
+def test_stack_outputs_the_moderator_policy_arn(template: TemplateDict) -> None:
+    assert template["Outputs"]["ModeratorPolicyArn"]["Value"] == {"Ref": "ModeratorPolicy"}
+    assert "Condition" not in template["Outputs"]["ModeratorPolicyArn"]
 
 
 # The stream and its dead-letter queue
