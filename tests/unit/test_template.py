@@ -1015,3 +1015,31 @@ def test_moderator_emails_are_checked_at_deploy_time_as_the_function_reads_them(
     # CloudFormation refuses what the function could not read, and lets through what it can.
     assert bool(re.fullmatch(pattern, typed)) is accepted
     assert read is accepted
+
+
+def test_stage_throttling_rate_and_burst_are_the_deployments_parameters(
+    template: TemplateDict,
+) -> None:
+    (api,) = resources(template, "AWS::Serverless::Api").values()
+    (settings,) = api["Properties"]["MethodSettings"]
+    defaults = parameter_defaults(template)
+    chosen = defaults | {"ThrottlingRateLimit": "200", "ThrottlingBurstLimit": "400"}
+
+    # Every route, as deployed by default and as a site owner sets it
+    assert (settings["ResourcePath"], settings["HttpMethod"]) == ("/*", "*")
+    assert [
+        evaluate(template, settings[name], defaults)
+        for name in ("ThrottlingRateLimit", "ThrottlingBurstLimit")
+    ] == [defaults["ThrottlingRateLimit"], defaults["ThrottlingBurstLimit"]]
+    assert [
+        evaluate(template, settings[name], chosen)
+        for name in ("ThrottlingRateLimit", "ThrottlingBurstLimit")
+    ] == ["200", "400"]
+    # Bounded by what API Gateway allows an account in a region by default
+    for name, most in (("ThrottlingRateLimit", 10_000), ("ThrottlingBurstLimit", 5_000)):
+        parameter = template["Parameters"][name]
+        assert (parameter["Type"], parameter["MinValue"], parameter["MaxValue"]) == (
+            "Number",
+            1,
+            most,
+        )
