@@ -118,8 +118,11 @@ requirements: $(UV_STAMP) ## export shared/requirements.txt (the layer's) and re
 requirements-check: $(UV_STAMP) ## fail when uv.lock, pyproject.toml, the exports and the tool locks disagree
 	$(LOCKS) --check
 
-pytest: $(STAMP) ## unit and integration tests (starts the emulator itself when none runs)
-	$(BIN)/pytest $(PYTEST_ARGS)
+# The suite on every core (PYTEST_WORKERS=1 for one process): pytest-xdist gives each worker
+# whole files, and each worker's session starts an emulator of its own (tests/conftest.py).
+PYTEST_WORKERS ?= auto
+pytest: $(STAMP) ## unit, integration and browser tests (starts the emulator itself when none runs)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 unit: $(STAMP) ## unit tests only (no network)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)

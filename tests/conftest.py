@@ -20,6 +20,7 @@ from newsroom_tools.template import (
     provision,
     resources,
 )
+from tests.flood import QUICK_FLOOD_SECONDS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -179,5 +180,5 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
 
 @pytest.fixture
 def quick_flood(settings: Callable[..., None]) -> None:
-    """Flood control's shortest interval, for tests where one commenter posts twice."""
-    settings(flood_interval_seconds="1")
+    """A short flood interval (tests.flood), for tests where one commenter posts twice."""
+    settings(flood_interval_seconds=QUICK_FLOOD_SECONDS)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import comments, cors, deadline, links, privacy_requests, snapstart
+from newsroom import comments, cors, deadline, email_log, links, privacy_requests, snapstart
 from newsroom.config import comments_settings
 from newsroom.errors import ChallengesOffError, FormTokensOffError
 from newsroom.http import (
@@ -50,6 +50,7 @@ from newsroom.models.common import (
     SLUG_PATTERN,
     Page,
 )
+from newsroom.models.emails import EmailStatus, LoggedEmail
 from newsroom.models.privacy import PrivacyExport, PrivacyRequestAccepted, PrivacyRequestIn
 from newsroom.observability import logger, metrics, tracer
 
@@ -349,6 +350,20 @@ def handle_post_moderation(
 def handle_delete_comment(slug: SlugParam, comment_id: CommentIdParam) -> Response[None]:
     comments.delete(slug, comment_id)
     return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
+
+
+@app.get(
+    "/admin/emails",
+    middlewares=[never_cached],
+    summary="Email log: the notifications' emails with one status, newest first",
+)
+@tracer.capture_method
+def handle_list_emails(
+    status: Annotated[EmailStatus, Query()] = "sent",
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[LoggedEmail]:
+    return email_log.list_emails(status, limit=limit, cursor=cursor)
 
 
 @app.post(

@@ -90,8 +90,11 @@ class CommentsSettings(_Settings, _LinkLifetimes, _PublicUrls, AkismetSettings):
     close_comments_after_days: int | None = Field(
         default=None, ge=1, description="Close comments on articles older than this (off)."
     )
-    flood_interval_seconds: int = Field(
-        default=15, ge=1, description="Least time between two comments of one IP or email."
+    flood_interval_seconds: float = Field(
+        default=15,
+        gt=0,
+        description="Least time between two comments of one IP or email, in seconds (a "
+        "fraction is allowed).",
     )
     thread_depth: int = Field(default=5, ge=1, le=5, description="Deepest reply level.")
     edit_window_seconds: int = Field(

@@ -108,8 +108,12 @@ def handle_event(
         )
         return "ignored"
     now = clock()
-    if not table.record_delivery(ledger_key, result.delivery, at=now):
-        logger.info("delivery state not recorded (entry gone, or a late delay)", key=ledger_key)
+    if not table.record_delivery(ledger_key, result.delivery, message_id=message_id, at=now):
+        logger.info(
+            "delivery state not recorded (entry gone or sent again, or a weaker event)",
+            delivery=result.delivery,
+            key=ledger_key,
+        )
     if result.suppress:
         keyring = keys()
         for address in dict.fromkeys(normalise_email(a) for a in result.suppress):

@@ -296,6 +296,20 @@ class ServiceUnavailableError(NewsroomError):
         return {"Retry-After": str(self.retry_after_seconds)}
 
 
+class ServiceMisconfiguredError(ServiceUnavailableError):
+    """The deployment lacks what every request of this kind needs (the project's secret in
+    SSM is missing or too short): answered 503 rather than 500, logged as an error and counted
+    (`SecretUnavailable`, alarmed), until the operator sets it (docs/operations.md)."""
+
+    code = "service_misconfigured"
+    retry_after_seconds = 300
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The service is not fully set up yet; its operator has been alerted. Retry later."
+        )
+
+
 class IndexNotReadyError(ServiceUnavailableError):
     """An index DynamoDB is still building (backfilling, after it was added to a live table)
     cannot be read yet: that takes minutes to hours, so the client retries later than after a

@@ -27,10 +27,12 @@ from newsroom.errors import (
     MalformedRequestError,
     NewsroomError,
     PayloadTooLargeError,
+    ServiceMisconfiguredError,
     ServiceUnavailableError,
 )
 from newsroom.models.common import ErrorBody, ErrorDetail, ErrorInfo
-from newsroom.observability import logger
+from newsroom.observability import logger, metrics
+from newsroom.secrets import SecretMissingError, SecretTooShortError
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -93,6 +95,20 @@ def _service_error(exc: ServiceError) -> Response[str]:
     return error_response(status, status.phrase.lower().replace(" ", "_"), str(exc.msg))
 
 
+def _secret_unavailable(exc: SecretMissingError | SecretTooShortError) -> Response[str]:
+    """The project's secret cannot be read or is too short: every request needing it fails
+    alike, so the operator is told (an error log naming the parameter, the alarmed
+    `SecretUnavailable` metric) and the reader is answered 503, never 500."""
+    logger.error(
+        "the project's secret cannot be used: set it in SSM (docs/operations.md)",
+        error=type(exc).__name__,
+        cause=str(exc),
+    )
+    metrics.add_metric(name="SecretUnavailable", unit="Count", value=1)
+    error = ServiceMisconfiguredError()
+    return error_response(error.status_code, error.code, error.message, [], error.headers())
+
+
 def _unexpected(exc: Exception) -> Response[str]:
     logger.exception("unhandled error")
     return error_response(
@@ -110,6 +126,7 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     app.exception_handler(NewsroomError)(_domain_error)
     app.not_found(_no_route)
     app.exception_handler(ServiceError)(_service_error)
+    app.exception_handler([SecretMissingError, SecretTooShortError])(_secret_unavailable)
     app.exception_handler(Exception)(_unexpected)
 
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from newsroom.emails import (
     CommentView,
@@ -26,6 +26,7 @@ from newsroom.emails import (
     reply_notice,
 )
 from newsroom.mail import Mailer, PermanentMailError, TransientMailError
+from newsroom.models.emails import EmailKind, error_code_of
 from newsroom.observability import logger
 from newsroom.privacy import email_hash, keyed_hash, normalise_email, subscriber_key
 from newsroom.tokens import LinkAction
@@ -35,9 +36,7 @@ if TYPE_CHECKING:
     from newsroom.models.comments import StoredComment
     from newsroom.secrets import Keyring
 
-Kind = Literal[
-    "moderation", "new_comment", "reply", "comment_live", "confirm_replies", "privacy_link"
-]
+Kind = EmailKind
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,9 @@ class Notification:
     # The comment's text as its author last edited it (0: as posted): an email about an
     # edited text is another email than the one about the text before.
     revision: int = 0
+    # The article of the comment it is about, kept in the ledger for the email log; none for
+    # an email about no comment (a privacy link).
+    slug: str = ""
 
 
 class Links(Protocol):
@@ -123,11 +125,14 @@ def plan(
                 expires_days=moderation_link_days,
                 edited=edited,
             )
-            due.append(Notification("moderation", new.id, email, revision=new.revision))
+            due.append(
+                Notification("moderation", new.id, email, revision=new.revision, slug=new.slug)
+            )
     if new.status != "approved" or (old is not None and old.status == "approved"):
         return due
     if not _same_person(article.author.email, new.author_email):
-        due.append(Notification("new_comment", new.id, new_comment(article.author.email, view)))
+        email = new_comment(article.author.email, view)
+        due.append(Notification("new_comment", new.id, email, slug=new.slug))
     confirmed = context.confirmed
 
     def confirmation(subscribed: StoredComment) -> Notification:
@@ -139,7 +144,9 @@ def plan(
             days=confirmation_link_days,
         )
         period = timedelta(days=confirmation_link_days)
-        return Notification("confirm_replies", subscribed.id, email, once_every=period)
+        return Notification(
+            "confirm_replies", subscribed.id, email, once_every=period, slug=subscribed.slug
+        )
 
     answered = context.answered
     if (
@@ -151,7 +158,7 @@ def plan(
         if normalise_email(answered.author_email) in confirmed:
             unsubscribe = links.act(answered.slug, answered.id, "unsubscribe")
             email = reply_notice(answered.author_email, view, unsubscribe=unsubscribe)
-            due.append(Notification("reply", new.id, email))
+            due.append(Notification("reply", new.id, email, slug=new.slug))
         else:  # asked before double opt-in, or the request was lost: ask (once per period)
             due.append(confirmation(answered))
     if new.notify_replies:
@@ -159,7 +166,7 @@ def plan(
             due.append(confirmation(new))
         elif old is not None and old.status == "pending":
             email = comment_live(new.author_email, view)
-            due.append(Notification("comment_live", new.id, email))
+            due.append(Notification("comment_live", new.id, email, slug=new.slug))
     return due
 
 
@@ -185,6 +192,9 @@ class Ledger(Protocol):
         again_after: datetime | None = None,
         message_id: str = "",
         now: datetime | None = None,
+        kind: str = "",
+        slug: str = "",
+        comment_id: str = "",
     ) -> None: ...
 
     def release(self, key: str) -> None: ...
@@ -284,9 +294,12 @@ def deliver(
             skipped += 1
             continue
         hashes = [recipient, *(email_hash(k, notification.email.to) for k in keys.previous)]
+        about = _about(notification)
         try:
             if ledger.suppressed(hashes):
-                ledger.settle(key, "suppressed", again_after=_again(notification, clock))
+                ledger.settle(
+                    key, "suppressed", again_after=_again(notification, clock), now=clock(), **about
+                )
                 logger.info("email to a suppressed address not sent", kind=notification.kind)
                 suppressed += 1
                 continue
@@ -301,8 +314,18 @@ def deliver(
             retry.append(notification.kind)
             continue
         except PermanentMailError as exc:
-            ledger.settle(key, "failed", detail=str(exc), again_after=_again(notification, clock))
-            logger.error("email refused for good", kind=notification.kind, cause=str(exc))
+            # Its code only: an error's message may quote the address, which the ledger and
+            # the logs never hold.
+            code = error_code_of(str(exc))
+            ledger.settle(
+                key,
+                "failed",
+                detail=code,
+                again_after=_again(notification, clock),
+                now=clock(),
+                **about,
+            )
+            logger.error("email refused for good", kind=notification.kind, cause=code)
             rejected += 1
             continue
         except BaseException:
@@ -315,11 +338,25 @@ def deliver(
             again_after=_again(notification, clock),
             message_id=message_id,
             now=clock(),
+            **about,
         )
         sent += 1
     if retry:
         raise TransientMailError(f"{len(retry)} email(s) to retry: {', '.join(retry)}")
     return DeliveryReport(sent=sent, skipped=skipped, rejected=rejected, suppressed=suppressed)
+
+
+class _About(TypedDict):
+    kind: str
+    slug: str
+    comment_id: str
+
+
+def _about(notification: Notification) -> _About:
+    """What the ledger keeps of what an email was: its kind, and the article and comment it
+    was about (a privacy link's "comment" is its request, which the email log does not show)."""
+    comment_id = "" if notification.kind == "privacy_link" else notification.comment_id
+    return _About(kind=notification.kind, slug=notification.slug, comment_id=comment_id)
 
 
 def _again(notification: Notification, clock: Callable[[], datetime]) -> datetime | None:

@@ -117,7 +117,7 @@ def post_when_flood_allows(
         answer = post_comment(slug, form, ip=ip)
         if answer.status != 429 or time.monotonic() > deadline:
             return answer
-        time.sleep(0.1)
+        time.sleep(0.05)
 
 
 def edit_comment(
@@ -161,7 +161,7 @@ def edit_when_flood_allows(
         answer = edit_comment(slug, comment_id, body, token=token, headers=headers)
         if answer.status != 429 or time.monotonic() > deadline:
             return answer
-        time.sleep(0.1)
+        time.sleep(0.05)
 
 
 def delete_own_comment(

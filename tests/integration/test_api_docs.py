@@ -19,6 +19,7 @@ import pytest
 from newsroom_tools.openapi import SPEC_PATH
 from newsroom_tools.runner import LocalSystem, free_port
 from tests.http_client import request
+from tests.local_runs import own_table_prefix
 
 pytestmark = pytest.mark.integration
 
@@ -28,14 +29,20 @@ NOT_A_ROUTE = {"error": {"code": "route_not_found", "message": "No such resource
 
 @pytest.fixture(scope="module")
 def docs_off() -> Iterator[str]:
-    with LocalSystem(port=0, emulator_port=free_port(), seed=False) as running:
+    with LocalSystem(
+        port=0, emulator_port=free_port(), table_prefix=own_table_prefix(), seed=False
+    ) as running:
         yield running.api_url
 
 
 @pytest.fixture(scope="module")
 def docs_on() -> Iterator[str]:
     with LocalSystem(
-        port=0, emulator_port=free_port(), seed=False, parameters={"ApiDocs": "on"}
+        port=0,
+        emulator_port=free_port(),
+        table_prefix=own_table_prefix(),
+        seed=False,
+        parameters={"ApiDocs": "on"},
     ) as running:
         yield running.api_url
 

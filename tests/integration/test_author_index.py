@@ -14,6 +14,7 @@ from newsroom.data.pagination import CursorSigner
 from newsroom.privacy import email_hash
 from newsroom.secrets import project_keys
 from newsroom_tools.template import load_template, resources
+from tests.flood import QUICK_FLOOD_SECONDS
 from tests.integration.articles_data import seed
 from tests.integration.comments_api import (
     admin_action,
@@ -65,7 +66,7 @@ def test_every_comment_of_an_address_on_three_articles_in_any_status_is_found_ol
 ) -> None:
     # Given one address's comments on three articles (held, approved, spam), written with
     # different case and spacing, and another address's comment
-    settings(flood_interval_seconds="1", disallowed_keys='["casino"]')
+    settings(flood_interval_seconds=QUICK_FLOOD_SECONDS, disallowed_keys='["casino"]')
     slugs = [f"a{n}-{unique}" for n in range(3)]
     for slug in slugs:
         seed(content_table, slug)
@@ -111,7 +112,7 @@ def test_a_duplicate_answered_as_held_is_found_with_the_comment_it_repeated(
 ) -> None:
     # Given a comment, and the same text again from the same address (answered as held, and
     # kept as an answered duplicate while its edit window lasts)
-    settings(flood_interval_seconds="1")
+    settings(flood_interval_seconds=QUICK_FLOOD_SECONDS)
     slug = f"d-{unique}"
     seed(content_table, slug)
     first = post_comment(slug, form(unique))

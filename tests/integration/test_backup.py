@@ -37,6 +37,7 @@ from newsroom_tools.cli import main
 from newsroom_tools.importer import import_paths
 from newsroom_tools.template import PROJECT_ROOT, load_template, resources, table_create_kwargs
 from tests.apigw import Answer, invoke, rest_event
+from tests.flood import QUICK_FLOOD_SECONDS
 from tests.integration.comments_api import (
     admin_action,
     admin_queue,
@@ -250,7 +251,7 @@ def test_a_populated_table_exported_and_restored_into_an_empty_one_is_the_same_i
 ) -> None:
     # Given a table filled by the importer and the functions, with an item of every
     # attribute type and a flood guard whose TTL has passed
-    settings(flood_interval_seconds="1")
+    settings(flood_interval_seconds=QUICK_FLOOD_SECONDS)
     with own_content_table(dynamodb, monkeypatch) as source, notifications_on_it():
         enable_ttl(db, source)
         ids = populate(source, unique)

@@ -980,6 +980,23 @@ def test_second_comment_from_the_same_email_and_another_ip_within_15_seconds_is_
     assert [c["id"] for c in stored_comments(content_table, slug)] == [first]
 
 
+def test_a_fractional_flood_interval_is_kept_to_and_retry_after_rounds_it_up(
+    content_table: str, slug: str, unique: str, settings: Callable[..., None]
+) -> None:
+    # Given a flood interval of 1.5 seconds and a comment from one address
+    settings(flood_interval_seconds="1.5")
+    ip = fresh_ip()
+    first = accepted_id(post_comment(slug, form(unique, reader="a"), ip=ip))
+
+    # When another commenter posts from the same address straight after
+    answer = post_comment(slug, form(unique, reader="b"), ip=ip)
+
+    # Then they are told to wait whole seconds, never less than the interval
+    assert answer.status == 429
+    assert answer.headers["retry-after"] == "2"
+    assert [c["id"] for c in stored_comments(content_table, slug)] == [first]
+
+
 def test_comments_from_other_ips_and_emails_are_not_slowed_down(slug: str, unique: str) -> None:
     post_comment(slug, form(unique, reader="a"))
 

@@ -16,6 +16,7 @@ import pytest
 from newsroom.cors import EXPOSED_HEADERS
 from newsroom_tools.runner import LocalSystem, free_port
 from tests.http_client import Reply, loopback_address, request
+from tests.local_runs import own_table_prefix
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +29,10 @@ ARTICLE = "storm-isolde-clean-up"  # one of the demo articles the local run load
 @pytest.fixture(scope="module")
 def system() -> Iterator[LocalSystem]:
     with LocalSystem(
-        port=0, emulator_port=free_port(), parameters={"AllowedOrigins": f"{SITE},{OTHER_SITE}"}
+        port=0,
+        emulator_port=free_port(),
+        table_prefix=own_table_prefix(),
+        parameters={"AllowedOrigins": f"{SITE},{OTHER_SITE}"},
     ) as running:
         yield running
 
@@ -214,7 +218,11 @@ def test_preflight_is_the_gateways_and_allows_what_the_widget_sends(system: Loca
 
 def test_one_allowed_origin_is_named_by_the_preflight_and_the_gateways_errors() -> None:
     with LocalSystem(
-        port=0, emulator_port=free_port(), seed=False, parameters={"AllowedOrigins": SITE}
+        port=0,
+        emulator_port=free_port(),
+        table_prefix=own_table_prefix(),
+        seed=False,
+        parameters={"AllowedOrigins": SITE},
     ) as one:
         preflight = request(
             f"{one.api_url}/articles",

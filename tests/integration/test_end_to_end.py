@@ -19,6 +19,7 @@ import pytest
 from newsroom_tools.outbox import OutboxEmail
 from newsroom_tools.runner import LocalSystem, free_port
 from tests.http_client import Reply, loopback_address, request
+from tests.local_runs import own_table_prefix
 from tests.markup import attribute_values, text_of
 
 pytestmark = pytest.mark.integration
@@ -29,7 +30,7 @@ LINK = re.compile(r"https?://\S+/links/[A-Za-z0-9._%-]+")
 
 @pytest.fixture(scope="module")
 def system() -> Iterator[LocalSystem]:
-    with LocalSystem(port=0, emulator_port=free_port()) as running:
+    with LocalSystem(port=0, emulator_port=free_port(), table_prefix=own_table_prefix()) as running:
         yield running
 
 

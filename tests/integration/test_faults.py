@@ -73,6 +73,7 @@ from tests.integration.notifications_stream import (
     mentioning,
     ses_fault,
 )
+from tests.local_runs import own_table_prefix
 
 if TYPE_CHECKING:
     from botocore.awsrequest import AWSPreparedRequest
@@ -698,6 +699,7 @@ def system(notifications: Notifications) -> Iterator[LocalSystem]:
     with LocalSystem(
         port=0,
         emulator_port=free_port(),
+        table_prefix=own_table_prefix(),
         seed=False,
         handlers={"NotificationsFunction": notifications},
     ) as running:

@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import ignored_auth, positive_data_accept
 
 from newsroom_tools.openapi import SPEC_PATH
 from newsroom_tools.runner import LocalSystem, free_port
+from tests.local_runs import own_table_prefix
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +66,12 @@ def session() -> requests.Session:
 def api_url() -> Iterator[str]:
     # With the API docs published, so their routes are fuzzed as they answer when on (off,
     # they answer as no route: tests/integration/test_api_docs.py).
-    with LocalSystem(port=0, emulator_port=free_port(), parameters={"ApiDocs": "on"}) as running:
+    with LocalSystem(
+        port=0,
+        emulator_port=free_port(),
+        table_prefix=own_table_prefix(),
+        parameters={"ApiDocs": "on"},
+    ) as running:
         yield running.api_url
 
 

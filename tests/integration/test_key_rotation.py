@@ -433,3 +433,26 @@ def test_rekey_makes_no_hash_of_an_erased_comment_or_of_a_blank_address(
     assert {"author_key", "gsi4pk"} & kept.keys() == set()
     assert {"author_key", "gsi4pk"} & imported.keys() == set()
     assert (kept["avatar"], kept["commenter"], kept["duplicate_key"]) == ("", "", "")
+
+
+def test_unsuppress_removes_an_address_suppressed_under_the_previous_key_and_the_current(
+    content_table: str, unique: str, rotation: Rotation, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an address suppressed before a rotation (under the key now previous), and again
+    # after it (under the current key)
+    address = f"bounced-{unique}@example.org"
+    delivery = DeliveryTable(content_table)
+    before = rotation.rotate().current  # the key the first suppression is written under
+    delivery.suppress(email_hash(before, address), reason="bounce", at=datetime.now(UTC))
+    keys = rotation.rotate()
+    assert keys.previous == (before,)
+    delivery.suppress(email_hash(keys.current, address), reason="complaint", at=datetime.now(UTC))
+
+    # When an operator unsuppresses it
+    unsuppress = ["emails", "unsuppress", "--table", content_table, "--parameter", rotation.name]
+    code = cli_main([*unsuppress, "--email", address])
+
+    # Then it is suppressed under neither key, and the command said there was a suppression
+    assert code == 0
+    assert not is_suppressed(delivery, [email_hash(key, address) for key in keys.all])
+    assert capsys.readouterr().out.startswith("Suppression removed (bounce, since ")

@@ -14,6 +14,7 @@ from newsroom_tools.emulator import is_listening
 from newsroom_tools.runner import LocalSystem, free_port
 from tests.http_client import request
 from tests.integration.test_local_run import newsroom, serve_until_ctrl_c, shell_environment
+from tests.local_runs import own_table_prefix
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +24,9 @@ HOST = "127.0.0.1"
 
 @pytest.fixture(scope="module")
 def system() -> Iterator[LocalSystem]:
-    with LocalSystem(port=0, emulator_port=free_port(), demo_port=0) as running:
+    with LocalSystem(
+        port=0, emulator_port=free_port(), table_prefix=own_table_prefix(), demo_port=0
+    ) as running:
         yield running
 
 
@@ -88,6 +91,7 @@ def test_allowed_origins_given_by_the_operator_are_kept() -> None:
     with LocalSystem(
         port=0,
         emulator_port=free_port(),
+        table_prefix=own_table_prefix(),
         demo_port=0,
         seed=False,
         parameters={"AllowedOrigins": "https://www.example.com"},
@@ -96,7 +100,9 @@ def test_allowed_origins_given_by_the_operator_are_kept() -> None:
 
 
 def test_no_demo_site_unless_asked_for() -> None:
-    with LocalSystem(port=0, emulator_port=free_port(), seed=False) as running:
+    with LocalSystem(
+        port=0, emulator_port=free_port(), table_prefix=own_table_prefix(), seed=False
+    ) as running:
         assert running.demo_site is None
         with pytest.raises(RuntimeError, match="no demo site"):
             _ = running.demo_url

@@ -21,6 +21,7 @@ import pytest
 
 from newsroom_tools.runner import LocalSystem, free_port
 from newsroom_tools.template import load_template, parameter_defaults
+from tests.local_runs import own_table_prefix
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -77,6 +78,7 @@ def system(recorder: Recorder) -> Iterator[LocalSystem]:
     with LocalSystem(
         port=0,
         emulator_port=free_port(),
+        table_prefix=own_table_prefix(),
         seed=False,
         handlers={"NotificationsFunction": recorder},
     ) as running:

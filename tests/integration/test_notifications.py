@@ -30,6 +30,7 @@ from newsroom.privacy import subscriber_key
 from newsroom.secrets import project_keys
 from newsroom_tools.outbox import Outbox, OutboxEmail
 from tests.apigw import Answer, invoke, rest_event
+from tests.flood import QUICK_FLOOD_SECONDS
 from tests.integration.articles_data import seed
 from tests.integration.comments_api import (
     admin_action,
@@ -813,7 +814,7 @@ def test_an_address_is_asked_to_confirm_at_most_once_per_period_however_it_is_us
     scene: Scene, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a public comment asking for replies, by an address nobody confirmed, handled
-    monkeypatch.setenv("FLOOD_INTERVAL_SECONDS", "1")
+    monkeypatch.setenv("FLOOD_INTERVAL_SECONDS", QUICK_FLOOD_SECONDS)
     comments_settings.cache_clear()
     first = post(scene, "x", notify_replies=True)
     address = scene.reader("x")

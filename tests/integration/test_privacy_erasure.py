@@ -26,6 +26,7 @@ from newsroom.models.privacy import ERASED_NAME, ERASED_TEXT
 from newsroom.privacy import commenter_key, subscriber_key
 from newsroom.secrets import project_keys
 from tests.apigw import Answer, invoke, rest_event
+from tests.flood import QUICK_FLOOD_SECONDS
 from tests.integration.articles_data import seed
 from tests.integration.comments_api import (
     admin_action,
@@ -110,7 +111,7 @@ def erased(
     monkeypatch: pytest.MonkeyPatch,
     unique: str,
 ) -> Iterator[Erased]:
-    settings(flood_interval_seconds="1", disallowed_keys='["casino"]')
+    settings(flood_interval_seconds=QUICK_FLOOD_SECONDS, disallowed_keys='["casino"]')
     with own_content_table(dynamodb, monkeypatch) as table, notifications_on_it():
         slugs = (f"e0-{unique}", f"e1-{unique}")
         for n, slug in enumerate(slugs):
@@ -330,7 +331,7 @@ def test_after_erasure_the_address_is_no_longer_previously_approved_and_has_noth
 ) -> None:
     # Given an erased address that was "previously approved"
     assert erase(erased.email).status == 200
-    settings(privacy_request_interval_seconds="1", flood_interval_seconds="1")
+    settings(privacy_request_interval_seconds="1", flood_interval_seconds=QUICK_FLOOD_SECONDS)
 
     # When the same person comments again, and asks for an export
     again = post_when_flood_allows(

@@ -20,6 +20,7 @@ from newsroom.models.privacy import ACCEPTED_MESSAGE
 from newsroom.secrets import project_keys
 from newsroom_tools.outbox import Outbox, OutboxEmail
 from tests.apigw import Answer, invoke, rest_event
+from tests.flood import QUICK_FLOOD_SECONDS
 from tests.integration.articles_data import seed
 from tests.integration.comments_api import (
     admin_action,
@@ -273,7 +274,7 @@ def test_the_export_of_an_address_with_comments_on_three_articles_holds_each_and
 ) -> None:
     # Given one address's comments on three articles (one held, one approved that asked for
     # replies and was edited, one spam), one by someone else, and the emails that followed
-    settings(flood_interval_seconds="1", disallowed_keys='["casino"]')
+    settings(flood_interval_seconds=QUICK_FLOOD_SECONDS, disallowed_keys='["casino"]')
     slugs = [f"x{n}-{unique}" for n in range(3)]
     for slug in slugs:
         seed(content_table, slug)

@@ -16,6 +16,7 @@ from newsroom.data.articles import article_pk
 from newsroom.privacy import ip_hash
 from newsroom.secrets import project_keys
 from newsroom_tools.template import load_template, resources
+from tests.flood import QUICK_FLOOD_SECONDS
 from tests.integration.articles_data import seed
 from tests.integration.comments_api import (
     admin_action,
@@ -181,7 +182,7 @@ def test_a_duplicate_answered_as_held_stores_no_sender_data(
     settings: Settings, content_table: str, slug: str, unique: str
 ) -> None:
     # Given a stored comment
-    settings(flood_interval_seconds="1")
+    settings(flood_interval_seconds=QUICK_FLOOD_SECONDS)
     first = post_comment(slug, form(unique), ip=fresh_ip())
     assert first.status == 201, first.body
 

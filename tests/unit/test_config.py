@@ -53,6 +53,7 @@ def test_a_list_that_is_not_json_names_the_variable() -> None:
             "content_table_name",
         ),
         ({**REQUIRED, "FLOOD_INTERVAL_SECONDS": "soon"}, "flood_interval_seconds"),
+        ({**REQUIRED, "FLOOD_INTERVAL_SECONDS": "0"}, "flood_interval_seconds"),
         ({**REQUIRED, "THREAD_DEPTH": "9"}, "thread_depth"),
         ({**REQUIRED, "SENDER_DATA_RETENTION_DAYS": "0"}, "sender_data_retention_days"),
     ],

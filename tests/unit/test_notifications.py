@@ -382,6 +382,8 @@ class FakeLedger:
         self.claims: list[tuple[datetime, datetime]] = []  # (when, until) of each claim made
         self.again_after: dict[str, datetime] = {}
         self.message_ids: dict[str, str] = {}
+        # What each settled email's entry keeps besides its state.
+        self.settled: dict[str, dict[str, str]] = {}
         self.suppressed_hashes: set[str] = set()
 
     def claim(
@@ -415,8 +417,12 @@ class FakeLedger:
         again_after: datetime | None = None,
         message_id: str = "",
         now: datetime | None = None,
+        kind: str = "",
+        slug: str = "",
+        comment_id: str = "",
     ) -> None:
         self.state[key] = state
+        self.settled[key] = {"detail": detail, "kind": kind, "slug": slug, "comment_id": comment_id}
         if again_after is not None:
             self.again_after[key] = again_after
         if message_id:
@@ -545,6 +551,51 @@ def test_permanent_refusal_is_recorded_and_not_retried() -> None:
 
     assert (report.rejected, again.skipped, mailer.sent) == (1, 1, [])
     assert "failed" in ledger.state.values()
+
+
+def test_permanent_refusal_keeps_only_the_error_code_never_the_message_quoting_the_address() -> (
+    None
+):
+    # Given SES refusing an email with a message that quotes the address
+    ledger = FakeLedger()
+    refusal = PermanentMailError("Email address is not verified: bad@example.org")
+    mailer = FakeMailer({"bad@example.org": refusal})
+
+    # When it is sent
+    send([notification("bad@example.org")], ledger, mailer)
+
+    # Then the ledger records it failed, with no address in what it keeps
+    (settled,) = ledger.settled.values()
+    assert "failed" in ledger.state.values()
+    assert settled["detail"] == "unrecognised"
+
+
+def test_every_planned_email_knows_the_article_it_is_about_for_the_ledger() -> None:
+    # Given an approved reply to a comment whose author asked for replies (confirmed)
+    parent = comment(PARENT, "approved", notify_replies=True, author_email="pat@example.org")
+    reply = comment(CID, "approved", parent_id=PARENT, notify_replies=True)
+
+    # When its emails are planned
+    due = plan(
+        comment(CID, "pending", parent_id=PARENT, notify_replies=True),
+        reply,
+        NotificationContext(article=ARTICLE, answered=parent, confirmed=CONFIRMED),
+        moderators=["mod@example.org"],
+        links=FakeLinks(),
+        moderation_link_days=7,
+        confirmation_link_days=7,
+    )
+
+    # Then each names the article, and the ledger is told its kind, article and comment
+    assert sorted(n.kind for n in due) == ["comment_live", "new_comment", "reply"]
+    assert {n.slug for n in due} == {"story"}
+    ledger = FakeLedger()
+    send(due, ledger, FakeMailer())
+    assert sorted((e["kind"], e["slug"], e["comment_id"]) for e in ledger.settled.values()) == [
+        ("comment_live", "story", CID),
+        ("new_comment", "story", CID),
+        ("reply", "story", CID),
+    ]
 
 
 def held_by_a_dead_invocation(ledger: FakeLedger, item: Notification, *, until: datetime) -> str:

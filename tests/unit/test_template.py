@@ -190,6 +190,53 @@ def test_every_admin_route_requires_an_aws_iam_signature(template: TemplateDict)
         assert props.get("Auth") == {"Authorizer": "AWS_IAM"}, (function, event_name)
 
 
+def test_email_log_is_an_aws_iam_route_of_the_function_that_may_query_the_indexes(
+    template: TemplateDict,
+) -> None:
+    # Given the route of the email log (GET /admin/emails)
+    (found,) = [
+        (function, props)
+        for function, _, props in api_events(template)
+        if (props["Path"], props["Method"]) == ("/admin/emails", "get")
+    ]
+    function, props = found
+
+    # Then it needs a SigV4 signature, and is served by the comments function, whose one
+    # policy on the content table (already there for the moderation queues) grants the Query
+    # of its index and the BatchGetItem of the entries: nothing was added for it
+    assert props["Auth"] == {"Authorizer": "AWS_IAM"}
+    assert function == "CommentsFunction"
+    content = [
+        policy
+        for policy in function_properties(template)[function]["Policies"]
+        if "ContentTable" in json.dumps(policy)
+    ]
+    assert content == [{"DynamoDBCrudPolicy": {"TableName": {"Ref": "ContentTable"}}}]
+
+
+def test_email_log_partitions_share_the_moderation_queue_index_by_its_keys(
+    template: TemplateDict,
+) -> None:
+    # The ledger's entries join gsi3 under their own partitions (EMAILS#<status>), beside the
+    # queues' COMMENTS#<status>: the index's keys are what the data layer writes.
+    from typing import get_args
+
+    from newsroom.data.comments import status_partition
+    from newsroom.data.delivery import EMAIL_STATUSES, email_partition
+    from newsroom.data.emails import EMAIL_LOG_INDEX
+    from newsroom.models.comments import CommentStatus
+
+    table = resources(template, "AWS::DynamoDB::Table")["ContentTable"]["Properties"]
+    (index,) = [i for i in table["GlobalSecondaryIndexes"] if i["IndexName"] == EMAIL_LOG_INDEX]
+
+    assert index["KeySchema"] == [
+        {"AttributeName": "gsi3pk", "KeyType": "HASH"},
+        {"AttributeName": "gsi3sk", "KeyType": "RANGE"},
+    ]
+    queues = {status_partition(status) for status in get_args(CommentStatus)}
+    assert queues.isdisjoint(email_partition(status) for status in EMAIL_STATUSES)
+
+
 def test_routes_outside_admin_are_public_and_carry_no_authorizer(template: TemplateDict) -> None:
     # Readers and the signed links in emails reach these without AWS credentials by design.
     public = [event for event in api_events(template) if not event[2]["Path"].startswith("/admin")]
@@ -407,6 +454,33 @@ def test_dead_letter_alarm_notifies_a_topic_people_can_subscribe_to(
     assert topic["Type"] == "AWS::SNS::Topic"
     assert "KmsMasterKeyId" in topic["Properties"]
     assert {"Ref": action["Ref"]} in [o["Value"] for o in template["Outputs"].values()]
+
+
+def test_an_unusable_secret_alarms_on_what_each_http_function_counts(
+    template: TemplateDict,
+) -> None:
+    # The namespace and the service dimension are those Powertools gives the metric
+    # `newsroom.http` counts when the secret is missing or too short.
+    namespace = template["Globals"]["Function"]["Environment"]["Variables"][
+        "POWERTOOLS_METRICS_NAMESPACE"
+    ]
+    services = {
+        name: fn["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+        for name, fn in resources(template, "AWS::Serverless::Function").items()
+    }
+    alarm = template["Resources"]["SecretUnavailableAlarm"]["Properties"]
+
+    watched = [query["MetricStat"]["Metric"] for query in alarm["Metrics"] if "MetricStat" in query]
+    assert {metric["Namespace"] for metric in watched} == {namespace}
+    assert {metric["MetricName"] for metric in watched} == {"SecretUnavailable"}
+    assert sorted(d["Value"] for metric in watched for d in metric["Dimensions"]) == sorted(
+        [services["ArticlesFunction"], services["CommentsFunction"]]
+    )
+    (total,) = [query for query in alarm["Metrics"] if query.get("ReturnData")]
+    assert "FILL(" in total["Expression"]  # a function with no 503 reports no data at all
+    assert alarm["Threshold"] == 0
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 
 
 # The CDN in front of the API (Cdn on)

@@ -29,6 +29,14 @@ _COMMANDS = {
         "newsroom_tools.dry_run",
         "judge past comments by a proposed policy",
     ),
+    ("emails", "list"): (
+        "newsroom_tools.email_log",
+        "the email log: the notifications' emails by status, newest first",
+    ),
+    ("emails", "unsuppress"): (
+        "newsroom_tools.unsuppress",
+        "send to an address again that a bounce or a complaint suppressed",
+    ),
     ("import", "wordpress"): (
         "newsroom_tools.migration.import_wordpress",
         "import a WordPress export (WXR): posts as articles, with their comments",

@@ -26,6 +26,7 @@ succeed.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 import uuid
@@ -702,7 +703,7 @@ class CommentTable(dynamo.TableAccess):
         if failed == "parent":
             raise ParentCommentNotFoundError()
         if failed == "flood":
-            raise CommentFloodError(int(flood_interval.total_seconds()))
+            raise CommentFloodError(math.ceil(flood_interval.total_seconds()))
         if failed is not None:  # an id collision: vanishingly rare, safe to report as busy
             raise ServiceUnavailableError()
 
@@ -1001,7 +1002,7 @@ class CommentTable(dynamo.TableAccess):
             if failed is None:
                 raise DuplicateCommentError()
         if failed == "flood":
-            raise CommentFloodError(int(flood_interval.total_seconds()))
+            raise CommentFloodError(math.ceil(flood_interval.total_seconds()))
         if failed is not None:
             self._why_changed(comment)
 
@@ -1089,7 +1090,7 @@ class CommentTable(dynamo.TableAccess):
         """
         floods = self._flood_actions(at, flood_guards, flood_interval)
         if floods and self._transact(floods, ["flood"] * len(floods)) is not None:
-            raise CommentFloodError(int(flood_interval.total_seconds()))
+            raise CommentFloodError(math.ceil(flood_interval.total_seconds()))
 
     def _approval_effects(
         self, comment: StoredComment, *, was: CommentStatus, becomes: CommentStatus

@@ -7,7 +7,13 @@ for an email sent at most once per address per period), ``sk=SENT``, with ``stat
 entry from SES's delivery events, which record ``delivery`` on it), ``lease_until_ms`` (while
 claimed: when the claiming invocation would be stopped), ``again_after_ms`` (when a per-period
 email may go again) and ``expires_at``. Claiming is a conditional write, so a redelivered stream
-record finds the email already sent.
+record finds the email already sent. Once settled it also holds what the email was (``kind``,
+and the ``slug`` and ``comment_id`` it was about, when it was about a comment; never an address
+or a name), ``settled_at``, and its place in the email log (``GET /admin/emails``): ``gsi3pk =
+EMAILS#<status>`` (``sent``, ``failed`` or ``suppressed``, then moved by SES's events to
+``delivered``, ``bounced``, ``complained`` or ``rejected``), ``gsi3sk = <settled_at>#<ledger
+key>``. A failed email's ``detail`` is SES's error code, never its message (which may quote the
+address).
 
 Subscriber item: ``pk=SUBSCRIBER#<keyed hash of the address>``, ``sk=SUBSCRIBER``, with
 ``confirmed_at``: the address confirmed, by a signed link, that it wants reply notices.
@@ -35,7 +41,14 @@ from newsroom import deadline
 from newsroom.data import dynamo
 from newsroom.data.articles import ARTICLE_SK, article_pk
 from newsroom.data.comments import COMMENT_PREFIX, SpentToken, author_index_values, comment_key
-from newsroom.data.delivery import LEDGER_SK, is_suppressed, message_pointer, subscriber_item_key
+from newsroom.data.delivery import (
+    LEDGER_SK,
+    email_log_position,
+    email_partition,
+    is_suppressed,
+    message_pointer,
+    subscriber_item_key,
+)
 from newsroom.errors import LinkUsedError, ServiceUnavailableError
 from newsroom.models.articles import StoredArticle
 from newsroom.models.comments import StoredComment
@@ -50,6 +63,10 @@ class ClaimHeldError(Exception):
     def __init__(self, key: str, *, lease_until: datetime | None = None) -> None:
         super().__init__(key)
         self.lease_until = lease_until
+
+
+# How a claimed email ends (`NotificationTable.settle`).
+SETTLED_STATES = frozenset({"sent", "failed", "suppressed"})
 
 
 @dataclass(frozen=True)
@@ -164,7 +181,9 @@ class NotificationTable(dynamo.TableAccess):
             "UpdateExpression": "SET #state = :sending, lease_until_ms = :lease, "
             "expires_at = :expires, #type = :type"
             + "".join(f", {name} = :{name}" for name in indexed)
-            + " REMOVE again_after_ms",
+            # An email sent once per period, claimed again: what its last sending recorded is
+            # not this one's, and it leaves the email log while it is being sent.
+            + " REMOVE again_after_ms, ses_message_id, delivery, delivery_at, gsi3pk, gsi3sk",
             "ConditionExpression": claimable,
             "ExpressionAttributeNames": names | {"#type": "type"},
             "ExpressionAttributeValues": dynamo.to_item(
@@ -230,16 +249,40 @@ class NotificationTable(dynamo.TableAccess):
         again_after: datetime | None = None,
         message_id: str = "",
         now: datetime | None = None,
+        kind: str = "",
+        slug: str = "",
+        comment_id: str = "",
     ) -> None:
         """Record how a claimed email ended: ``sent``, ``failed`` or ``suppressed``, never sent
-        again (or, with `again_after`, not before then). Tried whatever time the invocation has
-        left: not recording an email that went out would have it sent again.
+        again (or, with `again_after`, not before then), and list it under that status in the
+        email log at `now` (the settling time). What the email was is kept with it: its `kind`,
+        and the article (`slug`) and comment (`comment_id`) it was about, when it was about one
+        (never an address or a name). Tried whatever time the invocation has left: not
+        recording an email that went out would have it sent again.
 
         A sent email's SES `message_id` is kept on the entry, and a ``SESMSG#`` pointer to the
         entry is written after it (one more write, kept as long as the entry), by which its
         delivery events find it."""
-        expression = "SET #state = :state, detail = :detail"
-        values: dict[str, Any] = {":state": state, ":detail": detail}
+        if state not in SETTLED_STATES:
+            raise ValueError(f"not a settled state: {state!r}")
+        at = now or datetime.now(UTC)
+        expression = (
+            "SET #state = :state, detail = :detail, settled_at = :settled_at, "
+            "gsi3pk = :status, gsi3sk = :position"
+        )
+        values: dict[str, Any] = {
+            ":state": state,
+            ":detail": detail,
+            ":settled_at": at.isoformat(),
+            ":status": email_partition(state),
+            ":position": email_log_position(at, key),
+        }
+        names = {"#state": "state"}
+        for name, value in {"kind": kind, "slug": slug, "comment_id": comment_id}.items():
+            if value:  # named by placeholder: DynamoDB reserves many words
+                expression += f", #{name} = :{name}"
+                names[f"#{name}"] = name
+                values[f":{name}"] = value
         if again_after is not None:
             expression += ", again_after_ms = :again"
             values[":again"] = _ms(again_after)
@@ -251,11 +294,11 @@ class NotificationTable(dynamo.TableAccess):
                 TableName=self.table,
                 Key=_ledger_key(key),
                 UpdateExpression=expression + " REMOVE lease_until_ms",
-                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeNames=names,
                 ExpressionAttributeValues=dynamo.to_item(values),
             )
             if message_id:
-                expires = int(((now or datetime.now(UTC)) + LEDGER_RETENTION).timestamp())
+                expires = int((at + LEDGER_RETENTION).timestamp())
                 self.db.put_item(
                     TableName=self.table,
                     Item=message_pointer(message_id, key, expires_at=expires),

@@ -46,7 +46,7 @@ class Target:
     content_table: str
     dead_letter_queue: str  # URL
     moderators: tuple[str, ...]
-    flood_interval: int
+    flood_interval: float
     system: LocalSystem | None = None
 
     @property
@@ -83,7 +83,9 @@ def own_system(flood_interval: int | None) -> Iterator[Target]:
             content_table=system.table_names[CONTENT_TABLE],
             dead_letter_queue=system.table_names[DEAD_LETTER_QUEUE],
             moderators=tuple(json.loads(os.environ.get("MODERATOR_EMAILS") or "[]")),
-            flood_interval=int(os.environ.get("FLOOD_INTERVAL_SECONDS") or DEFAULT_FLOOD_INTERVAL),
+            flood_interval=float(
+                os.environ.get("FLOOD_INTERVAL_SECONDS") or DEFAULT_FLOOD_INTERVAL
+            ),
             system=system,
         )
 
