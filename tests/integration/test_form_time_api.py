@@ -35,6 +35,7 @@ from tests.integration.comments_api import (
     stored_comments,
     stored_item,
 )
+from tests.local_runs import own_table_prefix
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -228,7 +229,7 @@ def timed_system() -> Iterator[LocalSystem]:
         port=0,
         emulator_port=free_port(),
         parameters={"MinimumFormSeconds": "2"},
-        table_prefix=f"ft{uuid.uuid4().hex[:8]}-",
+        table_prefix=own_table_prefix(),
     ) as running:
         yield running
 
