@@ -303,6 +303,28 @@ def test_altcha_is_off_unless_set_and_its_challenge_passes_through_the_cdn_uncac
     assert behaviour["CachePolicyId"] == CACHING_DISABLED
 
 
+def test_the_minimum_form_time_is_off_unless_set_and_its_token_passes_through_the_cdn_uncached(
+    template: TemplateDict,
+) -> None:
+    # Given the MinimumFormSeconds parameter and the function that serves /form-token
+    parameter = template["Parameters"]["MinimumFormSeconds"]
+    (serving,) = {
+        function for function, _, props in api_events(template) if props["Path"] == "/form-token"
+    }
+    properties = function_properties(template)[serving]
+    variables = properties["Environment"]["Variables"]
+
+    # Then it is 0 (off) unless set, bounded as the setting is, the function reads it (and
+    # publishes a new version when it changes), and no token is kept by the CDN
+    assert (parameter["Type"], parameter["Default"]) == ("Number", 0)
+    assert (parameter["MinValue"], parameter["MaxValue"]) == (0, 60)
+    assert variables["MINIMUM_FORM_SECONDS"] == {"Ref": "MinimumFormSeconds"}
+    assert {"Ref": "MinimumFormSeconds"} in properties["VersionDescription"]["Fn::Join"][1]
+    behaviour = behaviour_for(template, "/form-token")
+    assert behaviour is distribution_config(template)["DefaultCacheBehavior"]
+    assert behaviour["CachePolicyId"] == CACHING_DISABLED
+
+
 # Least privilege
 
 
