@@ -303,6 +303,28 @@ def test_altcha_is_off_unless_set_and_its_challenge_passes_through_the_cdn_uncac
     assert behaviour["CachePolicyId"] == CACHING_DISABLED
 
 
+def test_the_minimum_form_time_is_off_unless_set_and_its_token_passes_through_the_cdn_uncached(
+    template: TemplateDict,
+) -> None:
+    # Given the MinimumFormSeconds parameter and the function that serves /form-token
+    parameter = template["Parameters"]["MinimumFormSeconds"]
+    (serving,) = {
+        function for function, _, props in api_events(template) if props["Path"] == "/form-token"
+    }
+    properties = function_properties(template)[serving]
+    variables = properties["Environment"]["Variables"]
+
+    # Then it is 0 (off) unless set, bounded as the setting is, the function reads it (and
+    # publishes a new version when it changes), and no token is kept by the CDN
+    assert (parameter["Type"], parameter["Default"]) == ("Number", 0)
+    assert (parameter["MinValue"], parameter["MaxValue"]) == (0, 60)
+    assert variables["MINIMUM_FORM_SECONDS"] == {"Ref": "MinimumFormSeconds"}
+    assert {"Ref": "MinimumFormSeconds"} in properties["VersionDescription"]["Fn::Join"][1]
+    behaviour = behaviour_for(template, "/form-token")
+    assert behaviour is distribution_config(template)["DefaultCacheBehavior"]
+    assert behaviour["CachePolicyId"] == CACHING_DISABLED
+
+
 # Least privilege
 
 
@@ -1088,3 +1110,31 @@ def test_moderator_emails_are_checked_at_deploy_time_as_the_function_reads_them(
     # CloudFormation refuses what the function could not read, and lets through what it can.
     assert bool(re.fullmatch(pattern, typed)) is accepted
     assert read is accepted
+
+
+def test_stage_throttling_rate_and_burst_are_the_deployments_parameters(
+    template: TemplateDict,
+) -> None:
+    (api,) = resources(template, "AWS::Serverless::Api").values()
+    (settings,) = api["Properties"]["MethodSettings"]
+    defaults = parameter_defaults(template)
+    chosen = defaults | {"ThrottlingRateLimit": "200", "ThrottlingBurstLimit": "400"}
+
+    # Every route, as deployed by default and as a site owner sets it
+    assert (settings["ResourcePath"], settings["HttpMethod"]) == ("/*", "*")
+    assert [
+        evaluate(template, settings[name], defaults)
+        for name in ("ThrottlingRateLimit", "ThrottlingBurstLimit")
+    ] == [defaults["ThrottlingRateLimit"], defaults["ThrottlingBurstLimit"]]
+    assert [
+        evaluate(template, settings[name], chosen)
+        for name in ("ThrottlingRateLimit", "ThrottlingBurstLimit")
+    ] == ["200", "400"]
+    # Bounded by what API Gateway allows an account in a region by default
+    for name, most in (("ThrottlingRateLimit", 10_000), ("ThrottlingBurstLimit", 5_000)):
+        parameter = template["Parameters"][name]
+        assert (parameter["Type"], parameter["MinValue"], parameter["MaxValue"]) == (
+            "Number",
+            1,
+            most,
+        )
