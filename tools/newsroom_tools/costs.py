@@ -145,6 +145,7 @@ class Workload:
 COMMENTS_PER_PAGE_VIEW = 0.002  # 2 comments per 1,000 page views
 HELD_SHARE = 0.3  # comments the moderation policy holds for a moderator
 THREAD_SHARE = 0.6  # page views whose reader scrolls near the thread (the widget loads it then)
+FORM_FOCUS_PER_COMMENT = 2  # readers who start a comment, per comment posted
 EMAILS_PER_HELD_COMMENT = 1.0  # one moderator address in ModeratorEmails
 EMAILS_PER_PUBLIC_COMMENT = 0.6  # article's author (0.5), reply notices and confirmations (0.1)
 EMAILS_PER_COMMENT = (
@@ -204,6 +205,28 @@ def _routes() -> tuple[Route, ...]:
             "one Query of gsi2 (eventually consistent): about 10 approved comments of 1 KB, "
             "3 blocks of 4 KB at half a unit",
             cacheable=True,
+        ),
+        Route(
+            "GET /embed/form.js",
+            FORM_FOCUS_PER_COMMENT * c,
+            "ArticlesFunction",
+            5,
+            0,
+            0,
+            2,
+            "loaded on the form's first focus (versioned, kept a year; counted each time)",
+            cacheable=True,
+        ),
+        Route(
+            "GET /form-token, GET /challenge",
+            2 * FORM_FOCUS_PER_COMMENT * c,
+            "CommentsFunction",
+            10,
+            0,
+            0,
+            0.3,
+            "both asked on the form's first focus, answered 404 while MinimumFormSeconds and "
+            "Altcha are off; signed tokens, no table read; never cached",
         ),
         Route(
             "POST /articles/{slug}/comments",
