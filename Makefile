@@ -21,7 +21,7 @@ BENCH_ARGS ?=
 .PHONY: help install run test lint format typecheck cfn-lint checkov lock requirements requirements-check \
         sam-python \
         pytest unit integration invoke import-articles import-wordpress build check-arm64 bench \
-        bench-import load openapi \
+        bench-import load openapi costs \
         test-localstack clean
 
 help: ## list the targets
@@ -157,6 +157,9 @@ check-arm64: build $(STAMP) ## sam build, then prove the layer is the lock's, it
 
 load: $(STAMP) ## bounded load through a local run, then reconcile; bigger: make load LOAD_ARGS="--posts 1000 --seconds 300"
 	$(BIN)/python -m newsroom_tools.load $(LOAD_ARGS)
+
+costs: $(STAMP) ## the monthly cost table of docs/costs.md, from list prices and the template (COSTS_ARGS: see newsroom costs --help)
+	$(BIN)/newsroom costs $(COSTS_ARGS)
 
 bench: $(STAMP) ## cold start of each function's first request vs a bare boto3 handler; BENCH_ARGS=--importtime: where it goes
 	$(BIN)/python -m tests.bench.cold_start $(BENCH_ARGS)

@@ -24,6 +24,8 @@ EVENT_STATUS = {
     # The template publishes no API docs unless its ApiDocs parameter is "on".
     "get_api_docs.json": 404,
     "get_api_docs_file.json": 404,
+    # No minimum form time unless its MinimumFormSeconds parameter is above 0.
+    "get_form_token.json": 404,
 }
 
 

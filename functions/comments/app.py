@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from newsroom import comments, cors, deadline, email_log, links, privacy_requests, snapstart
 from newsroom.config import comments_settings
-from newsroom.errors import ChallengesOffError
+from newsroom.errors import ChallengesOffError, FormTokensOffError
 from newsroom.http import (
     api_base_url,
     bearer_token,
@@ -37,6 +37,7 @@ from newsroom.models.comments import (
     CommentEdited,
     CommentIn,
     CommentStatus,
+    FormToken,
     ModerationAction,
     PublicComment,
     StatusChange,
@@ -167,6 +168,26 @@ def handle_get_challenge() -> dict[str, Any]:
         project_keys(settings.secret_parameter_name),
         cost=settings.altcha_cost,
         now=comments.utc_now(),
+    )
+
+
+@app.get(
+    "/form-token",
+    middlewares=[never_cached],
+    summary="A token of when the comment form was loaded, when the API asks for a minimum "
+    "time before posting",
+)
+@tracer.capture_method
+def handle_get_form_token() -> FormToken:
+    settings = comments_settings()
+    if not settings.minimum_form_seconds:
+        raise FormTokensOffError()
+    from newsroom import form_time
+    from newsroom.secrets import project_keys
+
+    return FormToken(
+        token=form_time.issue(project_keys(settings.secret_parameter_name), now=comments.utc_now()),
+        minimum_seconds=settings.minimum_form_seconds,
     )
 
 

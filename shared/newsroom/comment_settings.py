@@ -81,6 +81,14 @@ class CommentsSettings(_Settings, _LinkLifetimes, _PublicUrls, AkismetSettings):
         le=1_000_000,
         description="PBKDF2 iterations of each of the about 256 derivations a solution takes.",
     )
+    minimum_form_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=60,
+        description="Least time between loading the comment form (GET /form-token) and posting "
+        "it: a comment posted sooner is held for moderation, one without a valid token refused "
+        "(newsroom.form_time); 0: off.",
+    )
     close_comments_after_days: int | None = Field(
         default=None, ge=1, description="Close comments on articles older than this (off)."
     )

@@ -187,6 +187,7 @@ class CommentRules:
                 disallowed_keys=tuple(settings.disallowed_keys),
                 require_previous_approval=settings.require_previous_approval,
                 moderate_all=settings.moderate_all,
+                minimum_form_seconds=settings.minimum_form_seconds,
             ),
             flood_interval=timedelta(seconds=settings.flood_interval_seconds),
             thread_depth=settings.thread_depth,
@@ -269,12 +270,20 @@ def submit(
         Too large to store once rendered.
     EmptyCommentError
         The text renders as nothing a reader could see.
+    FormTokenError
+        A minimum form time is set and `form_token` is missing, not ours, or expired. One
+        issued too recently is no error: the comment is held (rule "posted_too_soon").
     """
     from newsroom.tokens import sign_edit
 
     rules = rules or default_rules()
     now = rules.clock()
     keys = rules.keys()
+    form_seconds = None
+    if rules.policy.minimum_form_seconds:
+        from newsroom.form_time import seconds_open
+
+        form_seconds = seconds_open(keys, form.form_token, now=now)
     secret = keys.current  # what is written is keyed with the current key only
     email = str(form.author_email)
     commenter = commenter_key(secret, form.author_name, email)
@@ -307,6 +316,7 @@ def submit(
         comment_type="reply" if form.parent_id else "comment",
         posted_at=now,
         article_modified_at=article.updated_at,
+        form_seconds=form_seconds,
     )
     verdict, checks = _judged(
         rules,

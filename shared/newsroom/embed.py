@@ -22,7 +22,9 @@ from newsroom.errors import NoSuchFileError
 CONTENT_TYPES = {
     "comments.js": "text/javascript; charset=utf-8",
     "comments.css": "text/css; charset=utf-8",
-    # ALTCHA's solver, which the script loads only when the API asks for a proof of work.
+    # What a post may have to carry (a form token, a proof of work), loaded on the form's first
+    # focus; and ALTCHA's solver, which that loads only when the API asks for a proof of work.
+    "form.js": "text/javascript; charset=utf-8",
     "altcha.js": "text/javascript; charset=utf-8",
 }
 FILE_NAMES = tuple(CONTENT_TYPES)

@@ -349,6 +349,11 @@ class ChallengesOffError(ApiDocsNotPublishedError):
     have."""
 
 
+class FormTokensOffError(ApiDocsNotPublishedError):
+    """GET /form-token while no minimum form time is set (setting `minimum_form_seconds` 0): a
+    route the function does not have."""
+
+
 class NoSuchFileError(NewsroomError):
     """A file the API serves by name (the widget's, the API docs') that it does not have."""
 
@@ -381,3 +386,24 @@ class ChallengeSolutionError(NewsroomError):
         super().__init__(self._MESSAGES[why], field="altcha", location="body")
         self.why = why
         self.code = f"altcha_{why}"
+
+
+class FormTokenError(NewsroomError):
+    """The comment's form token (the `form_token` field) is missing, not one we issued, or
+    older than its lifetime (newsroom.form_time). A token issued too recently is no error:
+    that comment is held for moderation."""
+
+    status_code = 403
+    code = "form_token_refused"
+
+    _MESSAGES: ClassVar[dict[str, str]] = {
+        "missing": "The comment needs the token of the form it was written in (form_token); "
+        "get one from GET /form-token.",
+        "invalid": "The form_token is not one this API issued.",
+        "expired": "The form_token expired; get a new one from GET /form-token.",
+    }
+
+    def __init__(self, why: str) -> None:
+        super().__init__(self._MESSAGES[why], field="form_token", location="body")
+        self.why = why
+        self.code = f"form_token_{why}"

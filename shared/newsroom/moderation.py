@@ -33,6 +33,9 @@ class ModerationPolicy:
         Hold a comment unless its author (same name and email) had one approved before.
     moderate_all
         Hold every comment.
+    minimum_form_seconds
+        Hold a comment posted sooner than this after its form was loaded (its form token was
+        issued); 0 turns the rule off.
     """
 
     max_links: int = 2
@@ -40,6 +43,7 @@ class ModerationPolicy:
     disallowed_keys: tuple[str, ...] = ()
     require_previous_approval: bool = True
     moderate_all: bool = False
+    minimum_form_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,9 @@ class Submission:
     posted_at: datetime | None = None
     article_modified_at: datetime | None = None
     recheck_reason: str = ""  # why a comment is checked again ("edit")
+    # How long its form was open before it was posted (newsroom.form_time); None when not
+    # measured (the setting is off, an edit, a past comment judged again).
+    form_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,7 @@ class Verdict:
 _EXPLANATIONS = {
     "honeypot": "A form field that people never see was filled in.",
     "disallowed_keyword": "It contains the disallowed word '{keyword}'.",
+    "posted_too_soon": "It was {reason}.",
     "moderate_all": "Every comment is held for moderation.",
     "too_many_links": "It contains too many links.",
     "moderation_keyword": "It contains the moderation word '{keyword}'.",
@@ -121,14 +129,29 @@ def matching_key(keys: Iterable[str], submission: Submission) -> str | None:
     return None
 
 
+def posted_too_soon(submission: Submission, policy: ModerationPolicy) -> str | None:
+    """Why a comment was posted too soon after its form was loaded, in a moderator's words
+    ("posted 1.2 s after the form was loaded; minimum 3 s"), or None if it was not (or its
+    form time was not measured)."""
+    seconds, minimum = submission.form_seconds, policy.minimum_form_seconds
+    if not minimum or seconds is None or seconds >= minimum:
+        return None
+    # Rounded down, so that 2.96 s of a 3 s minimum never reads as "3.0 s ...; minimum 3 s".
+    shown = int(seconds * 10) / 10
+    return f"posted {shown:.1f} s after the form was loaded; minimum {minimum} s"
+
+
 def judge(
     submission: Submission, policy: ModerationPolicy, *, previously_approved: bool
 ) -> Verdict:
-    """Decide a new comment's status, in WordPress's order: spam checks, then the hold rules."""
+    """Decide a new comment's status, in WordPress's order: spam checks, then the hold rules
+    (the form time first: it says the most about a comment held by several)."""
     if submission.honeypot:
         return Verdict("spam", "honeypot")
     if (key := matching_key(policy.disallowed_keys, submission)) is not None:
         return Verdict("spam", "disallowed_keyword", key)
+    if (too_soon := posted_too_soon(submission, policy)) is not None:
+        return Verdict("pending", "posted_too_soon", reason=too_soon)
     if policy.moderate_all:
         return Verdict("pending", "moderate_all")
     if policy.max_links and count_links(submission.body_html) >= policy.max_links:

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Locator, Page, Request, Response, Route, expect
 
+from newsroom.form_time import issue
+from newsroom.secrets import project_keys
 from newsroom_tools.demo_site import STRICT_PAGE, content_security_policy
 from tests.browser.conftest import PageProblems, Settings, Site, save_screenshot
 from tests.browser.test_demo_site import serious_violations
@@ -1044,3 +1048,128 @@ def test_with_altcha_on_the_widget_solves_the_challenge_unseen_and_the_post_is_a
     assert sent["challenge"] == issued.value.json()
     assert sent["challenge"]["parameters"]["cost"] == 5000
     expect(page.get_by_text("Solved without noticing.")).to_be_visible()
+
+
+def form_token_of(request: Request) -> Any:
+    return json.loads(request.post_data or "{}").get("form_token")
+
+
+def is_form_token(answer: Response) -> bool:
+    return answer.url.endswith("/form-token")
+
+
+@pytest.mark.usefixtures("quick_flood")
+def test_with_a_minimum_form_time_a_reader_who_takes_their_time_is_not_held(
+    page: Page, site: Site, settings: Settings
+) -> None:
+    # Given a minimum of 2 s between loading the form and posting, and a reader on the widget
+    settings(minimum_form_seconds="2", require_previous_approval="false")
+    slug = site.new_article()
+    open_widget(page, site, thread(slug))
+    the_form(page)
+
+    # When they type their comment (the form's first focus fetches the token) and post it once
+    # the minimum has passed
+    with page.expect_response(is_form_token) as issued:
+        fill_form(page, "Written at a human pace.")
+    loaded = time.monotonic()  # the token was issued before its answer got here
+    page.wait_for_timeout(max(2_100 - (time.monotonic() - loaded) * 1000, 0))
+    answer = post(page)
+
+    # Then the post carried that token, and the comment is published at once
+    token = issued.value.json()
+    assert (issued.value.status, token["minimum_seconds"]) == (200, 2)
+    assert answer.status == 201, answer.text()
+    assert form_token_of(answer.request) == token["token"]
+    assert answer.json()["status"] == "approved"
+    expect(page.get_by_text("Your comment has been published.")).to_be_visible()
+    expect(page.get_by_text("Written at a human pace.")).to_be_visible()
+
+
+@pytest.mark.usefixtures("quick_flood")
+def test_a_comment_posted_sooner_than_the_minimum_shows_as_awaiting_moderation(
+    page: Page, site: Site, settings: Settings
+) -> None:
+    # Given a minimum of 60 s, which no reader of this test waits for
+    settings(minimum_form_seconds="60", require_previous_approval="false")
+    slug = site.new_article()
+    open_widget(page, site, thread(slug))
+    the_form(page)
+
+    # When a reader posts at once
+    with page.expect_response(is_form_token):
+        fill_form(page, "Posted in a hurry.")
+    answer = post(page)
+
+    # Then it is accepted and shown as their own held comment, as any held comment is
+    assert answer.status == 201, answer.text()
+    assert answer.json()["status"] == "pending"
+    expect(page.get_by_text(HELD).first).to_be_visible()
+    assert answer.json()["id"] in pending_ids(site, slug)
+
+
+@pytest.mark.usefixtures("quick_flood")
+def test_an_expired_form_token_is_replaced_unseen_and_the_post_is_not_held(
+    page: Page, site: Site, settings: Settings
+) -> None:
+    # Given a minimum of 1 s, and a page whose form got a token a day and a minute old (a tab
+    # left open since yesterday)
+    settings(minimum_form_seconds="1", require_previous_approval="false")
+    keys = project_keys(os.environ["SECRET_PARAMETER_NAME"])
+    stale = issue(keys, now=datetime.now(UTC) - timedelta(days=1, minutes=1))
+    served: list[str] = []
+
+    def first_one_stale(route: Route) -> None:
+        if served:
+            route.continue_()
+        else:
+            served.append(stale)
+            route.fulfill(json={"token": stale, "minimum_seconds": 1})
+
+    page.route("**/form-token", first_one_stale)
+    slug = site.new_article()
+    open_widget(page, site, thread(slug))
+    the_form(page)
+    posts = []
+    page.on("request", lambda request: posts.append(request) if is_post(request) else None)
+
+    # When the reader types and posts
+    fill_form(page, "Back after a night away.")
+    page.get_by_role("button", name="Post Comment").click()
+
+    # Then the refused post is sent again once with a new token, and the comment is published
+    expect(page.get_by_text("Your comment has been published.")).to_be_visible()
+    assert len(posts) == 2
+    assert form_token_of(posts[0]) == stale
+    assert form_token_of(posts[1]) not in (None, stale)
+    first = posts[0].response()
+    assert first is not None
+    assert first.status == 403
+    assert first.json()["error"]["code"] == "form_token_expired"
+    expect(page.get_by_text("Back after a night away.")).to_be_visible()
+
+
+@pytest.mark.usefixtures("quick_flood")
+def test_without_a_minimum_form_time_the_token_is_asked_for_once_and_nothing_is_sent(
+    page: Page, site: Site, settings: Settings
+) -> None:
+    # Given the default (no minimum), and a reader on the widget
+    settings(require_previous_approval="false")
+    slug = site.new_article()
+    requests = recorded(page)
+    open_widget(page, site, thread(slug))
+    the_form(page)
+
+    # When they type two comments and post them
+    with page.expect_response(is_form_token) as asked:
+        fill_form(page, "The first one.")
+    first = post(page)
+    fill_form(page, "The second one.")
+    second = post(page)
+
+    # Then the token was asked for once (404: off), never again, and no post carries one
+    assert asked.value.status == 404
+    assert len([r for r in requests if r.url.endswith("/form-token")]) == 1
+    assert (first.status, second.status) == (201, 201)
+    assert form_token_of(first.request) is None
+    assert form_token_of(second.request) is None

@@ -26,6 +26,7 @@ ON_DEMAND = (
     "altcha",  # ALTCHA proof of work, when it is on
     "newsroom.proof_of_work",
     "newsroom.data.challenges",  # where solutions are spent
+    "newsroom.form_time",  # the minimum form time, when it is set
     "newsroom.akismet_check",  # Akismet, when its key is configured
     "akismet",
     "httpx",  # which it calls Akismet with

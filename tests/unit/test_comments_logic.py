@@ -17,6 +17,7 @@ from newsroom.errors import (
     EditTokenInvalidError,
     EditWindowClosedError,
     EmptyCommentError,
+    FormTokenError,
     StatusConflictError,
 )
 from newsroom.models.articles import StoredArticle
@@ -483,3 +484,103 @@ def test_edit_of_a_duplicate_answered_as_held_takes_its_authors_guards_and_store
     assert (store.edits, store.comments) == ([], {})
     delete_own(SLUG, duplicate.id, token=token, rules=edit_rules(store, now))
     assert store.duplicates == {}
+
+
+# -- the minimum time between loading the form and posting ---------------------------------------
+
+FORM_TIME = ModerationPolicy(require_previous_approval=False, minimum_form_seconds=3)
+
+
+def form_token(seconds_ago: float, keys: Keyring | None = None) -> str:
+    from newsroom.form_time import issue
+
+    return issue(keys or Keyring(CURRENT), now=NOW - timedelta(seconds=seconds_ago))
+
+
+def test_with_a_minimum_form_time_a_comment_posted_too_soon_is_stored_held_with_why() -> None:
+    store = FakeCommentStore(article())
+
+    answer = submit(
+        SLUG,
+        comment_form(form_token=form_token(1.2)),
+        SENDER,
+        rules=rules(store, policy=FORM_TIME),
+    )
+
+    comment = store.inserts[0]["comment"]
+    assert (answer.status, comment.status) == ("pending", "pending")
+    assert comment.moderation.rule == "posted_too_soon"
+    assert comment.moderation.explanation == (
+        "It was posted 1.2 s after the form was loaded; minimum 3 s."
+    )
+
+
+def test_with_a_minimum_form_time_a_comment_posted_after_it_gets_the_usual_verdict() -> None:
+    store = FakeCommentStore(article())
+
+    # A token of the previous key counts too (a rotation in between)
+    answer = submit(
+        SLUG,
+        comment_form(form_token=form_token(3, Keyring(PREVIOUS))),
+        SENDER,
+        rules=rules(store, policy=FORM_TIME),
+    )
+
+    assert answer.status == "approved"
+    assert store.inserts[0]["comment"].moderation.rule == "auto_approved"
+
+
+@pytest.mark.parametrize(
+    ("token", "code"),
+    [
+        pytest.param(None, "form_token_missing", id="missing"),
+        pytest.param(form_token(0, Keyring(b"x" * 32)), "form_token_invalid", id="foreign"),
+        pytest.param(form_token(86_401), "form_token_expired", id="expired"),
+    ],
+)
+def test_with_a_minimum_form_time_a_comment_without_a_good_token_is_refused_unstored(
+    token: str | None, code: str
+) -> None:
+    store = FakeCommentStore(article())
+
+    with pytest.raises(FormTokenError) as refused:
+        submit(SLUG, comment_form(form_token=token), SENDER, rules=rules(store, policy=FORM_TIME))
+
+    assert refused.value.code == code
+    assert store.inserts == []
+
+
+def test_without_a_minimum_form_time_the_token_is_not_asked_for_nor_read() -> None:
+    store = FakeCommentStore(article())
+    off = ModerationPolicy(require_previous_approval=False)
+
+    without = submit(SLUG, comment_form(), SENDER, rules=rules(store, policy=off))
+    foreign = submit(
+        SLUG,
+        comment_form(author_email="bo@example.org", form_token=form_token(0, Keyring(b"x" * 32))),
+        SENDER,
+        rules=rules(store, policy=off),
+    )
+
+    assert (without.status, foreign.status) == ("approved", "approved")
+
+
+def test_an_edit_is_not_timed_against_its_form() -> None:
+    # Given a minimum form time, and a comment of its author's posted a minute ago
+    now = datetime.now(UTC)
+    store = FakeCommentStore(article())
+    comment, token = own_comment(store, now)
+
+    # When its author edits it at once (an edit carries no form token)
+    answer = edit(
+        SLUG,
+        comment.id,
+        CommentEdit(body="Fixed a typo."),
+        SENDER,
+        token=token,
+        rules=edit_rules(store, now, policy=FORM_TIME),
+    )
+
+    # Then it is judged as ever
+    assert answer.status == "approved"
+    assert store.edits[0]["edited"].moderation.rule == "auto_approved"

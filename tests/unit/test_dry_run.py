@@ -1,11 +1,15 @@
-"""The moderation dry run's reading of the table: every page of the Scan."""
+"""The moderation dry run: its reading of the table (every page of the Scan), and what it
+leaves unjudged."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from newsroom.data import dynamo
-from newsroom_tools.dry_run import stored_comments
+from newsroom.models.comments import StoredComment
+from newsroom.moderation import ModerationPolicy
+from newsroom_tools.dry_run import dry_run, stored_comments
 
 
 def comment_item(comment_id: str) -> dict[str, Any]:
@@ -63,3 +67,26 @@ def test_dry_run_reads_every_page_of_the_scan_from_where_the_last_one_ended() ->
         {"pk": {"S": "page-0"}},
         {"pk": {"S": "page-1"}},
     ]
+
+
+def test_a_comment_held_for_being_posted_too_soon_is_not_judged_again() -> None:
+    # Given two held comments of a policy that held them: one posted too soon after its form
+    # was loaded (a time that is not stored), one by the first-comment rule
+    def held(comment_id: str, rule: str) -> StoredComment:
+        item = dynamo.from_item(comment_item(comment_id))
+        item |= {"status": "pending", "moderation": {"rule": rule, "explanation": "x"}}
+        return StoredComment.model_validate(item)
+
+    too_soon = held("c0193a4c2d8e1f2a3b4c1", "posted_too_soon")
+    first = held("c0193a4c2d8e1f2a3b4c2", "first_comment")
+
+    # When a policy approving every comment is tried on them
+    result = dry_run(
+        [too_soon, first],
+        ModerationPolicy(require_previous_approval=False),
+        since=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+    # Then only the first-comment one would change; the other is counted as not judged
+    assert [c.comment_id for c in result.changes] == [first.id]
+    assert (result.judged, result.skipped) == (1, 1)

@@ -303,6 +303,28 @@ def test_altcha_is_off_unless_set_and_its_challenge_passes_through_the_cdn_uncac
     assert behaviour["CachePolicyId"] == CACHING_DISABLED
 
 
+def test_the_minimum_form_time_is_off_unless_set_and_its_token_passes_through_the_cdn_uncached(
+    template: TemplateDict,
+) -> None:
+    # Given the MinimumFormSeconds parameter and the function that serves /form-token
+    parameter = template["Parameters"]["MinimumFormSeconds"]
+    (serving,) = {
+        function for function, _, props in api_events(template) if props["Path"] == "/form-token"
+    }
+    properties = function_properties(template)[serving]
+    variables = properties["Environment"]["Variables"]
+
+    # Then it is 0 (off) unless set, bounded as the setting is, the function reads it (and
+    # publishes a new version when it changes), and no token is kept by the CDN
+    assert (parameter["Type"], parameter["Default"]) == ("Number", 0)
+    assert (parameter["MinValue"], parameter["MaxValue"]) == (0, 60)
+    assert variables["MINIMUM_FORM_SECONDS"] == {"Ref": "MinimumFormSeconds"}
+    assert {"Ref": "MinimumFormSeconds"} in properties["VersionDescription"]["Fn::Join"][1]
+    behaviour = behaviour_for(template, "/form-token")
+    assert behaviour is distribution_config(template)["DefaultCacheBehavior"]
+    assert behaviour["CachePolicyId"] == CACHING_DISABLED
+
+
 # Least privilege
 
 
@@ -341,12 +363,85 @@ def test_permissions_come_only_from_function_policies(template: TemplateDict) ->
     for name, props in function_properties(template).items():
         assert "Role" not in props, name
         assert "PermissionsBoundary" not in props, name
-    iam_resources = [
-        name
+    iam_resources = {
+        name: spec
         for name, spec in template["Resources"].items()
         if spec["Type"].startswith("AWS::IAM::")
-    ]
-    assert iam_resources == []
+    }
+    # The one IAM resource is the moderators' policy, which grants nothing to a function and
+    # is attached to nobody by the stack.
+    assert list(iam_resources) == ["ModeratorPolicy"]
+    assert iam_resources["ModeratorPolicy"]["Type"] == "AWS::IAM::ManagedPolicy"
+    attached = {"Roles", "Users", "Groups"} & set(iam_resources["ModeratorPolicy"]["Properties"])
+    assert attached == set()
+
+
+# The moderators' policy
+
+EXECUTE_API_ARN = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+
+
+def moderator_statement(template: TemplateDict) -> dict[str, Any]:
+    document = template["Resources"]["ModeratorPolicy"]["Properties"]["PolicyDocument"]
+    assert document["Version"] == "2012-10-17"
+    (statement,) = document["Statement"]
+    return dict(statement)
+
+
+def signed_routes(template: TemplateDict) -> set[tuple[str, str]]:
+    """(METHOD, path) of every route API Gateway authorizes with AWS_IAM."""
+    return {
+        (props["Method"].upper(), props["Path"])
+        for _, _, props in api_events(template)
+        if props.get("Auth") == {"Authorizer": "AWS_IAM"}
+    }
+
+
+def test_moderator_policy_invokes_exactly_the_aws_iam_routes_of_the_stage(
+    template: TemplateDict,
+) -> None:
+    # Given every AWS_IAM route, as the resource execute-api checks ({parameter} -> *)
+    expected = {
+        EXECUTE_API_ARN + "${NewsroomApi}/${StageName}/" + method + re.sub(r"\{[^}]+\}", "*", path)
+        for method, path in signed_routes(template)
+    }
+    assert expected, "the template has no AWS_IAM route"
+
+    # When the moderators' policy is read
+    statement = moderator_statement(template)
+
+    # Then it allows invoking those and nothing else: one action, no wildcard, no condition
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "execute-api:Invoke"
+    assert set(statement) == {"Sid", "Effect", "Action", "Resource"}
+    granted = [resource["Fn::Sub"] for resource in statement["Resource"]]
+    assert len(granted) == len(set(granted))
+    assert set(granted) == expected
+
+
+def test_each_moderator_resource_matches_one_route_of_the_api_and_only_a_signed_one(
+    template: TemplateDict,
+) -> None:
+    # Given every route of the API with sample values in its parameters ("*" in an IAM
+    # resource also matches "/", so a pattern could reach a deeper route)
+    routes = {
+        (props["Method"].upper(), props["Path"]): props["Method"].upper()
+        + re.sub(r"\{[^}]+\}", "x", props["Path"])
+        for _, _, props in api_events(template)
+    }
+    prefix = EXECUTE_API_ARN + "${NewsroomApi}/${StageName}/"
+
+    # Then each granted resource matches exactly one route, an AWS_IAM one
+    for resource in moderator_statement(template)["Resource"]:
+        pattern = resource["Fn::Sub"].removeprefix(prefix)
+        matched = [route for route, sample in routes.items() if fnmatchcase(sample, pattern)]
+        assert len(matched) == 1, (pattern, matched)
+        assert matched[0] in signed_routes(template), pattern
+
+
+def test_stack_outputs_the_moderator_policy_arn(template: TemplateDict) -> None:
+    assert template["Outputs"]["ModeratorPolicyArn"]["Value"] == {"Ref": "ModeratorPolicy"}
+    assert "Condition" not in template["Outputs"]["ModeratorPolicyArn"]
 
 
 # The stream and its dead-letter queue
@@ -1015,3 +1110,31 @@ def test_moderator_emails_are_checked_at_deploy_time_as_the_function_reads_them(
     # CloudFormation refuses what the function could not read, and lets through what it can.
     assert bool(re.fullmatch(pattern, typed)) is accepted
     assert read is accepted
+
+
+def test_stage_throttling_rate_and_burst_are_the_deployments_parameters(
+    template: TemplateDict,
+) -> None:
+    (api,) = resources(template, "AWS::Serverless::Api").values()
+    (settings,) = api["Properties"]["MethodSettings"]
+    defaults = parameter_defaults(template)
+    chosen = defaults | {"ThrottlingRateLimit": "200", "ThrottlingBurstLimit": "400"}
+
+    # Every route, as deployed by default and as a site owner sets it
+    assert (settings["ResourcePath"], settings["HttpMethod"]) == ("/*", "*")
+    assert [
+        evaluate(template, settings[name], defaults)
+        for name in ("ThrottlingRateLimit", "ThrottlingBurstLimit")
+    ] == [defaults["ThrottlingRateLimit"], defaults["ThrottlingBurstLimit"]]
+    assert [
+        evaluate(template, settings[name], chosen)
+        for name in ("ThrottlingRateLimit", "ThrottlingBurstLimit")
+    ] == ["200", "400"]
+    # Bounded by what API Gateway allows an account in a region by default
+    for name, most in (("ThrottlingRateLimit", 10_000), ("ThrottlingBurstLimit", 5_000)):
+        parameter = template["Parameters"][name]
+        assert (parameter["Type"], parameter["MinValue"], parameter["MaxValue"]) == (
+            "Number",
+            1,
+            most,
+        )

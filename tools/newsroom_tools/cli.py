@@ -49,6 +49,10 @@ _COMMANDS = {
     ("invoke",): ("newsroom_tools.invoke", "invoke one function with an event file, locally"),
     ("export",): ("newsroom_tools.export", "back up the content table to a .jsonl.gz file"),
     ("import", "backup"): ("newsroom_tools.restore", "restore a backup into an empty table"),
+    ("costs",): (
+        "newsroom_tools.costs",
+        "a month's cost at list prices for 10k, 100k and 1M page views a day (docs/costs.md)",
+    ),
 }
 
 

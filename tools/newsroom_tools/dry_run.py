@@ -10,7 +10,8 @@ comment counts as previously approved when an earlier comment with the same comm
 (name and email) is approved now.
 
 Not judged again (counted in the summary): comments a moderator decided (their status is no
-policy's to change), erased ones, and those the honeypot caught (the field is not stored).
+policy's to change), erased ones, those the honeypot caught (the field is not stored) and those
+held for being posted too soon after their form was loaded (nor is the form time).
 The IP and user agent are not stored either, so keys that would match only them match nothing.
 """
 
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from newsroom.models.comments import StoredComment
     from newsroom.moderation import ModerationPolicy
 
+# The rules whose evidence is not stored: what the honeypot held, how long the form was open.
+NOT_JUDGED_AGAIN = frozenset({"honeypot", "posted_too_soon"})
 _SINCE = re.compile(r"^(\d{1,5})([dh])$")
 
 
@@ -117,7 +120,7 @@ def dry_run(
         if (
             comment.moderation.by != "policy"
             or comment.erased_at is not None
-            or comment.moderation.rule == "honeypot"
+            or comment.moderation.rule in NOT_JUDGED_AGAIN
         ):
             skipped += 1
             continue
@@ -229,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
         )
     print(
         f"{result.judged} comment(s) judged, {len(result.changes)} would change, "
-        f"{result.skipped} not judged (decided by a moderator, erased, or caught by the "
-        "honeypot); nothing written"
+        f"{result.skipped} not judged (decided by a moderator, erased, caught by the "
+        "honeypot or posted too soon); nothing written"
     )
     return 0

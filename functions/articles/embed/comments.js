@@ -520,7 +520,7 @@
       st.status, st.alert,
       h("p", { class: "newsroom-actions" }, st.submit));
     f.elements.body.addEventListener("input", () => store.set("draft:" + slug, f.elements.body.value));
-    f.addEventListener("focusin", () => proof(st), { once: true });
+    f.addEventListener("focusin", () => extras(st), { once: true });
     f.elements.save.addEventListener("change", (e) => { if (!e.target.checked) store.set("author", null); });
     return (st.form = f);
   }
@@ -574,13 +574,10 @@
     document.getElementById(e.id + "-error")?.remove();
   }
 
-  const solver = () => window.newsroomAltcha || new Promise((ok, no) => document.head.append(
-    h("script", { src: `${API}/embed/altcha.js?v=${VERSION}`, onload: ok, onerror: no })));
-
-  function proof(st) {
-    st.pow ||= call("/challenge").then(async (r) => r.ok && (await solver(), window.newsroomAltcha(r.data))).catch(() => 0).finally(() => (st.solved = 1));
-    return st.pow;
-  }
+  /** embed/form.js: a form token, a proof of work, when the API asks for them. */
+  const extras = (st) => (st.fx ||= new Promise((ok, no) => window.newsroomForm ? ok() : document.head.append(
+    h("script", { src: `${API}/embed/form.js?v=${VERSION}`, onload: ok, onerror: no })))
+    .then(() => window.newsroomForm(call, `${API}/embed/altcha.js?v=${VERSION}`), () => () => ({})));
 
   async function submit(st) {
     if (st.busy) return;
@@ -596,20 +593,18 @@
     say(st);
     for (const e of st.form.querySelectorAll("[aria-invalid]")) unmark(e);
     try {
-      let r;
+      let r, code;
       for (let i = 0; i < 2; i++) {
-        if (!st.solved) say(st, S.checking);
-        const altcha = await proof(st);
+        Object.assign(post, await (await extras(st))(code, () => say(st, S.checking)));
         say(st);
-        if (altcha) post.altcha = altcha;
         const json = JSON.stringify(post);
         if (json !== st.sent) { st.sent = json; st.key = uuid(); } // the same text retried keeps its key
         r = await call(`/articles/${encodeURIComponent(st.slug)}/comments`, {
           method: "POST", body: json, signal: st.ac.signal,
           headers: { "Content-Type": "application/json", "Idempotency-Key": st.key },
         });
-        if (altcha) { st.pow = st.solved = null; proof(st); }
-        if (!/^altcha_/.test((r.data.error || {}).code)) break;
+        code = (r.data.error || {}).code;
+        if (!/^(altcha|form_token)_/.test(code)) break;
       }
       if (r.status === 201) await posted(st, post, r.data);
       else failed(st, r);

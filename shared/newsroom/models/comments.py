@@ -30,6 +30,9 @@ BODY_MAX = 65_525
 MAX_DEPTH = 5
 
 COMMENT_ID_PATTERN = r"^c[0-9a-f]{20}$"
+# GET /form-token's token (newsroom.form_time): issued at (13 digits of ms), a base64url HMAC.
+FORM_TOKEN_PATTERN = r"^[0-9]{13}\.[A-Za-z0-9_-]{43}$"  # noqa: S105 (a pattern)
+FORM_TOKEN_LENGTH = 57
 CommentId = Annotated[str, Field(pattern=COMMENT_ID_PATTERN, examples=["c0193a4c2d8e1f2a3b4c5"])]
 CommentStatus = Literal["approved", "pending", "spam", "trash"]
 ModerationAction = Literal["approve", "spam", "trash"]
@@ -256,6 +259,13 @@ class CommentIn(BaseModel):
         description="The solved challenge of GET /challenge (ALTCHA's base64 payload), when "
         "the API requires one; ignored otherwise.",
     )
+    form_token: str | None = Field(
+        default=None,
+        max_length=FORM_TOKEN_LENGTH,
+        pattern=FORM_TOKEN_PATTERN,
+        description="The token of GET /form-token, fetched when the form was loaded, when the "
+        "API asks for a minimum time between loading the form and posting; ignored otherwise.",
+    )
 
 
 class CommentAccepted(BaseModel):
@@ -272,6 +282,23 @@ class CommentAccepted(BaseModel):
     editable_until: datetime = Field(
         description="When editing and deleting this comment end (ISO 8601, UTC); earlier "
         "once someone replies to it."
+    )
+
+
+class FormToken(BaseModel):
+    """GET /form-token: the token a comment posted from this form carries (form_token)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    token: str = Field(
+        pattern=FORM_TOKEN_PATTERN,
+        description="Send as the comment's form_token. Opaque; valid for 24 hours, for any "
+        "number of comments.",
+    )
+    minimum_seconds: int = Field(
+        ge=1,
+        description="A comment posted sooner than this after the token was issued is held for "
+        "moderation.",
     )
 
 
