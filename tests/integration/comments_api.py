@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from ipaddress import IPv6Address, IPv6Network
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from functions.articles.app import lambda_handler as articles_handler
 from functions.comments.app import lambda_handler
 from newsroom.config import articles_settings, comments_settings
@@ -69,6 +71,16 @@ def own_content_table(
         # The functions read their settings again once monkeypatch restores the environment.
         comments_settings.cache_clear()
         articles_settings.cache_clear()
+
+
+@pytest.fixture(name="content_table")
+def content_table_of_its_own(
+    content_table: str, dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """The `content_table` fixture of a module that imports this: each of its tests gets a
+    content table of its own (`own_content_table`) in place of the session's."""
+    with own_content_table(dynamodb, monkeypatch) as table:
+        yield table
 
 
 def fresh_ip() -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -15,22 +15,22 @@ from altcha import Challenge, Payload, solve_challenge
 from functions.comments.app import lambda_handler
 from tests.apigw import Answer, invoke, rest_event
 from tests.integration.articles_data import seed
-from tests.integration.comments_api import form, own_content_table, post_comment, stored_comments
+from tests.integration.comments_api import (
+    form,
+    post_comment,
+    stored_comments,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+from tests.integration.comments_api import (
+    content_table_of_its_own,  # noqa: F401 (the content_table fixture: a table per test)
+)
+
 pytestmark = pytest.mark.integration
 
 Settings = Callable[..., None]
-
-
-@pytest.fixture
-def content_table(
-    content_table: str, dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    with own_content_table(dynamodb, monkeypatch) as table:
-        yield table
 
 
 @pytest.fixture

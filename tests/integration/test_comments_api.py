@@ -7,11 +7,11 @@ import hashlib
 import html
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urljoin
 
 import pytest
@@ -35,12 +35,12 @@ from tests.integration.comments_api import (
     approve_first_comment_of,
     article_comment_count,
     as_sent,
+    content_table_of_its_own,  # noqa: F401 (the content_table fixture: a table per test)
     find_in_queue,
     form,
     fresh_ip,
     get_comment,
     list_comments,
-    own_content_table,
     post_comment,
     post_when_flood_allows,
     queued,
@@ -50,9 +50,6 @@ from tests.integration.comments_api import (
     stored_item,
     walk_listing,
 )
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
 
 pytestmark = pytest.mark.integration
 
@@ -68,15 +65,6 @@ PUBLIC_FIELDS = {
     "created_at",
 }
 MISSING = object()  # a form field left out altogether
-
-
-@pytest.fixture
-def content_table(
-    content_table: str, dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    """This test's own content table, in place of the session's (see `own_content_table`)."""
-    with own_content_table(dynamodb, monkeypatch) as table:
-        yield table
 
 
 @pytest.fixture

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,28 +14,17 @@ from newsroom.moderation import Submission
 from tests.apigw import Answer, LambdaContext
 from tests.integration.articles_data import seed
 from tests.integration.comments_api import (
+    content_table_of_its_own,  # noqa: F401 (the content_table fixture: a table per test)
     edit_when_flood_allows,
     form,
-    own_content_table,
     post_comment,
     stored_item,
 )
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
 
 pytestmark = pytest.mark.integration
 
 Settings = Callable[..., None]
 REPEATED = "See [this](https://spam.example/) and [this again](https://spam.example/)."
-
-
-@pytest.fixture
-def content_table(
-    content_table: str, dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    with own_content_table(dynamodb, monkeypatch) as table:
-        yield table
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -36,10 +36,18 @@ from newsroom_tools.cli import main as cli_main
 from newsroom_tools.template import create_tables, load_template, resources
 from tests.apigw import Answer, invoke, rest_event
 from tests.integration.articles_data import NOW, seed, stored_article
-from tests.integration.comments_api import admin_action, form, own_content_table, post_comment
+from tests.integration.comments_api import (
+    admin_action,
+    form,
+    post_comment,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+from tests.integration.comments_api import (
+    content_table_of_its_own,  # noqa: F401 (the content_table fixture: a table per test)
+)
 
 pytestmark = pytest.mark.integration
 
@@ -47,15 +55,6 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 THREAD = "{http://purl.org/syndication/thread/1.0}"
 BASE = "http://newsroom.test"  # PUBLIC_BASE_URL in the test session (tests/conftest.py)
 Settings = Callable[..., None]
-
-
-@pytest.fixture
-def content_table(
-    content_table: str, dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    """This test's own content table, in place of the session's."""
-    with own_content_table(dynamodb, monkeypatch) as table:
-        yield table
 
 
 @pytest.fixture

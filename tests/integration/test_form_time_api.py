@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
@@ -28,30 +28,19 @@ from tests.apigw import EVENTS_DIR, Answer, invoke, rest_event
 from tests.http_client import Reply, request
 from tests.integration.articles_data import seed
 from tests.integration.comments_api import (
+    content_table_of_its_own,  # noqa: F401 (the content_table fixture: a table per test)
     edit_when_flood_allows,
     form,
-    own_content_table,
     post_comment,
     stored_comments,
     stored_item,
 )
 from tests.local_runs import own_table_prefix
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-
 pytestmark = pytest.mark.integration
 
 Settings = Callable[..., None]
 TOO_SOON = re.compile(r"^It was posted \d+\.\d s after the form was loaded; minimum 30 s\.$")
-
-
-@pytest.fixture
-def content_table(
-    content_table: str, dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    with own_content_table(dynamodb, monkeypatch) as table:
-        yield table
 
 
 @pytest.fixture

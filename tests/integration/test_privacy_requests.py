@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -24,10 +24,10 @@ from tests.flood import QUICK_FLOOD_SECONDS
 from tests.integration.articles_data import seed
 from tests.integration.comments_api import (
     admin_action,
+    content_table_of_its_own,  # noqa: F401 (the content_table fixture: a table per test)
     edit_when_flood_allows,
     form,
     fresh_ip,
-    own_content_table,
     post_comment,
     post_when_flood_allows,
 )
@@ -50,9 +50,6 @@ from tests.integration.test_notifications import (
     token_of,
 )
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-
 pytestmark = pytest.mark.integration
 
 Settings = Callable[..., None]
@@ -63,14 +60,6 @@ SUBJECTS = {
 }
 LINK_LABELS = {"export": "Download it: ", "erase": "Erase them: "}
 outbox = Outbox.in_process()
-
-
-@pytest.fixture
-def content_table(
-    content_table: str, dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    with own_content_table(dynamodb, monkeypatch) as table:
-        yield table
 
 
 def ask(
