@@ -11,12 +11,13 @@ import pytest
 from functions.comments.app import lambda_handler
 from tests.apigw import Answer, invoke, rest_event
 from tests.integration.articles_data import NOW, seed
-from tests.integration.comments_api import approve_first_comment_of, form
-from tests.integration.test_comments_api import content_table
+from tests.integration.comments_api import (
+    approve_first_comment_of,
+    content_table_of_its_own,  # noqa: F401 (the content_table fixture: a table per test)
+    form,
+)
 
 pytestmark = pytest.mark.integration
-
-__all__ = ["content_table"]  # a fixture of test_comments_api
 
 Settings = Callable[..., None]
 
