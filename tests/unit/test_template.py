@@ -1138,3 +1138,49 @@ def test_stage_throttling_rate_and_burst_are_the_deployments_parameters(
             1,
             most,
         )
+
+
+def test_sender_identity_on_creates_the_senders_domain_with_easy_dkim_and_its_records(
+    template: TemplateDict,
+) -> None:
+    defaults = parameter_defaults(template)
+    conditions = template["Conditions"]
+    identity = template["Resources"]["SenderDomainIdentity"]
+    records = [template["Resources"][f"SenderDkimRecord{n}"] for n in (1, 2, 3)]
+    output = template["Outputs"]["SenderDkimRecords"]
+
+    # Off by default; on, the domain of SenderEmail (what SES signs for, DMARC aligns with)
+    assert defaults["SenderIdentity"] == "off"
+    created = {"Condition": "CreatesSenderIdentity"}
+    assert evaluate(template, created, defaults) is False
+    assert evaluate(template, created, defaults | {"SenderIdentity": "on"}) is True
+    assert identity["Condition"] == output["Condition"] == "CreatesSenderIdentity"
+    props = identity["Properties"]
+    assert (
+        evaluate(
+            template, props["EmailIdentity"], defaults | {"SenderEmail": "news@courier.example"}
+        )
+        == "courier.example"
+    )
+    # Easy DKIM (no key of our own), signing, the delivery events' configuration set by default
+    assert props["DkimSigningAttributes"] == {"NextSigningKeyLength": "RSA_2048_BIT"}
+    assert props["DkimAttributes"] == {"SigningEnabled": True}
+    assert props["ConfigurationSetAttributes"] == {
+        "ConfigurationSetName": {"Ref": "DeliveryConfigurationSet"}
+    }
+    # The three CNAMEs SES gives, written only when a hosted zone is named
+    writes = {"Condition": "WritesDkimRecords"}
+    on = defaults | {"SenderIdentity": "on"}
+    assert evaluate(template, writes, on) is False
+    assert evaluate(template, writes, on | {"SenderHostedZoneId": "Z0123456789ABC"}) is True
+    assert evaluate(template, writes, defaults | {"SenderHostedZoneId": "Z0123456789ABC"}) is False
+    assert "WritesDkimRecords" in conditions
+    for n, record in enumerate(records, start=1):
+        assert record["Condition"] == "WritesDkimRecords"
+        assert record["Properties"]["Type"] == "CNAME"
+        assert record["Properties"]["Name"] == {
+            "Fn::GetAtt": ["SenderDomainIdentity", f"DkimDNSTokenName{n}"]
+        }
+        assert record["Properties"]["ResourceRecords"] == [
+            {"Fn::GetAtt": ["SenderDomainIdentity", f"DkimDNSTokenValue{n}"]}
+        ]
