@@ -96,8 +96,8 @@ def is_post(request: Request) -> bool:
 
 
 def post(page: Page, *, within_seconds: float = 10.0) -> Response:
-    """Press Post Comment; pressed again while flood control refuses it (1 s with `quick_flood`,
-    and every test's browser posts from 127.0.0.1). The last answer."""
+    """Press Post Comment; pressed again while flood control refuses it (a fraction of a second
+    with `quick_flood`, and every test's browser posts from 127.0.0.1). The last answer."""
     deadline = time.monotonic() + within_seconds
     while True:
         with page.expect_response(lambda answer: is_post(answer.request)) as answered:
@@ -784,7 +784,8 @@ def is_own_call(request: Request, method: str) -> bool:
 
 def save_edit(page: Page, node: Locator, *, within_seconds: float = 10.0) -> Response:
     """Press Save in the comment's edit form; pressed again while flood control refuses it
-    (an edit right after the post meets it: 1 s with `quick_flood`). The last answer."""
+    (an edit right after the post meets it: a fraction of a second with `quick_flood`). The
+    last answer."""
     deadline = time.monotonic() + within_seconds
     while True:
         with page.expect_response(lambda answer: is_own_call(answer.request, "PATCH")) as answered:

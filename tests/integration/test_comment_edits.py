@@ -20,6 +20,7 @@ from newsroom.data.comments import comment_key
 from newsroom.secrets import project_keys
 from newsroom.tokens import sign, sign_edit
 from tests.apigw import Answer
+from tests.flood import STEADY_FLOOD_SECONDS
 from tests.integration.articles_data import seed
 from tests.integration.comments_api import (
     admin_action,
@@ -618,7 +619,7 @@ def test_edit_retried_with_its_idempotency_key_is_made_once(
 
 @pytest.mark.usefixtures("quick_flood")
 def test_duplicate_answered_as_held_is_edited_and_deleted_as_a_held_comment_is(
-    content_table: str, slug: str, unique: str
+    settings: Settings, content_table: str, slug: str, unique: str
 ) -> None:
     # Given a text posted twice by one reader: the second is answered as held, not stored
     reader = form(unique, body="Said it once.")
@@ -633,6 +634,7 @@ def test_duplicate_answered_as_held_is_edited_and_deleted_as_a_held_comment_is(
     assert (answer.status, answer.body["id"], answer.body["status"]) == (200, duplicate, "pending")
     assert {c["id"] for c in stored_comments(content_table, slug)} == {original}
     # ... but the edit took the email's flood guard, as an edit of a stored comment does
+    settings(flood_interval_seconds=STEADY_FLOOD_SECONDS)
     too_soon = post_comment(slug, reader | {"body": "And once more."}, ip=fresh_ip())
     assert error(too_soon) == (429, "comment_flood")
     # and it is deleted as a held comment is, after which it is gone
