@@ -18,7 +18,7 @@ RUN_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format typecheck cfn-lint checkov lock requirements requirements-check \
+.PHONY: help install run test lint format typecheck template-variants cfn-lint sam-validate checkov lock requirements requirements-check \
         sam-python \
         pytest unit integration invoke import-articles import-wordpress build check-arm64 bench \
         bench-import load openapi costs \
@@ -62,7 +62,7 @@ import-wordpress: $(STAMP) ## a WordPress export (WXR) into a running make run, 
 	$(BIN)/newsroom import wordpress --local $(if $(EMULATOR_PORT),--emulator-port $(EMULATOR_PORT)) \
 	  $(if $(DRY_RUN),--dry-run) $(FILE)
 
-test: lint typecheck cfn-lint checkov requirements-check pytest check-arm64 ## everything CI runs: lint, types, template, tests, arm64 layer
+test: lint typecheck cfn-lint checkov sam-validate requirements-check pytest check-arm64 ## everything CI runs: lint, types, template, tests, arm64 layer
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -75,8 +75,20 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 typecheck: $(STAMP) ## mypy, strict on shared/ and functions/
 	$(BIN)/mypy
 
-cfn-lint: $(STAMP) ## lint template.yaml
-	$(BIN)/cfn-lint template.yaml
+# The template as deployed with every option on and with every option off
+# (tests/checkov/template_variants.py), checked besides the template itself.
+VARIANTS := .aws-sam/variants/template-all-on.json .aws-sam/variants/template-all-off.json
+
+template-variants: $(STAMP) ## write the template with every option on and every option off
+	$(BIN)/python tests/checkov/template_variants.py template.yaml .aws-sam/variants
+
+cfn-lint: template-variants ## lint template.yaml, and as deployed with every option on and off
+	$(BIN)/cfn-lint template.yaml $(VARIANTS)
+
+sam-validate: template-variants sam-python $(SAM_STAMP) ## sam validate --lint on template.yaml, and with every option on and off
+	for template in template.yaml $(VARIANTS); do \
+	  SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint -t $$template || exit 1; \
+	done
 
 openapi: $(STAMP) ## regenerate docs/openapi.json (the API contract, and the layer's copy) from the functions
 	$(BIN)/python -m newsroom_tools.openapi
@@ -91,11 +103,15 @@ $(CHECKOV_STAMP): requirements/checkov.txt
 	$(CHECKOV_VENV)/bin/python $(LOCKED_INSTALL) -r requirements/checkov.txt
 	touch $@
 
-checkov: $(CHECKOV_STAMP) ## checkov on template.yaml and on the CloudFormation SAM expands it into, with the optional parts off and on
+checkov: $(CHECKOV_STAMP) ## checkov on template.yaml and on the CloudFormation SAM expands it into: as is, every option on, every option off
 	$(CHECKOV_VENV)/bin/python tests/checkov/sam_to_cloudformation.py template.yaml .aws-sam/checkov/template.json
-	$(CHECKOV_VENV)/bin/python tests/checkov/sam_to_cloudformation.py --all-on template.yaml .aws-sam/checkov/template-all-on.json
-	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV) --config-file .checkov.yaml \
-	  -f template.yaml -f .aws-sam/checkov/template.json -f .aws-sam/checkov/template-all-on.json
+	for variant in all-on all-off; do \
+	  $(CHECKOV_VENV)/bin/python tests/checkov/sam_to_cloudformation.py --variant $$variant \
+	    template.yaml .aws-sam/checkov/template-$$variant.json || exit 1; \
+	done
+	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV) --config-file .checkov.yaml -f template.yaml \
+	  -f .aws-sam/checkov/template.json -f .aws-sam/checkov/template-all-on.json \
+	  -f .aws-sam/checkov/template-all-off.json
 
 # uv resolves the locks; it is installed from its own lock, requirements/uv.txt.
 UV_VENV := .venv-uv

@@ -6,8 +6,8 @@ Runs in checkov's virtualenv, where aws-sam-translator is installed (`make check
 `Metadata` is carried over, so a waiver written on a SAM resource applies to what it becomes.
 
 checkov leaves out a resource whose `Condition` is false at the parameters' defaults, so the
-optional parts (the CDN, ...) are checked only in a second expansion, `--all-on`, where every
-"off"/"on" parameter defaults to "on".
+optional parts (the CDN, ...) are checked in two more expansions, `--variant all-on` and
+`--variant all-off` (template_variants.py: every option on, every option off).
 
 It also fails when the expansion's resources depend on each other in a cycle, which
 CloudFormation refuses at deploy time and neither cfn-lint nor checkov reports here (a function
@@ -26,6 +26,7 @@ from typing import Any
 
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
+from template_variants import VARIANTS, set_variant  # beside this script
 
 # checkov checks configuration, not code: local folders become a placeholder S3 location.
 PLACEHOLDER_URI = "s3://newsroom-checkov/placeholder.zip"
@@ -53,18 +54,6 @@ def expand(template_path: Path) -> dict[str, Any]:
         template, {}, BundledManagedPoliciesOnly(), passthrough_metadata=True
     )
     return expanded
-
-
-def turn_everything_on(template: dict[str, Any]) -> list[str]:
-    """Default every "off"/"on" parameter of `template` to "on"; the names, in order."""
-    switches = [
-        name
-        for name, parameter in template.get("Parameters", {}).items()
-        if sorted(parameter.get("AllowedValues", [])) == ["off", "on"]
-    ]
-    for name in switches:
-        template["Parameters"][name]["Default"] = "on"
-    return switches
 
 
 def dependencies(resource: dict[str, Any], names: set[str]) -> set[str]:
@@ -126,12 +115,12 @@ def main() -> None:
         "output", type=Path, nargs="?", default=Path(".aws-sam/checkov/template.json")
     )
     parser.add_argument(
-        "--all-on", action="store_true", help='every "off"/"on" parameter defaults to "on"'
+        "--variant", choices=VARIANTS, help="every option on, or every option off (default: as is)"
     )
     args = parser.parse_args()
     expanded = expand(args.template)
-    if args.all_on:
-        turn_everything_on(expanded)
+    if args.variant:
+        set_variant(expanded, args.variant)
     cycle = dependency_cycle(expanded)
     if cycle:
         sys.exit(
@@ -139,7 +128,10 @@ def main() -> None:
         )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(expanded, indent=2) + "\n", encoding="utf-8")
-    print(f"{args.template} expanded to {args.output}" + (" (all on)" if args.all_on else ""))
+    print(
+        f"{args.template} expanded to {args.output}"
+        + (f" ({args.variant})" if args.variant else "")
+    )
 
 
 if __name__ == "__main__":
