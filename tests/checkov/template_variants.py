@@ -25,6 +25,7 @@ SWITCH_VALUES = ["off", "on"]
 ON_VALUES = {
     "AkismetKeyParameterName": "/newsroom/akismet-key",
     "SenderHostedZoneId": "Z0123456789ABCDEFGHIJ",
+    "SenderMailFromSubdomain": "mail",
     "PublicBaseUrl": "https://comments.example.com",
     "AlarmEmail": "alerts@example.com",
     "MinimumFormSeconds": "3",

@@ -1140,6 +1140,51 @@ def test_stage_throttling_rate_and_burst_are_the_deployments_parameters(
         )
 
 
+def test_a_mail_from_subdomain_gives_the_identity_its_own_bounce_domain_and_records(
+    template: TemplateDict,
+) -> None:
+    defaults = parameter_defaults(template)
+    resources = template["Resources"]
+    mail_from = resources["SenderDomainIdentity"]["Properties"]["MailFromAttributes"]
+    records = [resources["SenderMailFromMxRecord"], resources["SenderMailFromSpfRecord"]]
+    output = template["Outputs"]["SenderMailFromRecords"]
+    on = defaults | {"SenderIdentity": "on", "SenderMailFromSubdomain": "mail"}
+
+    # Only with an identity the stack creates, and a subdomain named
+    has = {"Condition": "HasMailFrom"}
+    assert defaults["SenderMailFromSubdomain"] == ""
+    assert evaluate(template, has, defaults) is False
+    assert evaluate(template, has, defaults | {"SenderMailFromSubdomain": "mail"}) is False
+    assert evaluate(template, has, on) is True
+    assert mail_from["Fn::If"][0] == output["Condition"] == "HasMailFrom"
+    assert mail_from["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    # a subdomain of SenderEmail's domain; a missing MX record never refuses an email
+    attributes = mail_from["Fn::If"][1]
+    domain_of_sender = {"Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "SenderEmail"}]}]}
+    assert attributes["MailFromDomain"] == {
+        "Fn::Sub": ["${SenderMailFromSubdomain}.${Domain}", {"Domain": domain_of_sender}]
+    }
+    assert attributes["BehaviorOnMxFailure"] == "USE_DEFAULT_VALUE"
+    # SES's MX and SPF records, written only into a named hosted zone
+    writes = {"Condition": "WritesMailFromRecords"}
+    assert evaluate(template, writes, on) is False
+    assert evaluate(template, writes, on | {"SenderHostedZoneId": "Z0123456789ABC"}) is True
+    for record in records:
+        assert record["Condition"] == "WritesMailFromRecords"
+        assert record["Properties"]["Name"] == attributes["MailFromDomain"]
+        assert record["Properties"]["HostedZoneId"] == {"Ref": "SenderHostedZoneId"}
+    mx, spf = (record["Properties"] for record in records)
+    assert (mx["Type"], mx["ResourceRecords"]) == (
+        "MX",
+        [{"Fn::Sub": "10 feedback-smtp.${AWS::Region}.amazonses.com"}],
+    )
+    assert (spf["Type"], spf["ResourceRecords"]) == ("TXT", ['"v=spf1 include:amazonses.com ~all"'])
+    # the pattern takes one DNS label or nothing
+    pattern = re.compile(template["Parameters"]["SenderMailFromSubdomain"]["AllowedPattern"])
+    assert all(pattern.fullmatch(v) for v in ("", "mail", "bounce-1"))
+    assert not any(pattern.fullmatch(v) for v in ("mail.example.com", "-mail", "Mail", "a b"))
+
+
 def test_sender_identity_on_creates_the_senders_domain_with_easy_dkim_and_its_records(
     template: TemplateDict,
 ) -> None:
