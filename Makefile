@@ -77,15 +77,16 @@ typecheck: $(STAMP) ## mypy, strict on shared/ and functions/
 
 # The template as deployed with every option on and with every option off
 # (tests/checkov/template_variants.py), checked besides the template itself.
-VARIANTS := .aws-sam/variants/template-all-on.json .aws-sam/variants/template-all-off.json
+VARIANT_NAMES := all-on all-off api-domain
+VARIANTS := $(VARIANT_NAMES:%=.aws-sam/variants/template-%.json)
 
-template-variants: $(STAMP) ## write the template with every option on and every option off
+template-variants: $(STAMP) ## write the template with every option on, every option off, and on with the domain on the API
 	$(BIN)/python tests/checkov/template_variants.py template.yaml .aws-sam/variants
 
-cfn-lint: template-variants ## lint template.yaml, and as deployed with every option on and off
+cfn-lint: template-variants ## lint template.yaml, and as deployed in each variant (every option on, off, domain on the API)
 	$(BIN)/cfn-lint template.yaml $(VARIANTS)
 
-sam-validate: template-variants sam-python $(SAM_STAMP) ## sam validate --lint on template.yaml, and with every option on and off
+sam-validate: template-variants sam-python $(SAM_STAMP) ## sam validate --lint on template.yaml, and in each variant
 	for template in template.yaml $(VARIANTS); do \
 	  SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint -t $$template || exit 1; \
 	done
@@ -103,15 +104,14 @@ $(CHECKOV_STAMP): requirements/checkov.txt
 	$(CHECKOV_VENV)/bin/python $(LOCKED_INSTALL) -r requirements/checkov.txt
 	touch $@
 
-checkov: $(CHECKOV_STAMP) ## checkov on template.yaml and on the CloudFormation SAM expands it into: as is, every option on, every option off
+checkov: $(CHECKOV_STAMP) ## checkov on template.yaml and on the CloudFormation SAM expands it into: as is, and in each variant
 	$(CHECKOV_VENV)/bin/python tests/checkov/sam_to_cloudformation.py template.yaml .aws-sam/checkov/template.json
-	for variant in all-on all-off; do \
+	for variant in $(VARIANT_NAMES); do \
 	  $(CHECKOV_VENV)/bin/python tests/checkov/sam_to_cloudformation.py --variant $$variant \
 	    template.yaml .aws-sam/checkov/template-$$variant.json || exit 1; \
 	done
 	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV) --config-file .checkov.yaml -f template.yaml \
-	  -f .aws-sam/checkov/template.json -f .aws-sam/checkov/template-all-on.json \
-	  -f .aws-sam/checkov/template-all-off.json
+	  -f .aws-sam/checkov/template.json $(VARIANT_NAMES:%=-f .aws-sam/checkov/template-%.json)
 
 # uv resolves the locks; it is installed from its own lock, requirements/uv.txt.
 UV_VENV := .venv-uv

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from newsroom import apidocs, articles, cors, deadline, embed, snapstart
 from newsroom.config import articles_settings
-from newsroom.http import cacheable, install_error_handlers
+from newsroom.http import cacheable, install_error_handlers, mapped_prefixes
 from newsroom.models.articles import Article, ArticleSummary
 from newsroom.models.common import (
     CURSOR_MAX_LENGTH,
@@ -27,7 +27,12 @@ from newsroom.observability import logger, metrics, tracer
 snapstart.register_restore_hooks()
 
 # A response that breaks its own model is our bug: 500, never a 422 blaming the client.
-app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
+# Under a custom domain's base path the routes are matched without it (newsroom.http).
+app = APIGatewayRestResolver(
+    enable_validation=True,
+    response_validation_error_http_code=500,
+    strip_prefixes=mapped_prefixes(),
+)
 install_error_handlers(app)
 
 

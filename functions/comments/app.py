@@ -20,6 +20,7 @@ from newsroom.http import (
     cacheable,
     install_error_handlers,
     location_of,
+    mapped_prefixes,
     never_cached,
     page_or_json,
     pages_for_people,
@@ -58,7 +59,12 @@ from newsroom.observability import logger, metrics, tracer
 snapstart.register_restore_hooks()
 
 # A response that breaks its own model is our bug: 500, never a 422 blaming the client.
-app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
+# Under a custom domain's base path the routes are matched without it (newsroom.http).
+app = APIGatewayRestResolver(
+    enable_validation=True,
+    response_validation_error_http_code=500,
+    strip_prefixes=mapped_prefixes(),
+)
 # Routes whose body is JSON; the link pages take form posts (RFC 8058 one-click unsubscribe).
 JSON_BODY_RESOURCES = frozenset(
     {"/articles/{slug}/comments", "/articles/{slug}/comments/{comment_id}", "/privacy/requests"}
@@ -86,7 +92,9 @@ IdempotencyKey = Annotated[
 
 def comment_sender() -> comments.Sender:
     """Who sent this comment or edit, and from which page (for the content checks)."""
-    ip, user_agent = request_sender(app)
+    ip, user_agent = request_sender(
+        app, trusted_edge_secret=comments_settings().trusted_edge_secret
+    )
     return comments.Sender(
         ip=ip,
         user_agent=user_agent,
@@ -376,7 +384,7 @@ def handle_list_emails(
 def handle_post_privacy_request(
     privacy_request: Annotated[PrivacyRequestIn, Body()],
 ) -> Response[PrivacyRequestAccepted]:
-    ip, _ = request_sender(app)
+    ip, _ = request_sender(app, trusted_edge_secret=comments_settings().trusted_edge_secret)
     # Links lead to PublicBaseUrl, or else to where this request reached the API: the function
     # cannot be given the API's own URL, which would make the API and it depend on each other.
     rules = privacy_requests.PrivacyRules.from_settings()

@@ -98,6 +98,11 @@ class CommentsSettings(_Settings, _LinkLifetimes, _PublicUrls, AkismetSettings):
         description="Least time between two comments of one IP or email, in seconds (a "
         "fraction is allowed).",
     )
+    trusted_edge_secret: str = Field(
+        default="",
+        description="The value our CloudFront distribution sends in X-Newsroom-Edge (template "
+        "parameter Cdn): with it, the reader's IP is the one CloudFront saw; empty: no CDN.",
+    )
     thread_depth: int = Field(default=5, ge=1, le=5, description="Deepest reply level.")
     edit_window_seconds: int = Field(
         default=900,

@@ -10,7 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
+import os
+import re
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -257,7 +260,7 @@ def _reason(exc: Exception) -> str:
 
 def relative_reference(base_path: str, target_path: str) -> str:
     """A relative URL reference that, resolved against the URL a client used to reach
-    `base_path` (a path as the function sees it, `event.path`), leads to `target_path` behind
+    `base_path` (a path as the routes see it, `route_path`), leads to `target_path` behind
     the same front: the stage (`/v1`), a custom domain's base path, or nothing.
 
     The function never sees that front, so an absolute path (`/articles/...`) would leave it
@@ -279,13 +282,60 @@ def relative_reference(base_path: str, target_path: str) -> str:
 def location_of(app: APIGatewayRestResolver, path: str) -> str:
     """A `Location` for `path` of this API, relative to the request's own URL (see
     `relative_reference`)."""
-    return relative_reference(app.current_event.path, path)
+    return relative_reference(route_path(app.current_event), path)
 
 
-def request_sender(app: APIGatewayRestResolver) -> tuple[str, str]:
-    """(source IP, user agent) as API Gateway saw them; X-Forwarded-For is not trusted."""
+# The custom domain's base path mapping (template parameter DomainBasePath): API Gateway
+# passes it in the event's `path` (``/api/articles/...``), unlike the stage of the invoke URL.
+BASE_PATH_VARIABLE = "BASE_PATH"
+# The header our CloudFront distribution adds to every origin request (template parameter Cdn):
+# CloudFront replaces a viewer's header of that name, so only the distribution sends the value.
+EDGE_HEADER = "X-Newsroom-Edge"
+
+
+def mapped_prefixes() -> list[str | re.Pattern[str]]:
+    """What the resolvers strip from a path before matching routes (their `strip_prefixes`):
+    the base path the API is mapped at on its custom domain, if any."""
+    base_path = os.environ.get(BASE_PATH_VARIABLE, "").strip("/")
+    return [f"/{base_path}"] if base_path else []
+
+
+def route_path(event: APIGatewayProxyEvent) -> str:
+    """The request's path as the routes see it: without the custom domain's base path."""
+    base_path = os.environ.get(BASE_PATH_VARIABLE, "").strip("/")
+    prefix = f"/{base_path}"
+    if base_path and (event.path == prefix or event.path.startswith(prefix + "/")):
+        return event.path[len(prefix) :] or "/"
+    return event.path
+
+
+def request_sender(
+    app: APIGatewayRestResolver, *, trusted_edge_secret: str = ""
+) -> tuple[str, str]:
+    """(reader's IP, user agent) of the request.
+
+    The IP is API Gateway's source IP: the reader's, or, behind our CloudFront distribution, its
+    edge's. There the reader's is in `CloudFront-Viewer-Address` (``ip:port``) and in the entry
+    of X-Forwarded-For CloudFront added before API Gateway's own (the edge); both are read only
+    when the request carries `EDGE_HEADER` with `trusted_edge_secret`, else a client that
+    calls the API directly could name any address.
+    """
     identity = app.current_event.request_context.identity
-    return identity.source_ip or "", identity.user_agent or ""
+    source_ip = identity.source_ip or ""
+    user_agent = identity.user_agent or ""
+    headers = app.current_event.headers
+    offered = headers.get(EDGE_HEADER) or ""
+    if not trusted_edge_secret or not hmac.compare_digest(
+        offered.encode(), trusted_edge_secret.encode()
+    ):
+        return source_ip, user_agent
+    viewer = (headers.get("CloudFront-Viewer-Address") or "").strip()
+    if viewer:
+        return viewer.rsplit(":", 1)[0].strip("[]"), user_agent
+    hops = [hop.strip() for hop in (headers.get("X-Forwarded-For") or "").split(",") if hop.strip()]
+    if hops and hops[-1] == source_ip:
+        hops.pop()
+    return (hops[-1] if hops else source_ip), user_agent
 
 
 def api_base_url(event: APIGatewayProxyEvent) -> str:
@@ -293,7 +343,7 @@ def api_base_url(event: APIGatewayProxyEvent) -> str:
     `PublicBaseUrl` names none: the host API Gateway saw, and whatever its path had before the
     route's (the stage on the execute-api host, a base path mapping on a custom domain)."""
     context = event.request_context
-    prefix = (context.path or "").removesuffix(event.path).rstrip("/")
+    prefix = (context.path or "").removesuffix(route_path(event)).rstrip("/")
     return f"https://{context.domain_name}{prefix}"
 
 

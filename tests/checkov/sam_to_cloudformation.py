@@ -6,8 +6,8 @@ Runs in checkov's virtualenv, where aws-sam-translator is installed (`make check
 `Metadata` is carried over, so a waiver written on a SAM resource applies to what it becomes.
 
 checkov leaves out a resource whose `Condition` is false at the parameters' defaults, so the
-optional parts (the CDN, ...) are checked in two more expansions, `--variant all-on` and
-`--variant all-off` (template_variants.py: every option on, every option off).
+optional parts (the CDN, the domain, ...) are checked in more expansions, `--variant all-on`,
+`--variant all-off` and `--variant api-domain` (template_variants.py).
 
 It also fails when the expansion's resources depend on each other in a cycle, which
 CloudFormation refuses at deploy time and neither cfn-lint nor checkov reports here (a function
@@ -115,7 +115,9 @@ def main() -> None:
         "output", type=Path, nargs="?", default=Path(".aws-sam/checkov/template.json")
     )
     parser.add_argument(
-        "--variant", choices=VARIANTS, help="every option on, or every option off (default: as is)"
+        "--variant",
+        choices=VARIANTS,
+        help="every option on, every option off, or on with the domain on the API (default: as is)",
     )
     args = parser.parse_args()
     expanded = expand(args.template)

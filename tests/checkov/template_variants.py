@@ -1,10 +1,10 @@
-"""The two deployments the template is checked as, besides its defaults: every option on, and
-every option off (`make template-variants`; cfn-lint, `sam validate --lint` and checkov run on
-both).
+"""The deployments the template is checked as, besides its defaults: every option on, every
+option off, and every option on with the domain on API Gateway instead of CloudFront
+(`make template-variants`; cfn-lint, `sam validate --lint` and checkov run on each).
 
 A parameter is a switch (AllowedValues "off"/"on"), an option turned on by a value
 (`ON_VALUES`: empty or zero means off) or a setting that is never off (`SETTINGS`: it keeps its
-default in both variants). A parameter none of them names stops the script, so a new one is
+default in every variant). A parameter none of them names stops the script, so a new one is
 checked on and off from the day it is added.
 
 Writing the variants reads YAML with cfn-lint's reader (the project's virtualenv);
@@ -29,9 +29,15 @@ ON_VALUES = {
     "PublicBaseUrl": "https://comments.example.com",
     "AlarmEmail": "alerts@example.com",
     "MinimumFormSeconds": "3",
+    "DomainName": "comments.example.com",
+    "DomainCertificateArn": (
+        "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+    ),
+    "DomainHostedZoneId": "Z0123456789ABCDEFGHIJ",
+    "DomainBasePath": "api",
 }
 
-# Never off: both variants keep the default.
+# Never off: every variant keeps the default.
 SETTINGS = {
     "StageName",
     "ThrottlingRateLimit",
@@ -44,7 +50,14 @@ SETTINGS = {
     "CdnPriceClass",
 }
 
-VARIANTS = ("all-on", "all-off")
+# Each variant: whether options are on, and what differs from that. Some options exclude
+# each other (the template's Rules): with Cdn on the domain is the distribution's whole host, so
+# a base path (an API Gateway mapping) is checked with the domain on the API, Cdn off.
+VARIANTS = {
+    "all-on": (True, {"DomainBasePath": ""}),
+    "all-off": (False, {}),
+    "api-domain": (True, {"Cdn": "off"}),
+}
 
 
 def unclassified(template: dict[str, Any]) -> list[str]:
@@ -64,18 +77,20 @@ def off_value(parameter: dict[str, Any]) -> str:
 
 
 def set_variant(template: dict[str, Any], variant: str) -> None:
-    """Default every switch and option of `template` to `variant` ("all-on" or "all-off")."""
+    """Default every switch and option of `template` as `variant` (one of `VARIANTS`) sets it."""
     missing = unclassified(template)
     if missing:
         raise SystemExit(
             f"parameters neither a switch, an option nor a setting: {', '.join(missing)}: "
             "name them in tests/checkov/template_variants.py (ON_VALUES or SETTINGS)"
         )
-    on = variant == "all-on"
+    on, exceptions = VARIANTS[variant]
     for name, parameter in template.get("Parameters", {}).items():
         if name in SETTINGS:
             continue
-        if name in ON_VALUES:
+        if name in exceptions:
+            parameter["Default"] = exceptions[name]
+        elif name in ON_VALUES:
             parameter["Default"] = ON_VALUES[name] if on else off_value(parameter)
         else:
             parameter["Default"] = "on" if on else "off"

@@ -237,29 +237,144 @@ def test_relative_reference_is_the_shortest_one(base: str, target: str, referenc
     assert relative_reference(base, target) == reference
 
 
+# API Gateway's REST proxy event keeps a custom domain's base path mapping in `path` and in
+# `requestContext.path`, and strips only the invoke URL's stage from `path`
+# (https://github.com/localstack/localstack/pull/12296, aws-powertools/powertools-lambda-python#576).
 @pytest.mark.parametrize(
-    ("domain", "received_path", "base"),
+    ("domain", "event_path", "received_path", "base_path", "base"),
     [
         # the execute-api host: the stage before the route
         (
             "abc123defg.execute-api.eu-west-1.amazonaws.com",
+            "/privacy/requests",
             "/v1/privacy/requests",
+            "",
+            "https://abc123defg.execute-api.eu-west-1.amazonaws.com/v1",
+        ),
+        # the same host when the API also has a domain with a base path mapping
+        (
+            "abc123defg.execute-api.eu-west-1.amazonaws.com",
+            "/privacy/requests",
+            "/v1/privacy/requests",
+            "news",
             "https://abc123defg.execute-api.eu-west-1.amazonaws.com/v1",
         ),
         # a custom domain with a base path mapping, and one mapped at its root
-        ("api.example.com", "/news/privacy/requests", "https://api.example.com/news"),
-        ("api.example.com", "/privacy/requests", "https://api.example.com"),
+        (
+            "api.example.com",
+            "/news/privacy/requests",
+            "/news/privacy/requests",
+            "news",
+            "https://api.example.com/news",
+        ),
+        (
+            "api.example.com",
+            "/privacy/requests",
+            "/privacy/requests",
+            "",
+            "https://api.example.com",
+        ),
     ],
 )
 def test_the_api_base_url_is_where_the_request_reached_the_api(
-    domain: str, received_path: str, base: str
+    monkeypatch: pytest.MonkeyPatch,
+    domain: str,
+    event_path: str,
+    received_path: str,
+    base_path: str,
+    base: str,
 ) -> None:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-    from newsroom.http import api_base_url
+    from newsroom.http import api_base_url, route_path
 
+    monkeypatch.setenv("BASE_PATH", base_path)
     event = json.loads((PROJECT_ROOT / "events" / "get_article.json").read_text())
-    event["path"] = "/privacy/requests"
+    event["path"] = event_path
     event["requestContext"] |= {"domainName": domain, "path": received_path}
 
     assert api_base_url(APIGatewayProxyEvent(event)) == base
+    assert route_path(APIGatewayProxyEvent(event)) == "/privacy/requests"
+
+
+def test_a_resolver_under_a_base_path_routes_and_locates_below_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from newsroom.http import location_of, mapped_prefixes
+
+    # Given a resolver built where the domain maps the API at /news
+    monkeypatch.setenv("BASE_PATH", "news")
+    mapped = APIGatewayRestResolver(strip_prefixes=mapped_prefixes())
+
+    @mapped.post("/articles/<slug>/comments")
+    def handle_post(slug: str) -> dict[str, str]:
+        return {"location": location_of(mapped, f"/articles/{slug}/comments/c1")}
+
+    # When a request comes in as API Gateway passes it under the mapping
+    event = rest_event(
+        "POST", "/articles/{slug}/comments", path_params={"slug": "storm"}, body="{}"
+    )
+    event["path"] = "/news/articles/storm/comments"
+    event["requestContext"]["path"] = "/news/articles/storm/comments"
+    answer = mapped.resolve(event, LambdaContext())
+
+    # Then the route is found, and its Location resolves below the mapping
+    assert answer["statusCode"] == 200, answer
+    location = json.loads(answer["body"])["location"]
+    assert (
+        urljoin("https://example.com/news/articles/storm/comments", location)
+        == "https://example.com/news/articles/storm/comments/c1"
+    )
+    # And without the mapping's prefix the same route still answers (the execute-api host)
+    event["path"] = "/articles/storm/comments"
+    assert mapped.resolve(event, LambdaContext())["statusCode"] == 200
+    monkeypatch.delenv("BASE_PATH")
+    assert mapped_prefixes() == []
+
+
+def sender_event(headers: dict[str, str], *, source_ip: str) -> APIGatewayRestResolver:
+    """A resolver whose current request came from `source_ip` with `headers`."""
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+    resolver = APIGatewayRestResolver()
+    event = rest_event("POST", "/things", headers=headers, source_ip=source_ip)
+    resolver.current_event = APIGatewayProxyEvent(event)
+    return resolver
+
+
+EDGE = "130.176.0.10"  # a CloudFront edge, API Gateway's source IP behind the distribution
+
+
+@pytest.mark.parametrize(
+    ("headers", "reader"),
+    [
+        # CloudFront-Viewer-Address: ip:port, IPv4 or IPv6
+        (
+            {"X-Newsroom-Edge": "s3cret", "CloudFront-Viewer-Address": "198.51.100.7:50312"},
+            "198.51.100.7",
+        ),
+        (
+            {"X-Newsroom-Edge": "s3cret", "CloudFront-Viewer-Address": "2001:db8::7:50312"},
+            "2001:db8::7",
+        ),
+        # X-Forwarded-For: what the reader sent, the reader as CloudFront saw them, the edge
+        (
+            {"X-Newsroom-Edge": "s3cret", "X-Forwarded-For": f"10.0.0.1, 198.51.100.7, {EDGE}"},
+            "198.51.100.7",
+        ),
+        # without the secret, or with another one: the source IP, whatever the headers say
+        ({"CloudFront-Viewer-Address": "198.51.100.7:1"}, EDGE),
+        ({"X-Newsroom-Edge": "guess", "X-Forwarded-For": f"198.51.100.7, {EDGE}"}, EDGE),
+        ({"X-Newsroom-Edge": "", "CloudFront-Viewer-Address": "198.51.100.7:1"}, EDGE),
+    ],
+)
+def test_the_readers_address_behind_the_distribution_is_believed_only_with_its_secret(
+    headers: dict[str, str], reader: str
+) -> None:
+    from newsroom.http import request_sender
+
+    resolver = sender_event(headers, source_ip=EDGE)
+
+    assert request_sender(resolver, trusted_edge_secret="s3cret")[0] == reader
+    # and a deployment without the distribution believes no header at all
+    assert request_sender(resolver, trusted_edge_secret="")[0] == EDGE

@@ -281,6 +281,28 @@ def test_gateway_adds_forwarding_headers_and_fills_the_identity() -> None:
     assert event["requestContext"]["domainName"] == "127.0.0.1:3000"
 
 
+def test_gateway_appends_the_address_it_saw_to_the_forwarded_for_a_client_sent() -> None:
+    # As behind CloudFront: what the reader sent, then the reader as CloudFront saw them
+    headers = (("Host", "127.0.0.1:3000"), ("X-Forwarded-For", "10.0.0.1, 198.51.100.7"))
+
+    event = event_for("GET", "/articles", headers=headers)
+
+    assert event["headers"]["X-Forwarded-For"] == "10.0.0.1, 198.51.100.7, 192.0.2.7"
+    assert event["multiValueHeaders"]["X-Forwarded-For"] == ["10.0.0.1, 198.51.100.7, 192.0.2.7"]
+
+
+def test_under_a_base_path_mapping_the_path_keeps_it_and_the_route_does_not() -> None:
+    request = HttpRequest("GET", "/articles/harbour-wall", (("Host", "example.com"),), b"")
+    match = matched("GET", request.path)
+
+    event = to_event(request, match, base_path="api")
+
+    assert event["path"] == "/api/articles/harbour-wall"
+    assert event["requestContext"]["path"] == "/api/articles/harbour-wall"
+    assert event["resource"] == event["requestContext"]["resourcePath"] == "/articles/{slug}"
+    assert event["pathParameters"] == {"slug": "harbour-wall"}
+
+
 def test_request_time_is_in_api_gateway_format() -> None:
     context = event_for("GET", "/articles")["requestContext"]
 
@@ -322,6 +344,10 @@ def test_event_has_exactly_the_fields_of_a_real_api_gateway_event(sample: Any) -
     headers = tuple((name, value) for name, value in real["headers"].items())
 
     event = event_for(real["httpMethod"], real["path"], headers=headers, router=TEMPLATE_ROUTER)
+    # The sample's X-Forwarded-For is API Gateway's already; passed through again, it grows
+    forwarded = real["headers"]["X-Forwarded-For"]
+    assert event["headers"]["X-Forwarded-For"] == f"{forwarded}, 192.0.2.7"
+    event["headers"]["X-Forwarded-For"] = forwarded
 
     assert event.keys() == real.keys()
     assert event["requestContext"].keys() == real["requestContext"].keys()

@@ -1,6 +1,6 @@
-"""The template's two checked deployments, every option on and every option off
-(tests/checkov/template_variants.py; `make cfn-lint`, `make sam-validate` and `make checkov` run
-on both)."""
+"""The template's checked deployments: every option on, every option off, and on with the
+domain on API Gateway (tests/checkov/template_variants.py; `make cfn-lint`, `make sam-validate`
+and `make checkov` run on each)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from newsroom_tools.template import PROJECT_ROOT
 from tests.checkov.template_variants import (
     ON_VALUES,
     SETTINGS,
+    VARIANTS,
     off_value,
     read_template,
     set_variant,
@@ -48,7 +49,7 @@ def test_options_are_off_by_default_so_all_off_is_a_real_deployment(
         assert str(parameters[name]["Default"]) == off_value(parameters[name]), name
 
 
-@pytest.mark.parametrize("variant", ["all-on", "all-off"])
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_a_variant_sets_every_switch_and_option_and_keeps_the_settings(
     template: dict[str, Any], variant: str
 ) -> None:
@@ -56,13 +57,34 @@ def test_a_variant_sets_every_switch_and_option_and_keeps_the_settings(
     set_variant(changed, variant)
 
     parameters = changed["Parameters"]
-    on = variant == "all-on"
-    assert {parameters[name]["Default"] for name in switches(template)} == {"on" if on else "off"}
+    on, exceptions = VARIANTS[variant]
+    for name in switches(template):
+        assert parameters[name]["Default"] == exceptions.get(name, "on" if on else "off"), name
     for name, value in ON_VALUES.items():
         expected = value if on else off_value(parameters[name])
-        assert parameters[name]["Default"] == expected, name
+        assert parameters[name]["Default"] == exceptions.get(name, expected), name
     for name in SETTINGS:
         assert parameters[name] == template["Parameters"][name], name
+
+
+def test_the_variants_together_turn_every_option_on_and_keep_the_rules(
+    template: dict[str, Any],
+) -> None:
+    values = {}
+    for variant in VARIANTS:
+        changed = copy.deepcopy(template)
+        set_variant(changed, variant)
+        values[variant] = {name: p["Default"] for name, p in changed["Parameters"].items()}
+
+    # Every option is on in some variant: an exception only moves it to another
+    for name in switches(template):
+        assert any(v[name] == "on" for v in values.values()), name
+    for name, value in ON_VALUES.items():
+        assert any(v[name] == value for v in values.values()), name
+    # and no variant breaks a rule of the template: a base path only with the domain on the API
+    for variant, given in values.items():
+        assert not (given["Cdn"] == "on" and given["DomainBasePath"]), variant
+        assert given["DomainName"] or not given["DomainCertificateArn"], variant
 
 
 def test_a_parameter_nobody_classified_stops_the_variants(template: dict[str, Any]) -> None:

@@ -12,7 +12,9 @@ What it mirrors from API Gateway, on purpose:
 - a proxy result that is not a valid ``{"statusCode": ...}`` answers 502;
 - under the stage (``/v1/articles``, as on the API's invoke URL) ``path`` has no stage and
   ``requestContext.path`` has it; served at the root (as a custom domain mapped there) both
-  are the path as sent.
+  are the path as sent; under a custom domain's base path mapping (``/api/articles``) both
+  are the path as sent, the base path included (API Gateway strips it only to pick the route);
+- X-Forwarded-For gets the client's address appended to what the client sent.
 """
 
 from __future__ import annotations
@@ -379,6 +381,7 @@ def to_event(
     *,
     stage: str = STAGE,
     stage_in_path: bool = True,
+    base_path: str = "",
     now: datetime | None = None,
     request_id: str | None = None,
     caller_key: str | None = None,
@@ -388,9 +391,10 @@ def to_event(
     whose path is the one below the stage.
 
     `stage_in_path` says whether the client's URL had the stage in front (``/v1/articles``,
-    the invoke URL), or not (a custom domain mapped at its root): `requestContext.path` is the
-    path the client used. `caller_key` and `caller_arn` identify the signer of an
-    AWS_IAM-authorized request.
+    the invoke URL), or not (a custom domain mapped at its root). `base_path` is the custom
+    domain's base path mapping the request came under (``api``), if any: it stays in `path`.
+    `requestContext.path` is the path the client used. `caller_key` and `caller_arn` identify
+    the signer of an AWS_IAM-authorized request.
     """
     now = now or datetime.now(UTC)
     request_id = request_id or str(uuid.uuid4())
@@ -401,9 +405,10 @@ def to_event(
     query = _multi(parse_qsl(request.query, keep_blank_values=True))
     body, is_base64 = _event_body(request.body)
     user_agent = request.header("User-Agent")
+    mapped_path = f"/{base_path}{request.path}" if base_path else request.path
     return {
         "resource": route.resource,
-        "path": request.path,
+        "path": mapped_path,
         "httpMethod": request.method.upper(),
         "headers": single_headers or None,
         "multiValueHeaders": headers or None,
@@ -419,7 +424,7 @@ def to_event(
             "httpMethod": request.method.upper(),
             "extendedRequestId": base64.b64encode(uuid.uuid4().bytes[:10]).decode(),
             "requestTime": _request_time(now),
-            "path": f"/{stage}{request.path}" if stage_in_path else request.path,
+            "path": f"/{stage}{request.path}" if stage_in_path and not base_path else mapped_path,
             "protocol": "HTTP/1.1",
             "stage": stage,
             "domainPrefix": host.split(".", 1)[0].split(":", 1)[0],
@@ -451,8 +456,12 @@ def _gateway_headers(request: HttpRequest, host: str, now: datetime) -> dict[str
     headers = _multi(request.headers)
     present = {name.lower() for name in headers}
     port = host.rsplit(":", 1)[1] if ":" in host else "80"
+    # API Gateway appends the address it saw to the X-Forwarded-For the client sent.
+    sent = [value for name, value in request.headers if name.lower() == "x-forwarded-for"]
+    for name in [name for name in headers if name.lower() == "x-forwarded-for"]:
+        del headers[name]
+    headers["X-Forwarded-For"] = [", ".join([*sent[-1:], request.client_ip])]
     added = {
-        "X-Forwarded-For": request.client_ip,
         "X-Forwarded-Port": port,
         "X-Forwarded-Proto": "http",
         "X-Amzn-Trace-Id": f"Root=1-{int(now.timestamp()):08x}-{uuid.uuid4().hex[:24]}",

@@ -83,16 +83,20 @@ def function_environment(
     *,
     api_url: str | None = None,
     apis: Iterable[str] = (),
+    template: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     """The variables every function needs, merged, with table `!Ref`s as local table names.
 
     A variable whose value names one of the template's `apis` (its invoke URL, say, for links
     in emails) is `api_url` here: the local API stands in for the deployed one.
     All functions share one process here, so tracing is off and the service name is common.
+    With the `template`, a variable set by a condition (`!If`) on the parameters in
+    `table_names` is evaluated as CloudFormation would (see `environment_of`).
     """
     merged: dict[str, str] = {}
     for spec in specs.values():
-        for key, value in environment_of(spec, table_names, api_url=api_url, apis=apis).items():
+        variables = environment_of(spec, table_names, api_url=api_url, apis=apis, template=template)
+        for key, value in variables.items():
             if key in merged and merged[key] != value and key != "POWERTOOLS_SERVICE_NAME":
                 log.warning("functions disagree on %s; %s's value is used", key, spec.name)
             merged[key] = value
@@ -107,10 +111,13 @@ def environment_of(
     *,
     api_url: str | None = None,
     apis: Iterable[str] = (),
+    template: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     """One function's variables, resolved as `function_environment` resolves them: a variable
-    naming one of `apis` (its invoke URL, under `!If` or `!Sub`) is `api_url`."""
-    from newsroom_tools.template import resolve_environment
+    naming one of `apis` (its invoke URL, under `!If` or `!Sub`) is `api_url`. With the
+    `template`, any other intrinsic of parameters, conditions and pseudo parameters is
+    evaluated (`newsroom_tools.template.evaluate`; `AWS::NoValue` leaves the variable out)."""
+    from newsroom_tools.template import UnresolvableError, evaluate, resolve_environment
 
     apis = tuple(apis)
     defaults = {
@@ -118,7 +125,34 @@ def environment_of(
         for key, value in spec.environment.items()
         if api_url is not None and any(_names_resource(value, api) for api in apis)
     }
-    return resolve_environment(spec, table_names, defaults)
+    resolved = resolve_environment(spec, table_names, defaults)
+    if template is None:
+        return resolved
+    known = {**PSEUDO_PARAMETERS, **table_names}
+    for key, value in spec.environment.items():
+        if key in resolved or key in defaults or not isinstance(value, dict):
+            continue
+        try:
+            evaluated = evaluate(template, value, known)
+        except UnresolvableError:
+            continue  # AWS::NoValue, or what only a deployment knows
+        if isinstance(evaluated, (str, int, float)):
+            resolved[key] = str(evaluated)
+    return resolved
+
+
+# What CloudFormation's pseudo parameters are in a local run.
+PSEUDO_PARAMETERS = {
+    "AWS::AccountId": "123456789012",
+    "AWS::Partition": "aws",
+    "AWS::Region": "us-east-1",
+    "AWS::StackName": "newsroom-local",
+    "AWS::StackId": (
+        "arn:aws:cloudformation:us-east-1:123456789012:stack/newsroom-local/"
+        "4c0ca1e0-0000-4000-8000-000000000000"
+    ),
+    "AWS::URLSuffix": "amazonaws.com",
+}
 
 
 def _names_resource(value: Any, logical_id: str) -> bool:
@@ -380,6 +414,8 @@ class LocalSystem:
                 pools={},
                 stage=stage,
                 stage_in_path=self.stage_in_path,
+                # As the custom domain's base path mapping serves it (docs/domain.md).
+                base_path=parameters.get("DomainBasePath", ""),
             )
         except PortInUseError as exc:
             raise LocalRunError(f"{exc} (is another `newsroom run` running? use --port)") from exc
@@ -426,6 +462,7 @@ class LocalSystem:
                     self.table_names,
                     api_url=server.url,
                     apis=resources(template, "AWS::Serverless::Api"),
+                    template=template,
                 )
             )
         )

@@ -110,8 +110,9 @@ class LocalApiServer(LoopbackServer):
     """One thread per connection; each function's pool bounds how many run at once.
 
     With `stage_in_path` the API is served below ``/<stage>``, as API Gateway's invoke URL
-    serves it (the functions see paths without it); otherwise at the root, as a custom domain
-    mapped there.
+    serves it (the functions see paths without it); with `base_path` below ``/<base_path>``,
+    as a custom domain's base path mapping serves it (the functions see paths with it);
+    otherwise at the root, as a custom domain mapped there.
     """
 
     thread_name = "newsroom-local-api"
@@ -124,11 +125,13 @@ class LocalApiServer(LoopbackServer):
         *,
         stage: str = STAGE,
         stage_in_path: bool = False,
+        base_path: str = "",
     ) -> None:
         self.router = router
         self.pools = pools
         self.stage = stage
-        self.stage_in_path = stage_in_path
+        self.base_path = base_path.strip("/")
+        self.stage_in_path = stage_in_path and not self.base_path
         self.local_routes: dict[str, LocalRoute] = {}
         super().__init__(address, _RequestHandler)
 
@@ -139,7 +142,9 @@ class LocalApiServer(LoopbackServer):
 
     @property
     def url(self) -> str:
-        """The API's base URL: the root, or the stage below it."""
+        """The API's base URL: the root, or the stage or base path below it."""
+        if self.base_path:
+            return f"{self.root_url}/{self.base_path}"
         return self.root_url + (f"/{self.stage}" if self.stage_in_path else "")
 
     def add_local_route(self, path: str, route: LocalRoute) -> None:
@@ -163,9 +168,14 @@ class LocalApiServer(LoopbackServer):
         local = self.local_route(request.path)
         if local is not None:
             return local(request)
-        api_request = request.below(f"/{self.stage}") if self.stage_in_path else request
-        if api_request is None:
-            return _outside_the_stage(self.stage)
+        if self.base_path:
+            api_request = request.below(f"/{self.base_path}")
+            if api_request is None:
+                return _outside_the_mapping(self.base_path)
+        else:
+            api_request = request.below(f"/{self.stage}") if self.stage_in_path else request
+            if api_request is None:
+                return _outside_the_stage(self.stage)
         match = self.router.match(api_request.method, api_request.path)
         if isinstance(match, HttpResponse):
             return match
@@ -180,6 +190,7 @@ class LocalApiServer(LoopbackServer):
             match,
             stage=self.stage,
             stage_in_path=self.stage_in_path,
+            base_path=self.base_path,
             caller_key=caller.access_key if caller else None,
             caller_arn=caller.user_arn if caller else None,
         )
@@ -366,6 +377,16 @@ def _outside_the_stage(stage: str) -> HttpResponse:
         HTTPStatus.FORBIDDEN,
         "forbidden",
         f"Forbidden: the path names no stage; the API is served under /{stage}/.",
+    )
+
+
+def _outside_the_mapping(base_path: str) -> HttpResponse:
+    # A custom domain answers a path no base path mapping covers 403 Forbidden.
+    return gateway_error(
+        HTTPStatus.FORBIDDEN,
+        "forbidden",
+        f"Forbidden: the path is outside the domain's mapping; the API is served under "
+        f"/{base_path}/.",
     )
 
 

@@ -236,7 +236,7 @@ def evaluate(template: Mapping[str, Any], value: Any, parameters: Mapping[str, s
                 raise UnresolvableError(f"!Ref {argument} is not a parameter")
             return parameters[argument]
         if name == "Fn::Sub" and isinstance(argument, str):
-            return re.sub(r"\$\{([A-Za-z0-9]+)\}", lambda m: str(value_of({"Ref": m[1]})), argument)
+            return re.sub(r"\$\{([A-Za-z0-9:]+)\}", lambda m: str(value_of({"Ref": m[1]})), argument)
         if name == "Fn::If":
             condition, when_true, when_false = argument
             return value_of(when_true if holds(condition) else when_false)
