@@ -239,7 +239,7 @@ def test_relative_reference_is_the_shortest_one(base: str, target: str, referenc
 
 # API Gateway's REST proxy event keeps a custom domain's base path mapping in `path` and in
 # `requestContext.path`, and strips only the invoke URL's stage from `path`
-# (https://github.com/localstack/localstack/pull/12296, aws-powertools/powertools-lambda-python#576).
+# (localstack/localstack#12296, aws-powertools/powertools-lambda-python#576).
 @pytest.mark.parametrize(
     ("domain", "event_path", "received_path", "base_path", "base"),
     [

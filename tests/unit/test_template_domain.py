@@ -152,7 +152,7 @@ def test_with_cdn_on_the_domain_is_the_distributions_name_with_its_certificate(
         "MinimumProtocolVersion": "TLSv1.2_2021",
     }
     # Without a domain, the distribution's own name and CloudFront's certificate
-    plain = values | {name: "" for name in DOMAIN}
+    plain = values | dict.fromkeys(DOMAIN, "")
     assert evaluate(template, {"Condition": condition}, plain) is False
     assert on_own_name == {"CloudFrontDefaultCertificate": True}
     # IPv4 and IPv6 aliases to the distribution
