@@ -235,3 +235,21 @@ def test_only_requests_through_the_distribution_carry_the_secret_the_comments_fu
     # Without the distribution nobody's header is believed
     off = parameter_defaults(template)
     assert variable(template, "CommentsFunction", "TRUSTED_EDGE_SECRET", off) is None
+
+
+def test_a_cdn_of_the_sites_own_is_trusted_with_the_header_the_stack_outputs(
+    template: TemplateDict,
+) -> None:
+    values = parameter_defaults(template) | {"SiteCdn": "on"}
+    output = template["Outputs"]["EdgeHeader"]
+    secret = PSEUDO_PARAMETERS["AWS::StackId"].rsplit("/", 1)[1]
+
+    assert parameter_defaults(template)["SiteCdn"] == "off"
+    assert output["Condition"] == "SiteCdnOn"
+    name, value = output["Value"]["Fn::Sub"]
+    assert evaluate(template, {"Fn::Sub": name.replace("${Secret}", "")}, values) == (
+        "X-Newsroom-Edge: "
+    )
+    assert evaluate(template, value["Secret"], PSEUDO_PARAMETERS | values) == secret
+    assert variable(template, "CommentsFunction", "TRUSTED_EDGE_SECRET", values) == secret
+    assert "CdnDistribution" not in present(template, values)
