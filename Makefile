@@ -9,6 +9,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
+# Defined before any rule names it: make expands a rule's prerequisites as it reads the rule.
+SAM_STAMP := $(SAM_VENV)/.installed
 PYTEST_ARGS ?=
 # Template parameters of `make run` other than their defaults (the deployed default is ApiDocs=off).
 RUN_PARAMETERS ?= ApiDocs=on
@@ -156,8 +158,6 @@ sam-python:
 	@"$(SAM_PYTHON)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || { \
 	  echo "make: SAM_PYTHON=$(SAM_PYTHON) is not Python 3.13, which sam build needs (the" \
 	    "Lambda runtime): make test SAM_PYTHON=/path/to/python3.13" >&2; exit 1; }
-
-SAM_STAMP := $(SAM_VENV)/.installed
 
 $(SAM_STAMP): requirements/sam.txt | sam-python
 	rm -rf $(SAM_VENV)
