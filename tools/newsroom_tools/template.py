@@ -126,7 +126,14 @@ def resolve_environment(
     """
     resolved: dict[str, str] = {}
     for key, value in spec.environment.items():
-        if isinstance(value, dict) and ("Ref" in value or "Fn::GetAtt" in value):
+        when_set = _parameter_when_set(value, physical_names)
+        if when_set is not None:
+            # `!If [Condition, !Ref Parameter, !Ref AWS::NoValue]`: the parameter's value when
+            # the condition holds for the local values, else no variable at all.
+            parameter, holds = when_set
+            if holds:
+                resolved[key] = physical_names[parameter]
+        elif isinstance(value, dict) and ("Ref" in value or "Fn::GetAtt" in value):
             ref = value["Ref"] if "Ref" in value else ".".join(value["Fn::GetAtt"])
             if ref in physical_names:
                 resolved[key] = physical_names[ref]
@@ -137,6 +144,28 @@ def resolve_environment(
         elif defaults and key in defaults:
             resolved[key] = defaults[key]
     return resolved
+
+
+def _parameter_when_set(value: Any, parameters: Mapping[str, str]) -> tuple[str, bool] | None:
+    """For `!If [Condition, !Ref Parameter, !Ref AWS::NoValue]` on a parameter the local run
+    has a value of: the parameter, and whether the condition holds for the local values (as
+    CloudFormation evaluates it from template.yaml's Conditions). None for any other value."""
+    if not isinstance(value, dict) or list(value) != ["Fn::If"]:
+        return None
+    condition, when_true, when_false = value["Fn::If"]
+    if when_false != {"Ref": "AWS::NoValue"} or not isinstance(when_true, dict):
+        return None
+    parameter = when_true.get("Ref")
+    if list(when_true) != ["Ref"] or parameter not in parameters:
+        return None
+    template = load_template()
+    if parameter not in template.get("Parameters", {}):
+        return None
+    try:
+        holds = evaluate(template, {"Fn::If": [condition, True, False]}, parameters)
+    except UnresolvableError:
+        return None
+    return str(parameter), bool(holds)
 
 
 def table_create_kwargs(spec: dict[str, Any], table_name: str) -> dict[str, Any]:
