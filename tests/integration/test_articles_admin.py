@@ -425,8 +425,8 @@ def test_command_registers_updates_closes_opens_and_deletes_against_the_local_ru
     assert f"newsroom articles update {slug}" in twice.stderr
     assert updated.returncode == 0, updated.stderr
     assert json.loads(updated.stdout)["has_body"] is False  # PUT: no body sent, none kept
-    assert closed.returncode == 0 and "comments closed" in closed.stdout, closed.stderr
-    assert reopened.returncode == 0 and "comments open" in reopened.stdout, reopened.stderr
+    assert (closed.returncode, "comments closed" in closed.stdout) == (0, True), closed.stderr
+    assert (reopened.returncode, "comments open" in reopened.stdout) == (0, True), reopened.stderr
     assert (deleted.returncode, deleted.stdout.strip()) == (0, f"deleted {slug}"), deleted.stderr
     assert missing.returncode == 1
     assert f"No article has the slug '{slug}'" in missing.stderr
