@@ -26,6 +26,8 @@ EVENT_STATUS = {
     "get_api_docs_file.json": 404,
     # No minimum form time unless its MinimumFormSeconds parameter is above 0.
     "get_form_token.json": 404,
+    # An update (If-Match: *) of an article never registered: the table is left as it was.
+    "admin_update_article_not_registered.json": 412,
 }
 
 

@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
@@ -11,9 +11,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import comments, cors, deadline, email_log, links, privacy_requests, snapstart
+from newsroom import (
+    comments,
+    cors,
+    deadline,
+    email_log,
+    links,
+    privacy_requests,
+    snapstart,
+)
 from newsroom.config import comments_settings
-from newsroom.errors import ChallengesOffError, FormTokensOffError
+from newsroom.errors import ChallengesOffError, FormTokensOffError, MalformedRequestError
 from newsroom.http import (
     api_base_url,
     bearer_token,
@@ -29,6 +37,13 @@ from newsroom.http import (
     request_sender,
 )
 from newsroom.idempotency import IDEMPOTENCY_KEY_PATTERN, run_once
+from newsroom.models.article_admin import (
+    REGISTRATION_MAX_BYTES,
+    AdminArticle,
+    ArticleAction,
+    ArticleRegistration,
+    to_admin,
+)
 from newsroom.models.articles import CommentCounts
 from newsroom.models.comments import (
     COMMENT_ID_PATTERN,
@@ -69,6 +84,8 @@ app = APIGatewayRestResolver(
 JSON_BODY_RESOURCES = frozenset(
     {"/articles/{slug}/comments", "/articles/{slug}/comments/{comment_id}", "/privacy/requests"}
 )
+# The admin API's article registrations, whose bodies hold an article's (DynamoDB's 400 KB).
+ARTICLE_BODY_RESOURCES = frozenset({"/admin/articles/{slug}"})
 # The comment's own author, by the edit token its post was answered with (docs/api.md).
 EDIT_TOKEN: list[dict[str, list[str]]] = [{"editToken": []}]
 install_error_handlers(app)
@@ -374,6 +391,88 @@ def handle_list_emails(
     return email_log.list_emails(status, limit=limit, cursor=cursor)
 
 
+# Articles the site's CMS hosts (docs/cms.md): registered, closed or opened, deleted.
+AnyEntity = Annotated[
+    str | None,
+    Header(alias="If-None-Match", pattern=r"^\*$", description="*: only a new article."),
+]
+ExistingEntity = Annotated[
+    str | None,
+    Header(alias="If-Match", pattern=r"^\*$", description="*: only an article registered before."),
+]
+
+
+@app.put(
+    "/admin/articles/<slug>",
+    middlewares=[never_cached],
+    summary="Register or update an article the site hosts, by its slug and canonical URL",
+    responses={200: {"description": "Updated"}, 201: {"description": "Registered"}},
+)
+@tracer.capture_method
+def handle_put_article(
+    slug: SlugParam,
+    registration: Annotated[ArticleRegistration, Body()],
+    if_none_match: AnyEntity = None,
+    if_match: ExistingEntity = None,
+) -> Response[AdminArticle]:
+    if if_none_match and if_match:
+        raise MalformedRequestError(
+            "Send If-None-Match: * (a new article) or If-Match: * (an existing one), not both.",
+            field="If-Match",
+            location="header",
+        )
+    # newsroom.article_admin (its table writes load boto3) only on the admin routes' requests.
+    from newsroom import article_admin
+
+    expect: article_admin.Expectation = (
+        "new" if if_none_match else "existing" if if_match else "any"
+    )
+    stored, created = article_admin.register(slug, registration, expect=expect)
+    return Response(
+        status_code=HTTPStatus.CREATED if created else HTTPStatus.OK,
+        content_type=content_types.APPLICATION_JSON,
+        body=to_admin(stored),
+        headers={"Location": location_of(app, f"/articles/{slug}")} if created else None,
+    )
+
+
+@app.post(
+    "/admin/articles/<slug>/<action>",
+    middlewares=[never_cached],
+    summary="Close or open an article's comments",
+)
+@tracer.capture_method
+def handle_post_article_action(
+    slug: SlugParam, action: Annotated[ArticleAction, Path()]
+) -> AdminArticle:
+    from newsroom import article_admin
+
+    return to_admin(article_admin.act(slug, action))
+
+
+@app.delete(
+    "/admin/articles/<slug>",
+    middlewares=[never_cached],
+    summary="Delete an article (with its comments, when asked)",
+)
+@tracer.capture_method
+def handle_delete_article(
+    slug: SlugParam,
+    comments_: Annotated[
+        Literal["refuse", "delete"],
+        Query(
+            alias="comments",
+            description="refuse (default): 409 while the article has comments; delete: "
+            "delete them with it.",
+        ),
+    ] = "refuse",
+) -> Response[None]:
+    from newsroom import article_admin
+
+    article_admin.delete(slug, comments=comments_)
+    return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
+
+
 @app.post(
     "/privacy/requests",
     middlewares=[never_cached],
@@ -446,6 +545,8 @@ def handle_post_link(token: LinkToken) -> Response[str]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refused = precheck_json_body(
         event, max_bytes=comments_settings().max_body_bytes, resources=JSON_BODY_RESOURCES
+    ) or precheck_json_body(
+        event, max_bytes=REGISTRATION_MAX_BYTES, resources=ARTICLE_BODY_RESOURCES
     )
     if refused:
         return cors.add_headers(event, refused)

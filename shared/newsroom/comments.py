@@ -200,8 +200,11 @@ class CommentRules:
             ),
         )
 
-    def article_url(self, slug: str, sender: Sender) -> str:
-        """The article's public URL (PublicBaseUrl, else where the request reached the API)."""
+    def article_url(self, slug: str, sender: Sender, *, canonical: str | None = None) -> str:
+        """The article's public URL: its `canonical` one when registered with it, else the
+        template's (PublicBaseUrl, else where the request reached the API)."""
+        if canonical:
+            return canonical
         base = (self.public_base_url or sender.api_base_url).rstrip("/")
         return self.article_url_template.format(base=base, slug=slug)
 
@@ -312,7 +315,7 @@ def submit(
         honeypot=form.phone,
         body_html=body_html,
         referrer=sender.referrer,
-        permalink=rules.article_url(slug, sender),
+        permalink=rules.article_url(slug, sender, canonical=article.url),
         comment_type="reply" if form.parent_id else "comment",
         posted_at=now,
         article_modified_at=article.updated_at,
@@ -601,7 +604,7 @@ def _edit_once(
             user_agent=sender.user_agent,
             body_html=body_html,
             referrer=sender.referrer,
-            permalink=rules.article_url(slug, sender),
+            permalink=rules.article_url(slug, sender, canonical=article.url),
             comment_type="reply" if comment.in_reply_to else "comment",
             posted_at=comment.created_at,
             recheck_reason="edit",

@@ -85,6 +85,84 @@ class ArticleNotFoundError(NewsroomError):
         )
 
 
+class UnknownArticleError(NewsroomError):
+    """The admin API's: no article of this slug is stored at all (draft or not)."""
+
+    status_code = 404
+    code = "article_not_found"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"No article has the slug '{slug}'.", field="slug", location="path")
+
+
+class ArticleExistsError(NewsroomError):
+    """A registration sent with `If-None-Match: *` for a slug that is taken."""
+
+    status_code = 412
+    code = "article_exists"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(
+            f"An article with the slug '{slug}' is registered already; update it instead.",
+            field="If-None-Match",
+            location="header",
+        )
+
+
+class ArticleNotRegisteredError(NewsroomError):
+    """An update sent with `If-Match: *` for a slug no article has."""
+
+    status_code = 412
+    code = "article_not_registered"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(
+            f"No article has the slug '{slug}'; register it first.",
+            field="If-Match",
+            location="header",
+        )
+
+
+class ArticleChangedError(NewsroomError):
+    """Another write of the article came between our read and our write."""
+
+    status_code = 409
+    code = "article_changed"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(
+            f"The article '{slug}' was changed by another request meanwhile; send it again."
+        )
+
+
+class ArticleHasCommentsError(NewsroomError):
+    status_code = 409
+    code = "article_has_comments"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(
+            f"The article '{slug}' has comments; delete them with it "
+            "(?comments=delete) or close its comments instead.",
+            field="comments",
+            location="query",
+        )
+
+
+class ArticleTooLargeError(NewsroomError):
+    """Within the field limits, but too large for one DynamoDB item once rendered."""
+
+    status_code = 413
+    code = "article_too_large"
+
+    def __init__(self, size_kb: int, limit_kb: int) -> None:
+        super().__init__(
+            f"The article takes {size_kb} KB stored (its body and its HTML), more than the "
+            f"{limit_kb} KB an article holds; shorten its body.",
+            field="body_markdown",
+            location="body",
+        )
+
+
 class CommentNotFoundError(NewsroomError):
     status_code = 404
     code = "comment_not_found"

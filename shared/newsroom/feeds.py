@@ -84,11 +84,15 @@ class Site:
         """The absolute URL of one of the API's paths."""
         return self.base_url.rstrip("/") + path
 
-    def article_url(self, slug: str) -> str:
+    def article_url(self, slug: str, canonical: str | None = None) -> str:
+        """Where readers read the article: its `canonical` URL when it was registered with
+        one (docs/cms.md), else the template's."""
+        if canonical:
+            return canonical
         return self.article_url_template.format(base=self.base_url.rstrip("/"), slug=slug)
 
-    def comment_url(self, slug: str, comment_id: str) -> str:
-        return f"{self.article_url(slug)}#comment-{comment_id}"
+    def comment_url(self, slug: str, comment_id: str, canonical: str | None = None) -> str:
+        return f"{self.article_url(slug, canonical)}#comment-{comment_id}"
 
     def tag_uri(self, specific: str) -> str:
         """A `tag:` URI (RFC 4151) of this site's host."""
@@ -264,6 +268,7 @@ def _comment_table() -> FeedCommentReader:
 
 
 def _article_entry(site: Site, article: FeedArticle) -> Entry:
+    # gsi5 projects no canonical URL (`StoredArticle.url`): an entry links by the template.
     url = site.article_url(article.slug)
     return Entry(
         id=site.article_entry_id(article.slug, article.feed_id),
@@ -304,12 +309,14 @@ def articles_feed(
     )
 
 
-def _comment_entry(site: Site, comment: FeedComment, title: str) -> Entry:
+def _comment_entry(
+    site: Site, comment: FeedComment, title: str, canonical: str | None = None
+) -> Entry:
     in_reply_to = None
     if comment.parent_id:
         in_reply_to = (
             site.comment_entry_id(comment.slug, comment.parent_id),
-            site.comment_url(comment.slug, comment.parent_id),
+            site.comment_url(comment.slug, comment.parent_id, canonical),
         )
     return Entry(
         id=site.comment_entry_id(comment.slug, comment.id),
@@ -318,9 +325,9 @@ def _comment_entry(site: Site, comment: FeedComment, title: str) -> Entry:
         published=comment.created_at,
         # The name the commenter chose to show, and nothing else of theirs.
         author=comment.author_name,
-        link=site.comment_url(comment.slug, comment.id),
+        link=site.comment_url(comment.slug, comment.id, canonical),
         content_html=comment.body_html,
-        content_base=site.article_url(comment.slug),
+        content_base=site.article_url(comment.slug, canonical),
         in_reply_to=in_reply_to,
     )
 
@@ -350,9 +357,11 @@ def article_comments_feed(
             title=f"Comments on “{article.title}”",
             self_url=site.url(path),
             site=site,
-            link=site.article_url(slug),
+            link=site.article_url(slug, article.url),
             entries=[
-                _comment_entry(site, c, f"Comment by {c.author_name} on “{article.title}”")
+                _comment_entry(
+                    site, c, f"Comment by {c.author_name} on “{article.title}”", article.url
+                )
                 for c in comments
             ],
             undated=article.published_at,

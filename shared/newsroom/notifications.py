@@ -84,7 +84,8 @@ def plan(
 
     - held on arrival, or held after an edit (held again, or still): every moderator, with
       approve / spam / trash links, the email saying the text was edited;
-    - becomes public (at once or later): the article's author, unless they wrote it; the
+    - becomes public (at once or later): the article's author (if it has an address), unless
+      they wrote it; the
       author of the comment it answers if they asked for replies (and did not write this one;
       at the deepest level that comment is the reply's sibling, not its parent); and,
       if it had been held, its own author if they asked to be told;
@@ -107,7 +108,8 @@ def plan(
         return []  # an imported comment arriving is history: nobody is told of it
     view = CommentView(
         article_title=article.title,
-        article_url=links.article(new.slug),
+        # A registered article's page on the site (docs/cms.md), else ARTICLE_URL_TEMPLATE's.
+        article_url=article.url or links.article(new.slug),
         author_name=new.author_name,
         author_url=new.author_url,
         text=new.body_markdown,
@@ -130,7 +132,8 @@ def plan(
             )
     if new.status != "approved" or (old is not None and old.status == "approved"):
         return due
-    if not _same_person(article.author.email, new.author_email):
+    # A registered article may have no author's address: nobody to tell.
+    if article.author.email and not _same_person(article.author.email, new.author_email):
         email = new_comment(article.author.email, view)
         due.append(Notification("new_comment", new.id, email, slug=new.slug))
     confirmed = context.confirmed

@@ -27,6 +27,7 @@ ON_VALUES = {
     "SenderHostedZoneId": "Z0123456789ABCDEFGHIJ",
     "SenderMailFromSubdomain": "mail",
     "PublicBaseUrl": "https://comments.example.com",
+    "ArticleUrlTemplate": "https://www.example.com/{slug}/",
     "AlarmEmail": "alerts@example.com",
     "MinimumFormSeconds": "3",
     "DomainName": "comments.example.com",

@@ -21,6 +21,21 @@ _COMMANDS = {
         "newsroom_tools.retag",
         "rewrite every public article's tag items from the stored article (after an upgrade)",
     ),
+    ("articles", "register"): (
+        "newsroom_tools.articles_api",
+        "register an article your site's CMS hosts (the admin API, signed with your AWS "
+        "credentials)",
+    ),
+    ("articles", "update"): (
+        "newsroom_tools.articles_api",
+        "update a registered article: its url, title, author, body, ...",
+    ),
+    ("articles", "close"): ("newsroom_tools.articles_api", "close an article's comments"),
+    ("articles", "open"): ("newsroom_tools.articles_api", "open an article's comments again"),
+    ("articles", "delete"): (
+        "newsroom_tools.articles_api",
+        "delete an article (refused while it has comments, unless --with-comments)",
+    ),
     ("secret", "rekey"): (
         "newsroom_tools.rekey",
         "after a key rotation, re-derive what comments store under the current key",

@@ -126,7 +126,7 @@ def invoke(
         api_url = f"http://{DEFAULT_HOST}:{api_port}/{stage_name(template, names)}"
         apis = resources(template, "AWS::Serverless::Api")
         environment = {
-            **environment_of(spec, names, api_url=api_url, apis=apis),
+            **environment_of(spec, names, api_url=api_url, apis=apis, template=template),
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
         stack.enter_context(local_emulator.environment(environment))

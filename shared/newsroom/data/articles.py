@@ -291,3 +291,132 @@ def save_article(
         if dynamo.error_code(exc) == "TransactionCanceledException":
             raise ConcurrentImportError(article.slug) from exc
         raise
+
+
+def _revision_condition(previous: StoredArticle) -> tuple[str, dict[str, Any]]:
+    """The condition that the article item is still at `previous`'s revision."""
+    if previous.revision == 0:  # written before revisions were counted
+        return "attribute_exists(pk) AND attribute_not_exists(revision)", {}
+    return "revision = :previous_revision", {":previous_revision": previous.revision}
+
+
+def set_comments_open(
+    article: StoredArticle, comments_open: bool, *, table: str, db: DynamoDBClient | None = None
+) -> StoredArticle:
+    """Open or close the article's comments, if it is still at the revision read: the
+    article as stored after (its revision one more). Its tag items carry no such flag.
+
+    Raises
+    ------
+    ConcurrentImportError
+        When the article was written, or deleted, since it was read.
+    """
+    db = db or dynamo.client()
+    condition, values = _revision_condition(article)
+    revision = article.revision + 1
+    try:
+        with dynamo.unavailable_as_domain_error():
+            db.update_item(
+                TableName=table,
+                Key={"pk": {"S": article_pk(article.slug)}, "sk": {"S": ARTICLE_SK}},
+                UpdateExpression="SET comments_open = :open, revision = :revision",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=dynamo.to_item(
+                    values | {":open": comments_open, ":revision": revision}
+                ),
+            )
+    except ClientError as exc:
+        if dynamo.error_code(exc) == "ConditionalCheckFailedException":
+            raise ConcurrentImportError(article.slug) from exc
+        raise
+    return article.model_copy(update={"comments_open": comments_open, "revision": revision})
+
+
+def has_comments(slug: str, *, table: str, db: DynamoDBClient | None = None) -> bool:
+    """Whether any comment of the article is stored, whatever its status: one consistent
+    Query of its partition for one key."""
+    db = db or dynamo.client()
+    with dynamo.unavailable_as_domain_error():
+        response = db.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :comment)",
+            ExpressionAttributeValues={
+                ":pk": {"S": article_pk(slug)},
+                ":comment": {"S": "COMMENT#"},
+            },
+            ProjectionExpression="pk",
+            ConsistentRead=True,
+            Limit=1,
+        )
+    return bool(response.get("Items"))
+
+
+# TransactWriteItems' limit on the actions of one transaction.
+_TRANSACTION_MAX_ACTIONS = 100
+
+
+def delete_article_partition(
+    article: StoredArticle, *, table: str, db: DynamoDBClient | None = None
+) -> int:
+    """Delete every item of the article's partition but the article and its tag items (its
+    comments, their sender data and answered duplicates), by transactions of 100 deletes;
+    how many. Call it once the article is closed, so that no comment arrives meanwhile.
+
+    The stream passes no deletion to the notifications function: nobody is emailed.
+    """
+    db = db or dynamo.client()
+    kept = {ARTICLE_SK, *(f"TAG#{tag}" for tag in article.tags)}
+    query = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": article_pk(article.slug)}},
+        "ProjectionExpression": "pk, sk",
+        "ConsistentRead": True,
+    }
+    keys = [
+        {"pk": item["pk"], "sk": item["sk"]}
+        for item in dynamo.query_all(db, query)
+        if item["sk"]["S"] not in kept
+    ]
+    for start in range(0, len(keys), _TRANSACTION_MAX_ACTIONS):
+        chunk = keys[start : start + _TRANSACTION_MAX_ACTIONS]
+        with dynamo.unavailable_as_domain_error():
+            db.transact_write_items(
+                TransactItems=[{"Delete": {"TableName": table, "Key": key}} for key in chunk]
+            )
+    return len(keys)
+
+
+def delete_article(article: StoredArticle, *, table: str, db: DynamoDBClient | None = None) -> None:
+    """Delete the article item and its tag items in one transaction, if the article is still
+    at the revision read.
+
+    Raises
+    ------
+    ConcurrentImportError
+        When the article was written, or deleted, since it was read.
+    """
+    db = db or dynamo.client()
+    pk = article_pk(article.slug)
+    condition, values = _revision_condition(article)
+    delete: TransactWriteItemTypeDef = {
+        "Delete": {
+            "TableName": table,
+            "Key": {"pk": {"S": pk}, "sk": {"S": ARTICLE_SK}},
+            "ConditionExpression": condition,
+        }
+    }
+    if values:
+        delete["Delete"]["ExpressionAttributeValues"] = dynamo.to_item(values)
+    actions = [delete]
+    actions += [
+        {"Delete": {"TableName": table, "Key": {"pk": {"S": pk}, "sk": {"S": f"TAG#{tag}"}}}}
+        for tag in article.tags
+    ]
+    try:
+        with dynamo.unavailable_as_domain_error():
+            db.transact_write_items(TransactItems=actions)
+    except ClientError as exc:
+        if dynamo.error_code(exc) == "TransactionCanceledException":
+            raise ConcurrentImportError(article.slug) from exc
+        raise

@@ -15,6 +15,8 @@ PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 MAX_TAGS = 10
+URL_MAX_LENGTH = 2048
+BODY_MAX_LENGTH = 200_000
 
 
 def _not_below_zero(count: object) -> object:
@@ -74,6 +76,10 @@ class StoredArticle(BaseModel):
     # The id the article's feed entries keep where it came from elsewhere (a WordPress post's
     # `guid`), so that subscribers see no "new" entry after a migration; None: from the slug.
     feed_id: str | None = Field(default=None, max_length=2048)
+    # Where readers read it, when the site's CMS hosts it (`PUT /admin/articles/{slug}`): every
+    # link to the article leads there rather than to ARTICLE_URL_TEMPLATE; None (an item
+    # written before, or imported): the template's URL.
+    url: str | None = Field(default=None, max_length=URL_MAX_LENGTH)
 
     def is_public(self, now: datetime) -> bool:
         """Served to readers: not a draft and published at or before `now`."""
@@ -114,6 +120,7 @@ class ArticleHeading(BaseModel):
     published_at: UtcDatetime | None = None
     updated_at: UtcDatetime
     draft: bool = False
+    url: str | None = None
 
     def is_public(self, now: datetime) -> bool:
         """As `StoredArticle.is_public`."""
