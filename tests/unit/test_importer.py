@@ -308,6 +308,15 @@ def test_stored_article_has_rendered_html_and_keeps_the_comment_count(tmp_path: 
     assert stored.comment_count == 7
 
 
+def test_importing_over_a_registered_article_keeps_its_canonical_url(tmp_path: Path) -> None:
+    source = load_article_file(markdown_file(tmp_path, "a.md"))
+    url = "https://www.example.com/a/"
+    registered = to_stored(source, previous=None, now=NOW).model_copy(update={"url": url})
+
+    assert to_stored(source, previous=registered, now=NOW).url == url
+    assert to_stored(source, previous=None, now=NOW).url is None
+
+
 @pytest.mark.parametrize(
     ("extra", "expected_updated_at"),
     [

@@ -206,6 +206,8 @@ def to_stored(
         comments_open=source.comments_open,
         draft=source.draft,
         comment_count=previous.comment_count if previous else 0,
+        # A canonical URL the site registered (docs/cms.md): the file does not say one.
+        url=previous.url if previous else None,
     )
 
 
