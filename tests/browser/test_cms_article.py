@@ -5,33 +5,13 @@ note and no form."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Site, save_screenshot
 from tests.browser.test_widget import HELD, comment_node, fill_form, open_widget, post, thread
-
-NEWSROOM = Path(sys.executable).with_name("newsroom")
-
-
-def newsroom(*args: str) -> subprocess.CompletedProcess[str]:
-    """The `newsroom` command from a new terminal: no AWS credentials of its own, so it signs
-    a local run's requests with the emulator's."""
-    kept = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
-    environment = {name: value for name, value in os.environ.items() if name in kept}
-    return subprocess.run(  # noqa: S603 - our own console script
-        [str(NEWSROOM), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=environment,
-    )
+from tests.local_runs import newsroom
 
 
 def test_a_registered_article_takes_comments_in_the_widget_and_closes(

@@ -10,9 +10,6 @@ demo articles) links by the template, and a registered one by its canonical URL.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,11 +22,10 @@ from botocore.credentials import Credentials
 
 from newsroom_tools.runner import LocalSystem, free_port
 from tests.http_client import Reply, loopback_address, request
-from tests.local_runs import own_table_prefix
+from tests.local_runs import newsroom, own_table_prefix
 
 pytestmark = pytest.mark.integration
 
-NEWSROOM = Path(sys.executable).with_name("newsroom")
 URL_TEMPLATE = "https://courier.example.com/news/{slug}/"
 MODERATOR = "moderator@example.com"
 DEMO_SLUG = "storm-isolde-clean-up"
@@ -94,26 +90,6 @@ def post_comment(system: LocalSystem, slug: str, email: str, text: str) -> Reply
         method="POST",
         json_body={"author_name": "Jory", "author_email": email, "body": text},
         source_ip=loopback_address(),
-    )
-
-
-def shell_environment() -> dict[str, str]:
-    """A new terminal's environment: no AWS credentials, no variable of this test session."""
-    kept = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
-    return {name: value for name, value in os.environ.items() if name in kept} | {
-        "AWS_CONFIG_FILE": "/nonexistent",
-        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-    }
-
-
-def newsroom(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own console script
-        [str(NEWSROOM), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=shell_environment(),
     )
 
 

@@ -7,12 +7,10 @@ articles never meet the test session's tables (or a `make run` on the default po
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,10 +27,10 @@ from newsroom_tools.runner import LocalSystem, free_port
 from newsroom_tools.template import PROJECT_ROOT, functions, load_template
 from tests.apigw import EVENTS_DIR, expected_status
 from tests.http_client import request
+from tests.local_runs import NEWSROOM, newsroom, shell_environment
 
 pytestmark = pytest.mark.integration
 
-NEWSROOM = Path(sys.executable).with_name("newsroom")
 EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
 API_EVENT_FILES = [p for p in EVENT_FILES if "httpMethod" in json.loads(p.read_text())]
 STREAM_EVENT_FILES = [p for p in EVENT_FILES if "Records" in json.loads(p.read_text())]
@@ -44,25 +42,6 @@ HOST = "127.0.0.1"
 def system() -> Iterator[LocalSystem]:
     with LocalSystem(port=0, emulator_port=free_port()) as running:
         yield running
-
-
-def shell_environment() -> dict[str, str]:
-    """The environment of a new terminal: none of the variables this test session set for the
-    functions in process (PUBLIC_BASE_URL, AWS_ENDPOINT_URL, the table names, ...)."""
-    kept = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
-    return {name: value for name, value in os.environ.items() if name in kept}
-
-
-def newsroom(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """The `newsroom` command, run as a person runs it from a new terminal."""
-    return subprocess.run(  # noqa: S603 - our own console script
-        [str(NEWSROOM), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env=shell_environment(),
-    )
 
 
 # The API
