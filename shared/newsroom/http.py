@@ -293,18 +293,23 @@ BASE_PATH_VARIABLE = "BASE_PATH"
 EDGE_HEADER = "X-Newsroom-Edge"
 
 
+def _base_path_prefix() -> str:
+    """``/api`` when the API is mapped at ``api`` on its custom domain, else empty."""
+    base_path = os.environ.get(BASE_PATH_VARIABLE, "").strip("/")
+    return f"/{base_path}" if base_path else ""
+
+
 def mapped_prefixes() -> list[str | re.Pattern[str]]:
     """What the resolvers strip from a path before matching routes (their `strip_prefixes`):
     the base path the API is mapped at on its custom domain, if any."""
-    base_path = os.environ.get(BASE_PATH_VARIABLE, "").strip("/")
-    return [f"/{base_path}"] if base_path else []
+    prefix = _base_path_prefix()
+    return [prefix] if prefix else []
 
 
 def route_path(event: APIGatewayProxyEvent) -> str:
     """The request's path as the routes see it: without the custom domain's base path."""
-    base_path = os.environ.get(BASE_PATH_VARIABLE, "").strip("/")
-    prefix = f"/{base_path}"
-    if base_path and (event.path == prefix or event.path.startswith(prefix + "/")):
+    prefix = _base_path_prefix()
+    if prefix and (event.path == prefix or event.path.startswith(prefix + "/")):
         return event.path[len(prefix) :] or "/"
     return event.path
 
