@@ -17,7 +17,6 @@ import logging
 import signal
 import socket
 import sys
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -652,6 +651,10 @@ def _parameter_override(text: str) -> tuple[str, str]:
     return name, value
 
 
+# How often `newsroom run` looks whether it was asked to stop (a signal wakes it sooner).
+STOP_CHECK_SECONDS = 0.5
+
+
 def run(args: argparse.Namespace) -> int:
     """Run until Ctrl-C or SIGTERM; 1 with a one-line message when the system cannot start."""
     _configure_logging()
@@ -666,10 +669,13 @@ def run(args: argparse.Namespace) -> int:
         reuse_emulator=args.reuse_emulator,
         demo_port=args.demo_port,
     )
-    stopping = threading.Event()
+    # The handler only notes the signal: one that took a lock (Event.set) would wait forever
+    # for itself when a second signal interrupts it holding that lock (Ctrl-C pressed twice,
+    # make passing SIGTERM on), and the run would never stop.
+    stop_signals: list[int] = []
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
+        stop_signals.append(signum)
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -680,7 +686,8 @@ def run(args: argparse.Namespace) -> int:
             return 1
         try:
             print(_banner(system), flush=True)
-            stopping.wait()
+            while not stop_signals:
+                time.sleep(STOP_CHECK_SECONDS)  # a signal cuts the sleep short
             print("\nstopping...", file=sys.stderr, flush=True)
         finally:
             system.stop()
