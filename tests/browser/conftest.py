@@ -23,7 +23,7 @@ import pytest
 
 from newsroom_tools.runner import LocalSystem, free_port
 from newsroom_tools.template import PROJECT_ROOT
-from tests.http_client import Reply, request
+from tests.http_client import Reply, request, signed_request
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
@@ -259,14 +259,7 @@ class Site:
     def admin(self, method: str, path: str, *, timeout: float = 10) -> Reply:
         """A request to the admin API, signed with SigV4 as API Gateway's AWS_IAM wants it
         (locally any access key with the secret ``testing``)."""
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
-        from botocore.credentials import Credentials
-
-        url = f"{self.api}{path}"
-        signed = AWSRequest(method=method, url=url)
-        SigV4Auth(Credentials("AKIDLOCAL", "testing"), "execute-api", "us-east-1").add_auth(signed)
-        return request(url, method=method, headers=dict(signed.headers.items()), timeout=timeout)
+        return signed_request(f"{self.api}{path}", method=method, timeout=timeout)
 
 
 def _other_loopback_address() -> str:

@@ -16,12 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 from newsroom_tools.runner import LocalSystem, free_port
-from tests.http_client import Reply, loopback_address, request
+from tests.http_client import Reply, loopback_address, request, signed_request
 from tests.local_runs import newsroom, own_table_prefix
 
 pytestmark = pytest.mark.integration
@@ -56,13 +53,9 @@ def signed(
     headers: dict[str, str] | None = None,
 ) -> Reply:
     """A request signed as a moderator's AWS credentials sign it (the emulator's secret)."""
-    body = raw if raw is not None else None if json_body is None else json.dumps(json_body).encode()
-    sent = dict(headers or {})
-    if body is not None:
-        sent.setdefault("Content-Type", "application/json")
-    aws = AWSRequest(method=method, url=url, data=body, headers=sent)
-    SigV4Auth(Credentials("AKIDCMS", "testing"), "execute-api", "us-east-1").add_auth(aws)
-    return request(url, method=method, headers=dict(aws.headers.items()), body=body)
+    return signed_request(
+        url, method=method, json_body=json_body, raw=raw, headers=headers, access_key="AKIDCMS"
+    )
 
 
 def registration(slug: str, **overrides: Any) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from newsroom.privacy import email_hash, subscriber_key
 from newsroom.secrets import read_keyring
 from newsroom_tools.cli import main as cli_main
 from newsroom_tools.runner import LocalSystem, free_port
-from tests.http_client import Reply, loopback_address, request
+from tests.http_client import Reply, loopback_address, request, signed_request
 from tests.local_runs import own_table_prefix
 
 if TYPE_CHECKING:
@@ -90,14 +90,7 @@ def post_held(system: LocalSystem) -> tuple[str, str]:
 def admin_get(system: LocalSystem, path: str) -> Reply:
     """A GET of the admin API signed with SigV4, as an IAM caller sends it (locally any access
     key with the secret ``testing``); unsigned, the local gateway answers 403."""
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    url = f"{system.api_url}{path}"
-    signed = AWSRequest(method="GET", url=url)
-    SigV4Auth(Credentials("AKIDLOCAL", "testing"), "execute-api", "us-east-1").add_auth(signed)
-    return request(url, headers=dict(signed.headers.items()))
+    return signed_request(f"{system.api_url}{path}")
 
 
 def email_log(system: LocalSystem, status: str) -> dict[str, dict[str, Any]]:

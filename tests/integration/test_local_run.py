@@ -26,7 +26,7 @@ from newsroom_tools.emulator import is_listening
 from newsroom_tools.runner import LocalSystem, free_port
 from newsroom_tools.template import PROJECT_ROOT, functions, load_template
 from tests.apigw import EVENTS_DIR, expected_status
-from tests.http_client import request
+from tests.http_client import request, signed_request
 from tests.local_runs import NEWSROOM, newsroom, shell_environment
 
 pytestmark = pytest.mark.integration
@@ -171,15 +171,7 @@ def test_admin_route_refuses_an_unsigned_request(system: LocalSystem) -> None:
 
 
 def test_admin_route_serves_a_request_signed_with_sigv4(system: LocalSystem) -> None:
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    url = f"{system.api_url}/admin/comments?status=pending"
-    signed = AWSRequest(method="GET", url=url)
-    SigV4Auth(Credentials("AKIDLOCAL", "testing"), "execute-api", "us-east-1").add_auth(signed)
-
-    reply = request(url, headers=dict(signed.headers.items()))
+    reply = signed_request(f"{system.api_url}/admin/comments?status=pending")
 
     assert reply.status == 200
     assert "items" in reply.json()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
@@ -237,7 +237,9 @@ def evaluate(template: Mapping[str, Any], value: Any, parameters: Mapping[str, s
             return parameters[argument]
         if name == "Fn::Sub" and isinstance(argument, str):
             # ${Name}, or a pseudo parameter's ${AWS::Region}
-            return re.sub(r"\$\{([A-Za-z0-9:]+)\}", _substitution(value_of), argument)
+            return re.sub(
+                r"\$\{([A-Za-z0-9:]+)\}", lambda m: str(value_of({"Ref": m[1]})), argument
+            )
         if name == "Fn::If":
             condition, when_true, when_false = argument
             return value_of(when_true if holds(condition) else when_false)
@@ -271,11 +273,6 @@ def evaluate(template: Mapping[str, Any], value: Any, parameters: Mapping[str, s
         return truth(template.get("Conditions", {})[condition])
 
     return value_of(value)
-
-
-def _substitution(value_of: Callable[[Any], Any]) -> Callable[[re.Match[str]], str]:
-    """What `Fn::Sub` puts in place of one ``${Name}``: the value of ``!Ref Name``."""
-    return lambda match: str(value_of({"Ref": match[1]}))
 
 
 _CONDITION_FUNCTIONS = frozenset({"Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or"})
