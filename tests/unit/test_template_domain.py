@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 
 from newsroom_tools.runner import PSEUDO_PARAMETERS
-from newsroom_tools.template import evaluate, load_template, parameter_defaults
+from newsroom_tools.template import (
+    UnresolvableError,
+    evaluate,
+    load_template,
+    parameter_defaults,
+)
 
 TemplateDict = dict[str, Any]
 
@@ -48,7 +53,7 @@ def variable(template: TemplateDict, function: str, name: str, values: dict[str,
     known = PSEUDO_PARAMETERS | values | {"NewsroomApi": "abc123"}
     try:
         return evaluate(template, variables[name], known)
-    except Exception as exc:  # AWS::NoValue: evaluate refuses a Ref it does not know
+    except UnresolvableError as exc:  # AWS::NoValue: evaluate refuses a Ref it does not know
         if "AWS::NoValue" in str(exc):
             return None
         raise
