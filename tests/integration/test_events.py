@@ -30,15 +30,34 @@ def _handler(spec: FunctionSpec) -> Any:
     return getattr(importlib.import_module(".".join(relative.parts)), spec.handler_name)
 
 
+def ses_rule() -> dict[str, Any]:
+    """The properties of the template's EventBridge rule on SES's events."""
+    (rule,) = [
+        resource["Properties"]
+        for resource in load_template()["Resources"].values()
+        if resource["Type"] == "AWS::Events::Rule"
+        and "aws.ses" in resource["Properties"]["EventPattern"]["source"]
+    ]
+    return rule
+
+
+def _reads_queue(spec: FunctionSpec, queue_arns: list[Any]) -> bool:
+    return any(
+        e.get("Type") == "SQS" and e["Properties"]["Queue"] in queue_arns
+        for e in spec.events.values()
+    )
+
+
 def handler_for(event: dict[str, Any]) -> Any:
-    """The handler the template sends this event to: by `Api` resource and method, for a
-    stream event, the function with a `DynamoDB` event, for an SES event (EventBridge), the
-    function whose rule matches its source."""
+    """The handler the template sends this event to: by `Api` resource and method; for a
+    stream event, the function with a `DynamoDB` event; for an SES event (EventBridge), or a
+    batch of them from a queue, the function reading the queue SES's rule puts them in."""
+    ses_queues = [target["Arn"] for target in ses_rule()["Targets"]]
+    from_queue = event.get("Records", [{}])[0].get("eventSource") == "aws:sqs"
     for spec in functions(load_template()).values():
-        if event.get("source") == "aws.ses":
-            for rule in (e for e in spec.events.values() if e.get("Type") == "EventBridgeRule"):
-                if event["source"] in rule["Properties"]["Pattern"]["source"]:
-                    return _handler(spec)
+        if event.get("source") == "aws.ses" or from_queue:
+            if _reads_queue(spec, ses_queues):
+                return _handler(spec)
             continue
         if "Records" in event:
             if any(e.get("Type") == "DynamoDB" for e in spec.events.values()):
@@ -65,7 +84,7 @@ def test_there_is_an_event_for_every_route() -> None:
     assert routes <= covered
 
 
-API_EVENT_FILES = [p for p in EVENT_FILES if not p.name.startswith(("stream_", "ses_"))]
+API_EVENT_FILES = [p for p in EVENT_FILES if not p.name.startswith(("stream_", "ses_", "sqs_"))]
 STREAM_EVENT_FILES = [p for p in EVENT_FILES if p.name.startswith("stream_")]
 SES_EVENT_FILES = [p for p in EVENT_FILES if p.name.startswith("ses_")]
 # What each SES event records on the ledger entry of its email, and whether it suppresses the
@@ -130,13 +149,7 @@ def test_event_file_is_answered_by_its_function(path: Path, demo_articles: list[
 
 
 def test_there_is_an_ses_event_for_every_detail_type_the_rule_takes() -> None:
-    (spec,) = [
-        spec
-        for spec in functions(load_template()).values()
-        if any(e.get("Type") == "EventBridgeRule" for e in spec.events.values())
-    ]
-    (rule,) = spec.events.values()
-    taken = set(rule["Properties"]["Pattern"]["detail-type"])
+    taken = set(ses_rule()["EventPattern"]["detail-type"])
 
     covered = {json.loads(path.read_text())["detail-type"] for path in SES_EVENT_FILES}
 
@@ -231,3 +244,71 @@ def test_late_delay_event_does_not_undo_a_delivery(content_table: str, unique: s
     # Then the delivery stands
     entry = ledger.db.get_item(TableName=content_table, Key=_ledger(key))["Item"]
     assert entry["delivery"]["S"] == "delivered"
+
+
+QUEUED_SES_EVENT_FILES = [p for p in EVENT_FILES if p.name.startswith("sqs_")]
+
+
+@pytest.mark.parametrize("path", QUEUED_SES_EVENT_FILES, ids=lambda path: Path(path).name)
+def test_queued_ses_events_file_holds_ses_events_its_function_reads(path: Path) -> None:
+    # Given a batch as Lambda reads it from the delivery events queue (messages nobody here sent)
+    event = json.loads(path.read_text())
+    bodies = [json.loads(record["body"]) for record in event["Records"]]
+
+    # When the function reading that queue handles it
+    result = handler_for(event)(event, LambdaContext())
+
+    # Then every message is done (an unknown email's event is ignored, not failed)
+    assert {body["source"] for body in bodies} == {"aws.ses"}
+    assert result == {"batchItemFailures": []}
+
+
+def _queued(body: str, message_id: str) -> dict[str, Any]:
+    """One message of a batch from the delivery events queue, as Lambda gives it."""
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"handle-{message_id}",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:DeliveryEventsQueue",
+        "awsRegion": "us-east-1",
+    }
+
+
+def test_a_batch_fails_only_the_events_it_cannot_read_and_records_the_others(
+    content_table: str, unique: str
+) -> None:
+    # Given a sent email, and a batch holding its bounce between a message that is not JSON
+    # and an event without its message id
+    ledger = NotificationTable(content_table)
+    key, message_id = f"SENT#c-{unique}#reply#batch", f"batch-{unique}"
+    now = datetime.now(UTC)
+    assert ledger.claim(key, now=now, lease=timedelta(seconds=30))
+    ledger.settle(key, "sent", detail=message_id, message_id=message_id, now=now)
+    bounce = json.loads((EVENTS_DIR / "ses_bounce_permanent.json").read_text())
+    bounce["detail"]["mail"]["messageId"] = message_id
+    address = f"batch-{unique}@example.org"
+    bounce["detail"]["bounce"]["bouncedRecipients"][0]["emailAddress"] = address
+    spoiled = json.loads((EVENTS_DIR / "ses_complaint.json").read_text())
+    spoiled["detail"]["mail"].pop("messageId")
+    batch = {
+        "Records": [
+            _queued("{not json", "m-not-json"),
+            _queued(json.dumps(bounce), "m-bounce"),
+            _queued(json.dumps(spoiled), "m-spoiled"),
+        ]
+    }
+
+    # When the function reads the batch
+    result = handler_for(batch)(batch, LambdaContext())
+
+    # Then only the two it could not read return to the queue, and the bounce is recorded
+    assert result == {
+        "batchItemFailures": [{"itemIdentifier": "m-not-json"}, {"itemIdentifier": "m-spoiled"}]
+    }
+    entry = ledger.db.get_item(TableName=content_table, Key=_ledger(key))["Item"]
+    assert entry["delivery"]["S"] == "bounced:permanent"
+    keys = project_keys(os.environ["SECRET_PARAMETER_NAME"])
+    assert ledger.suppressed([email_hash(keys.current, address)])

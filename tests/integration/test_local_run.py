@@ -33,7 +33,8 @@ pytestmark = pytest.mark.integration
 
 EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
 API_EVENT_FILES = [p for p in EVENT_FILES if "httpMethod" in json.loads(p.read_text())]
-STREAM_EVENT_FILES = [p for p in EVENT_FILES if "Records" in json.loads(p.read_text())]
+STREAM_EVENT_FILES = [p for p in EVENT_FILES if p.name.startswith("stream_")]
+QUEUED_SES_EVENT_FILES = [p for p in EVENT_FILES if p.name.startswith("sqs_ses_")]
 SES_EVENT_FILES = [p for p in EVENT_FILES if json.loads(p.read_text()).get("source") == "aws.ses"]
 HOST = "127.0.0.1"
 
@@ -337,6 +338,25 @@ def test_invoke_takes_every_ses_event_file(system: LocalSystem, event_file: Path
     # The file's message id was never sent here: the event is ignored, not failed.
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"result": "ignored"}
+
+
+@pytest.mark.parametrize("event_file", QUEUED_SES_EVENT_FILES, ids=lambda path: Path(path).name)
+def test_invoke_takes_a_batch_from_the_delivery_events_queue(
+    system: LocalSystem, event_file: Path
+) -> None:
+    assert system.emulator is not None
+
+    done = newsroom(
+        "invoke",
+        "DeliveryEventsFunction",
+        str(event_file),
+        "--emulator-port",
+        str(system.emulator.port),
+    )
+
+    # Nobody here sent those emails: each event is ignored, none failed.
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"batchItemFailures": []}
 
 
 @pytest.mark.parametrize("event_file", API_EVENT_FILES, ids=lambda path: Path(path).name)

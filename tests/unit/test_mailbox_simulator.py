@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from newsroom.delivery import outcome, parse
-from newsroom_tools.mailbox_simulator import MailboxSimulator, simulated_event
+from newsroom_tools.event_filter import matches
+from newsroom_tools.mailbox_simulator import MailboxSimulator, ses_event_queues, simulated_event
+from newsroom_tools.template import load_template
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
@@ -52,9 +54,56 @@ def test_each_email_is_handed_over_once_after_its_delay() -> None:
         )
     ]
     got: list[dict[str, Any]] = []
-    simulator = MailboxSimulator(lambda: sent, [(got.append, ["Email Bounced"])], delay=0)
+    simulator = MailboxSimulator(
+        lambda: sent, [({"detail-type": ["Email Bounced"]}, got.append)], delay=0
+    )
 
     simulator.wait_idle(1)
     simulator.wait_idle(1)
 
     assert [e["detail"]["mail"]["messageId"] for e in got] == ["m-1"]
+
+
+DOMAIN = "simulator.amazonses.com"
+SET = "t-DeliveryConfigurationSet"
+LOCAL_NAMES = {
+    "DeliveryConfigurationSet": "t-DeliveryConfigurationSet",
+    "DeliveryEventsQueue": "http://127.0.0.1:1/queue/t-DeliveryEventsQueue",
+    "DeliveryEventsDeadLetterQueue": "http://127.0.0.1:1/queue/t-DeliveryEventsDeadLetterQueue",
+}
+
+
+def test_the_template_rule_takes_the_events_of_its_configuration_set_only() -> None:
+    # Given the template's rule on SES's events, resolved to the local names
+    ((pattern, queue_url),) = ses_event_queues(load_template(), LOCAL_NAMES)
+    bounce = "bounce@simulator.amazonses.com"
+    ours = simulated_event("m-1", "n@example.com", bounce, now=NOW, configuration_set=SET)
+    theirs = simulated_event("m-2", "n@example.com", bounce, now=NOW, configuration_set="x")
+    untagged = simulated_event("m-3", "n@example.com", bounce, now=NOW)
+
+    # Then it takes only the email sent with the stack's configuration set, into its queue
+    assert queue_url == LOCAL_NAMES["DeliveryEventsQueue"]
+    assert [matches(pattern, e) for e in (ours, theirs, untagged)] == [True, False, False]
+
+
+def test_the_simulator_puts_each_event_where_a_rule_takes_it() -> None:
+    sent = [
+        SimpleNamespace(id="m-1", source="n@example.com", destinations=["success@" + DOMAIN]),
+        SimpleNamespace(id="m-2", source="n@example.com", destinations=["bounce@" + DOMAIN]),
+    ]
+    bounces: list[dict[str, Any]] = []
+    everything: list[dict[str, Any]] = []
+    simulator = MailboxSimulator(
+        lambda: sent,
+        [({"detail-type": ["Email Bounced"]}, bounces.append), ({}, everything.append)],
+        configuration_set=SET,
+        delay=0,
+    )
+
+    simulator.wait_idle(1)
+
+    assert [e["detail"]["mail"]["messageId"] for e in bounces] == ["m-2"]
+    assert [e["detail"]["mail"]["messageId"] for e in everything] == ["m-1", "m-2"]
+    assert {tuple(e["detail"]["mail"]["tags"]["ses:configuration-set"]) for e in everything} == {
+        (SET,)
+    }

@@ -1029,28 +1029,74 @@ def test_configuration_set_publishes_its_delivery_events_to_the_default_bus(
     assert bus.endswith(":event-bus/default")
 
 
-def test_delivery_events_reach_their_function_retried_with_a_dead_letter_queue(
+def test_delivery_events_are_queued_by_a_rule_on_this_stacks_configuration_set(
     template: TemplateDict,
 ) -> None:
-    props = function_properties(template)["DeliveryEventsFunction"]
-    (event,) = props["Events"].values()
-    assert event["Type"] == "EventBridgeRule"
-    pattern = event["Properties"]["Pattern"]
+    (rule,) = resources(template, "AWS::Events::Rule").values()
+    props = rule["Properties"]
+    pattern = props["EventPattern"]
+    assert props["EventBusName"] == "default"  # the only bus SES publishes to
     assert pattern["source"] == ["aws.ses"]
     assert sorted(pattern["detail-type"]) == sorted(DELIVERY_EVENT_TYPES.values())
     # Only this stack's emails: SES tags each event with the configuration set's name.
     assert pattern["detail"]["mail"]["tags"]["ses:configuration-set"] == [
         {"Ref": "DeliveryConfigurationSet"}
     ]
-    assert event["Properties"]["RetryPolicy"]["MaximumEventAgeInSeconds"] == 86400
-    # An event the function fails on: Lambda's asynchronous retries, then the queue.
-    assert props["EventInvokeConfig"]["MaximumRetryAttempts"] == 2
-    assert props["DeadLetterQueue"] == {
-        "Type": "SQS",
-        "TargetArn": {"Fn::GetAtt": ["DeliveryEventsDeadLetterQueue", "Arn"]},
+    (target,) = props["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["DeliveryEventsQueue", "Arn"]}
+    assert "RoleArn" not in target  # an SQS target is allowed by the queue's policy
+    # An event EventBridge cannot queue: retried for a day, then kept.
+    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] == 86400
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] <= 185  # EventBridge's maximum
+    assert target["DeadLetterConfig"] == {
+        "Arn": {"Fn::GetAtt": ["DeliveryEventsDeadLetterQueue", "Arn"]}
     }
-    queue = template["Resources"]["DeliveryEventsDeadLetterQueue"]["Properties"]
+
+
+def test_only_the_delivery_events_rule_may_send_to_its_queues(template: TemplateDict) -> None:
+    (policy,) = resources(template, "AWS::SQS::QueuePolicy").values()
+    props = policy["Properties"]
+    (statement,) = props["PolicyDocument"]["Statement"]
+
+    assert props["Queues"] == [
+        {"Ref": "DeliveryEventsQueue"},
+        {"Ref": "DeliveryEventsDeadLetterQueue"},
+    ]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == [
+        {"Fn::GetAtt": ["DeliveryEventsQueue", "Arn"]},
+        {"Fn::GetAtt": ["DeliveryEventsDeadLetterQueue", "Arn"]},
+    ]
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["DeliveryEventsRule", "Arn"]}}
+    }
+
+
+def test_delivery_events_reach_their_function_in_batches_with_partial_failures(
+    template: TemplateDict,
+) -> None:
+    props = function_properties(template)["DeliveryEventsFunction"]
+    (event,) = props["Events"].values()
+    queue = template["Resources"]["DeliveryEventsQueue"]["Properties"]
+    timeout = props.get("Timeout", template["Globals"]["Function"]["Timeout"])
+
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["Queue"] == {"Fn::GetAtt": ["DeliveryEventsQueue", "Arn"]}
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 1 <= event["Properties"]["BatchSize"] <= 10
+    # Lambda's advice: a visibility timeout of six times the function's.
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+    # An event failed five times is kept in the dead-letter queue, not lost.
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["DeliveryEventsDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": 5,
+    }
     assert queue["SqsManagedSseEnabled"] is True
+    # No asynchronous invocation any more: its retries and dead-letter queue would not apply.
+    assert "DeadLetterQueue" not in props
+    assert "EventInvokeConfig" not in props
 
 
 @pytest.mark.parametrize(

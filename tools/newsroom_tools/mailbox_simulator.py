@@ -1,12 +1,13 @@
 """SES's mailbox simulator, played locally: moto publishes no SES events, so mail sent to
 ``bounce@``, ``complaint@`` or ``success@simulator.amazonses.com`` (a ``+label`` allowed) yields
 the EventBridge event SES would publish for it (a permanent bounce, a complaint, a delivery),
-handed to the function whose `EventBridgeRule` takes it, as EventBridge invokes it.
+tagged with the configuration set it was sent with, and put on every queue whose
+`AWS::Events::Rule` pattern matches it, as EventBridge does; the function reading that queue
+gets it from there (`newsroom_tools.queues`).
 
 Each sent email is looked at once, `delay` after it was first seen (the sending function
 records SES's message id on its ledger entry just after the send, as with SES, whose events
-come seconds later). The function's failure is logged (deployed, Lambda would retry it twice
-and then keep the event in the dead-letter queue).
+come seconds later). A failure to queue an event is logged.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from newsroom_tools.apigateway import ACCOUNT_ID
 from newsroom_tools.emulator import REGION
+from newsroom_tools.event_filter import Pattern, matches, parse_pattern
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +35,10 @@ def _iso(moment: datetime) -> str:
 
 
 def simulated_event(
-    message_id: str, source: str, recipient: str, *, now: datetime
+    message_id: str, source: str, recipient: str, *, now: datetime, configuration_set: str = ""
 ) -> dict[str, Any] | None:
-    """The EventBridge event SES publishes for mail to a simulator address, or None."""
+    """The EventBridge event SES publishes for mail to a simulator address (sent with
+    `configuration_set`, if any), or None."""
     local, _, domain = recipient.strip().lower().rpartition("@")
     kind = local.split("+", 1)[0]
     if domain != SIMULATOR_DOMAIN or kind not in SIMULATED:
@@ -52,6 +55,8 @@ def simulated_event(
             "tags": {"ses:from-domain": [source.rpartition("@")[2]]},
         }
     }
+    if configuration_set:
+        detail["mail"]["tags"]["ses:configuration-set"] = [configuration_set]
     if kind == "bounce":
         detail_type, detail["eventType"] = "Email Bounced", "Bounce"
         detail["bounce"] = {
@@ -101,17 +106,39 @@ def simulated_event(
     }
 
 
-def ses_event_functions(template: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
-    """The functions with an `EventBridgeRule` on ``aws.ses``, and the detail-types each takes."""
+def ses_event_queues(
+    template: Mapping[str, Any], names: Mapping[str, str]
+) -> list[tuple[Pattern, str]]:
+    """The queues the template's `AWS::Events::Rule`s on ``aws.ses`` put events in: each
+    rule's pattern (its `!Ref`s resolved with `names`, what `template.provision` returned) and
+    the URL of each SQS target (`!GetAtt Queue.Arn`)."""
     found = []
-    for name, resource in template.get("Resources", {}).items():
-        if resource.get("Type") != "AWS::Serverless::Function":
+    for resource in template.get("Resources", {}).values():
+        props = resource.get("Properties", {})
+        pattern = props.get("EventPattern", {})
+        if resource.get("Type") != "AWS::Events::Rule" or "aws.ses" not in pattern.get(
+            "source", []
+        ):
             continue
-        for event in (resource.get("Properties", {}).get("Events") or {}).values():
-            pattern = event.get("Properties", {}).get("Pattern", {})
-            if event.get("Type") == "EventBridgeRule" and "aws.ses" in pattern.get("source", []):
-                found.append((name, list(pattern.get("detail-type", []))))
+        resolved = parse_pattern(_resolved(pattern, names))
+        for target in props.get("Targets", []):
+            arn = target.get("Arn")
+            if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+                logical = arn["Fn::GetAtt"][0]
+                if logical in names:
+                    found.append((resolved, names[logical]))
     return found
+
+
+def _resolved(value: Any, names: Mapping[str, str]) -> Any:
+    """`value` with each `!Ref` of a local resource replaced by what it stands for."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in names:
+            return names[value["Ref"]]
+        return {key: _resolved(item, names) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_resolved(item, names) for item in value]
+    return value
 
 
 def _recipients(destinations: Any) -> list[str]:
@@ -127,14 +154,16 @@ class MailboxSimulator:
     def __init__(
         self,
         sent: Callable[[], Sequence[Any]],
-        targets: Sequence[tuple[Callable[[dict[str, Any]], Any], Sequence[str]]],
+        targets: Sequence[tuple[Pattern, Callable[[dict[str, Any]], Any]]],
         *,
+        configuration_set: str = "",
         delay: float = 0.3,
         interval: float = 0.05,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sent = sent
         self._targets = list(targets)
+        self._configuration_set = configuration_set
         self._delay = delay
         self._interval = interval
         self._clock = clock
@@ -188,16 +217,22 @@ class MailboxSimulator:
             return waiting
 
     def _deliver(self, message_id: str, source: str, recipient: str) -> None:
-        event = simulated_event(message_id, source, recipient, now=self._clock())
+        event = simulated_event(
+            message_id,
+            source,
+            recipient,
+            now=self._clock(),
+            configuration_set=self._configuration_set,
+        )
         if event is None:
             return
-        for invoke, detail_types in self._targets:
-            if event["detail-type"] not in detail_types:
+        for pattern, put in self._targets:
+            if not matches(pattern, event):
                 continue
             try:
-                invoke(event)
+                put(event)
             except Exception:
-                log.exception("delivery event of %s failed (deployed: retried, DLQ)", message_id)
+                log.exception("delivery event of %s not queued", message_id)
 
     def _run(self) -> None:
         while not self._stop.is_set():

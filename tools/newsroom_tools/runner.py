@@ -13,6 +13,7 @@ The module's top level stays on the standard library; moto, boto3 and the handle
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import socket
@@ -21,6 +22,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
@@ -41,10 +43,12 @@ from newsroom_tools.server import LocalApiServer, LocalRoute, PortInUseError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
 
     from newsroom_tools.demo_site import DemoSiteServer
     from newsroom_tools.mailbox_simulator import MailboxSimulator
     from newsroom_tools.outbox import Outbox
+    from newsroom_tools.queues import QueuePoller
     from newsroom_tools.streams import StreamPoller
     from newsroom_tools.template import FunctionSpec
 
@@ -289,6 +293,7 @@ class LocalSystem:
         self.emulator: local_emulator.Emulator | None = None
         self.server: LocalApiServer | None = None
         self.stream_pollers: list[StreamPoller] = []
+        self.queue_pollers: list[QueuePoller] = []
         self.mailbox_simulator: MailboxSimulator | None = None
         self.outbox: Outbox | None = None
         self.demo_port = demo_port
@@ -348,7 +353,8 @@ class LocalSystem:
 
     def wait_for_delivery_events(self, timeout: float = 10.0) -> None:
         """Wait until the stream is idle and every email sent so far to a mailbox simulator
-        address has had its delivery event handled (`newsroom_tools.mailbox_simulator`).
+        address has had its delivery event queued (`newsroom_tools.mailbox_simulator`) and
+        handled by the function reading the queue.
 
         Raises
         ------
@@ -358,6 +364,8 @@ class LocalSystem:
         self.wait_for_streams(timeout)
         if self.mailbox_simulator is not None:
             self.mailbox_simulator.wait_idle(max(0.0, deadline - time.monotonic()))
+        for poller in self.queue_pollers:
+            poller.wait_idle(max(0.0, deadline - time.monotonic()))
 
     def start(self) -> LocalSystem:
         """Start everything, or nothing: on failure what was started is stopped again.
@@ -520,12 +528,40 @@ class LocalSystem:
         except (StreamConfigError, BotoCoreError, ClientError) as exc:
             raise LocalRunError(f"the stream events cannot be set up: {exc}") from exc
 
-        # SES's mailbox simulator addresses yield the delivery events SES would publish.
-        from newsroom_tools.mailbox_simulator import MailboxSimulator, ses_event_functions
+        # Functions reading a queue (the delivery events function), as Lambda's SQS poller.
+        from newsroom_tools import queues
 
-        targets = [(pools[name].invoke, types) for name, types in ses_event_functions(template)]
+        try:
+            for queue_poller in queues.pollers_for(
+                template,
+                self.table_names,
+                {name: pool.invoke for name, pool in pools.items()},
+                endpoint_url=self.emulator.endpoint_url,
+                region=local_emulator.REGION,
+            ):
+                queue_poller.start()
+                self._stack.callback(queue_poller.stop)
+                self.queue_pollers.append(queue_poller)
+        except queues.QueueConfigError as exc:
+            raise LocalRunError(f"the queue events cannot be set up: {exc}") from exc
+
+        # SES's mailbox simulator addresses yield the delivery events SES would publish, put on
+        # the queues the template's rules send them to.
+        from newsroom_tools.mailbox_simulator import MailboxSimulator, ses_event_queues
+
+        sqs = boto3.client(
+            "sqs", endpoint_url=self.emulator.endpoint_url, region_name=local_emulator.REGION
+        )
+        targets = [
+            (pattern, partial(_put_event, sqs, url))
+            for pattern, url in ses_event_queues(template, self.table_names)
+        ]
         if targets and self.outbox.available:
-            self.mailbox_simulator = MailboxSimulator(self.outbox.sent, targets).start()
+            self.mailbox_simulator = MailboxSimulator(
+                self.outbox.sent,
+                targets,
+                configuration_set=_configuration_set(template, self.table_names),
+            ).start()
             self._stack.callback(self.mailbox_simulator.stop)
 
     def _bind_demo_site(self) -> list[str]:
@@ -754,3 +790,17 @@ def _configure_logging() -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
+
+
+def _put_event(sqs: SQSClient, queue_url: str, event: dict[str, Any]) -> None:
+    """Put an EventBridge event on a queue as a rule's SQS target does: the event is the body."""
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
+
+
+def _configuration_set(template: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """The local name of the template's SES configuration set (every email is sent with it;
+    a template test holds that), or "" when it has none."""
+    from newsroom_tools.template import resources
+
+    sets = [names[logical] for logical in resources(dict(template), "AWS::SES::ConfigurationSet")]
+    return sets[0] if len(sets) == 1 else ""

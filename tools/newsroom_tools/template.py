@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ import yaml
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sqs import SQSClient
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -285,9 +287,10 @@ def provision(
     prefix: str = "",
     parameters: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Create what the functions need in the emulator: the template's tables and queues, the
-    SSM SecureStrings named in its `NewsroomLocal` metadata (with a random value, if missing)
-    and the SES identities it names there (verified, as an operator verifies them in AWS).
+    """Create what the functions need in the emulator: the template's tables, queues and SES
+    configuration sets, the SSM SecureStrings named in its `NewsroomLocal` metadata (with a
+    random value, if missing) and the SES identities it names there (verified, as an operator
+    verifies them in AWS).
 
     Returns what every `!Ref` a function's environment uses stands for locally: table names,
     queue URLs and parameter values; and, keyed "Logical.Attribute", what an `!GetAtt` stands
@@ -315,12 +318,12 @@ def provision(
                 Value=secrets.token_urlsafe(48),
                 Description="created by the newsroom local run",
             )
+    sesv2 = boto3.client("sesv2", endpoint_url=endpoint, region_name=region)
+    names |= create_configuration_sets(sesv2, template, prefix=prefix)
     identities = [names.get(name, name) for name in local.get("SesIdentities", [])]
-    if identities:
-        sesv2 = boto3.client("sesv2", endpoint_url=endpoint, region_name=region)
-        for identity in identities:
-            with suppress(sesv2.exceptions.AlreadyExistsException):
-                sesv2.create_email_identity(EmailIdentity=identity)
+    for identity in identities:
+        with suppress(sesv2.exceptions.AlreadyExistsException):
+            sesv2.create_email_identity(EmailIdentity=identity)
     return names
 
 
@@ -358,6 +361,35 @@ def create_queues(sqs: SQSClient, template: dict[str, Any], *, prefix: str = "")
         names[logical_id] = url
         names[f"{logical_id}.Arn"] = arn["QueueArn"]
         names[f"{logical_id}.QueueName"] = queue_name
+    # A dead-letter queue is named by its ARN, known once every queue is made.
+    for logical_id, spec in resources(template, "AWS::SQS::Queue").items():
+        redrive = spec.get("Properties", {}).get("RedrivePolicy")
+        if redrive:
+            target = redrive["deadLetterTargetArn"]
+            if isinstance(target, dict):
+                target = names[".".join(target["Fn::GetAtt"])]
+            policy = {"deadLetterTargetArn": target, "maxReceiveCount": redrive["maxReceiveCount"]}
+            sqs.set_queue_attributes(
+                QueueUrl=names[logical_id], Attributes={"RedrivePolicy": json.dumps(policy)}
+            )
+    return names
+
+
+def create_configuration_sets(
+    sesv2: SESV2Client, template: dict[str, Any], *, prefix: str = ""
+) -> dict[str, str]:
+    """Create every `AWS::SES::ConfigurationSet` of the template (if missing), named by its
+    logical id after `prefix`; logical id → name (what `!Ref` gives). The emulator sends with
+    one as without it (it publishes no events: `newsroom_tools.mailbox_simulator` does)."""
+    names = {}
+    for logical_id in resources(template, "AWS::SES::ConfigurationSet"):
+        name = prefix + logical_id
+        try:
+            sesv2.create_configuration_set(ConfigurationSetName=name)
+        except sesv2.exceptions.ClientError as exc:  # moto: ConfigurationSetAlreadyExists...
+            if "AlreadyExists" not in exc.response.get("Error", {}).get("Code", ""):
+                raise
+        names[logical_id] = name
     return names
 
 
