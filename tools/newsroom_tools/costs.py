@@ -281,7 +281,7 @@ def _routes() -> tuple[Route, ...]:
             invocation=False,
         ),
         Route(
-            "SES delivery event (EventBridge, per email)",
+            "SES delivery event (EventBridge, SQS, per email)",
             c * EMAILS_PER_COMMENT,
             "DeliveryEventsFunction",
             30,
