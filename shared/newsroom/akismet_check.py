@@ -4,9 +4,10 @@ The comments function runs it after the built-in rules, beside the ``CONTENT_CHE
 whenever ``AKISMET_KEY_PARAMETER_NAME`` names the SSM parameter holding the key (the
 template's `AkismetKeyParameterName`); it is not in `newsroom.content_checks.REGISTRY`, since
 without a key it cannot run. Akismet's "ham" approves, "spam" marks the comment as spam and
-"discard" (``X-akismet-pro-tip: discard``, blatant spam) keeps it as spam too: nobody is
-notified of spam, and the reader's answer is a held comment's either way. An error or a
-timeout holds it (`newsroom.content_checks`). What is sent is in docs/api.md ("Akismet").
+"discard" (``X-akismet-pro-tip: discard``, blatant spam) drops a new comment unstored
+(`newsroom.comments.submit`) and makes an edited one spam: nobody is notified of either, and
+the reader's answer is a held comment's either way. An error or a timeout holds it
+(`newsroom.content_checks`). What is sent is in docs/api.md ("Akismet").
 
 The PyPI `akismet` package and httpx are imported only here, and this module only when the
 key is configured. The client is made on the first check of a container and kept: the key is

@@ -91,6 +91,15 @@ class CommentStore(Protocol):
         earlier_duplicate_keys: Sequence[str] = (),
     ) -> None: ...
 
+    def discard(
+        self,
+        comment: StoredComment,
+        *,
+        flood_guards: Sequence[FloodGuard],
+        flood_interval: timedelta,
+        kept_until: datetime,
+    ) -> None: ...
+
     def take_flood_guards(
         self, at: datetime, *, flood_guards: Sequence[FloodGuard], flood_interval: timedelta
     ) -> None: ...
@@ -220,19 +229,21 @@ class CommentRules:
 
 def _judged(
     rules: CommentRules, submission: Submission, *, previously_approved: bool
-) -> tuple[Verdict, tuple[CheckRecord, ...]]:
+) -> tuple[Verdict, tuple[CheckRecord, ...], bool]:
     """The rules' verdict and, when a content check is configured, the checks' (the
-    content_checks module is imported only then)."""
+    content_checks module is imported only then), and whether the strictest check said to
+    discard it (the verdict then says spam)."""
     if not rules.checks:
-        return judge(submission, rules.policy, previously_approved=previously_approved), ()
+        return judge(submission, rules.policy, previously_approved=previously_approved), (), False
     from newsroom.content_checks import moderate
 
     moderated = moderate(
         submission, rules.policy, previously_approved=previously_approved, checks=rules.checks
     )
-    return moderated.verdict, tuple(
+    checks = tuple(
         CheckRecord(name=r.name, outcome=r.outcome, reason=r.reason) for r in moderated.checks
     )
+    return moderated.verdict, checks, moderated.discard
 
 
 def _sent_to_akismet(
@@ -268,7 +279,8 @@ def submit(
         `parent_id` is not an approved comment of this article.
     CommentFloodError
         A second comment too soon (from the same IP or email). The same comment again is
-        answered as a held comment and not stored.
+        answered as a held comment and not stored; so is one a content check says to discard
+        (`_discarded`).
     CommentTooLongError
         Too large to store once rendered.
     EmptyCommentError
@@ -321,7 +333,7 @@ def submit(
         article_modified_at=article.updated_at,
         form_seconds=form_seconds,
     )
-    verdict, checks = _judged(
+    verdict, checks, discard = _judged(
         rules,
         submission,
         previously_approved=context.previously_approved,
@@ -354,6 +366,8 @@ def submit(
         author_key=email_hash(secret, email),
     )
     editable_until = now + rules.edit_window
+    if discard:
+        return _discarded(rules, comment, keys, sender, editable_until)
     status: CommentStatus = comment.status
     try:
         rules.store.insert(
@@ -380,6 +394,42 @@ def submit(
         # Never tell a spammer: spam is answered exactly like a held comment.
         status="approved" if status == "approved" else "pending",
         edit_token=sign_edit(keys, slug=slug, comment_id=comment.id),
+        editable_until=editable_until,
+    )
+
+
+def _discarded(
+    rules: CommentRules,
+    comment: StoredComment,
+    keys: Keyring,
+    sender: Sender,
+    editable_until: datetime,
+) -> CommentAccepted:
+    """A new comment a content check said to discard (Akismet's blatant spam): not stored, and
+    answered exactly as a held comment is. Only what its edit token needs to work as a held
+    comment's is kept until its window ends (as for a duplicate: see `edit`), and its flood
+    guards are taken, so that what follows it is what follows any comment. Counted, and logged
+    without anything of its sender."""
+    from newsroom.observability import logger, metrics
+    from newsroom.tokens import sign_edit
+
+    rules.store.discard(
+        comment,
+        flood_guards=_flood_guards(keys, sender, comment.author_email),
+        flood_interval=rules.flood_interval,
+        kept_until=editable_until,
+    )
+    metrics.add_metric(name="CommentsDiscarded", unit="Count", value=1)
+    logger.info(
+        "Comment discarded, not stored",
+        slug=comment.slug,
+        comment_id=comment.id,
+        check=comment.moderation.keyword,
+    )
+    return CommentAccepted(
+        id=comment.id,
+        status="pending",
+        edit_token=sign_edit(keys, slug=comment.slug, comment_id=comment.id),
         editable_until=editable_until,
     )
 
@@ -534,8 +584,10 @@ def edit(
     its author would be (`_judged_again`): an approved comment whose text now trips the
     policy is held again, with the reason.
 
-    A duplicate answered as held in place of a comment (`submit`) is edited as a held comment
-    is: the flood guards are taken, the answer is the same, nothing else is written.
+    A duplicate answered as held in place of a comment (`submit`), or a post discarded in its
+    place, is edited as a held comment is: the flood guards are taken, the answer is the same,
+    nothing else is written. An edit of a stored comment that a content check says to discard
+    makes it spam (it exists: dropping it would be a deletion nobody asked for).
 
     Raises
     ------
@@ -593,7 +645,7 @@ def _edit_once(
             flood_interval=rules.flood_interval,
         )
         return held
-    verdict, checks = _judged(
+    verdict, checks, _ = _judged(
         rules,
         Submission(
             author_name=comment.author_name,

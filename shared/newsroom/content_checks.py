@@ -31,8 +31,10 @@ CheckOutcome = Literal["ok", "hold", "spam", "discard", "failed", "timed_out"]
 # deadline keeps its own time for answering.
 _RESERVE_SECONDS = 4.5
 
-# What an outcome makes of an approved comment; a discard is kept as spam (answered as held,
-# like all spam), so that nothing tells a sender which check caught it.
+# What an outcome makes of an approved comment. A discard is spam not worth keeping: a new
+# comment so judged is not stored (`Moderated.discard`, newsroom.comments.submit), an edited
+# one, which exists already, becomes spam. Either is answered as held, like all spam, so that
+# nothing tells a sender which check caught it.
 _STATUS_OF: dict[CheckOutcome, Status] = {
     "ok": "approved",
     "hold": "pending",
@@ -41,7 +43,15 @@ _STATUS_OF: dict[CheckOutcome, Status] = {
     "spam": "spam",
     "discard": "spam",
 }
-_STRICTNESS: dict[Status, int] = {"approved": 0, "pending": 1, "spam": 2}
+# The strictest outcome decides: a discard over spam, spam over a hold, a hold over ok.
+_STRICTNESS: dict[CheckOutcome, int] = {
+    "ok": 0,
+    "hold": 1,
+    "failed": 1,
+    "timed_out": 1,
+    "spam": 2,
+    "discard": 3,
+}
 
 
 @dataclass(frozen=True)
@@ -91,10 +101,12 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Moderated:
-    """The verdict on a comment, and what each check that ran found."""
+    """The verdict on a comment, what each check that ran found, and whether the strictest
+    answer was discard (the verdict then says spam)."""
 
     verdict: Verdict
     checks: tuple[CheckResult, ...] = ()
+    discard: bool = False
 
 
 def moderate(
@@ -105,18 +117,20 @@ def moderate(
     checks: Sequence[ContentCheck] = (),
 ) -> Moderated:
     """The built-in rules' verdict, then, when they approve, the checks': the strictest wins
-    (spam over held over approved); the first check with that outcome gives the reason."""
+    (discard over spam over held over approved); the first check with that outcome gives the
+    reason."""
     verdict = judge(submission, policy, previously_approved=previously_approved)
     if verdict.status != "approved" or not checks:
         return Moderated(verdict)
     results = run_checks(submission, checks)
-    strictest = max(results, key=lambda r: _STRICTNESS[_STATUS_OF[r.outcome]])
+    strictest = max(results, key=lambda r: _STRICTNESS[r.outcome])
     status = _STATUS_OF[strictest.outcome]
     if status == "approved":
         return Moderated(verdict, results)
     return Moderated(
         Verdict(status, "content_check", keyword=strictest.name, reason=strictest.reason),
         results,
+        discard=strictest.outcome == "discard",
     )
 
 

@@ -4,20 +4,31 @@ loopback (tests/integration/fake_akismet.py): nothing reaches rest.akismet.com."
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from newsroom.akismet_check import sync_client
 from newsroom.config import notifications_settings
+from newsroom.data import dynamo
+from newsroom.data.articles import article_pk
+from newsroom_tools.streams import lambda_record
+from tests.flood import QUICK_FLOOD_SECONDS
 from tests.integration.articles_data import seed
 from tests.integration.comments_api import (
     admin_action,
+    article_comment_count,
+    delete_own_comment,
+    edit_comment,
+    edit_when_flood_allows,
     form,
     own_content_table,
     post_comment,
+    stored_comment,
     stored_item,
 )
 from tests.integration.fake_akismet import (
@@ -32,13 +43,16 @@ from tests.integration.fake_akismet import (
 from tests.integration.notifications_stream import (
     batch,
     comment_item,
+    delivered,
     failed,
     handle,
+    stream_arn,
     stream_record,
 )
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_ssm import SSMClient
     from pytest_localstack.session import RunningSession
 
@@ -177,15 +191,107 @@ def test_a_comment_akismet_calls_spam_is_stored_as_spam_with_the_reason_and_answ
     )
 
 
-def test_a_comment_akismet_says_to_discard_is_kept_as_spam_and_answered_as_held(
-    content_table: str, slug: str, unique: str
-) -> None:
-    answer = post_comment(slug, form(unique, body=f"Buy now {DISCARD} ({unique})"))
+def article_partition(table: str, slug: str) -> list[dict[str, Any]]:
+    """Every item under the article's partition key (comments, sender data, answered
+    duplicates, the article), as plain values: a consistent Query."""
+    query = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": article_pk(slug)}},
+        "ConsistentRead": True,
+    }
+    return [dynamo.from_item(item) for item in dynamo.query_all(dynamo.client(), query)]
 
+
+def stream_records(localstack: RunningSession, table: str) -> list[dict[str, Any]]:
+    """Every record of the table's stream so far, as Lambda would hand it to a function."""
+    streams: DynamoDBStreamsClient = localstack.boto3.client("dynamodbstreams")
+    arn = stream_arn(table)
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        read = streams.get_records(ShardIterator=iterator)["Records"]
+        records += [lambda_record(record, arn) for record in read]
+    return records
+
+
+def test_a_comment_akismet_says_to_discard_is_answered_as_held_and_nothing_of_it_is_stored(
+    localstack: RunningSession,
+    content_table: str,
+    slug: str,
+    unique: str,
+    fake_akismet: FakeAkismet,
+) -> None:
+    # Given an article with the comment count readers see
+    count = article_comment_count(slug)
+    retry_key = {"Idempotency-Key": secrets.token_hex(8)}
+    blatant = form(unique, body=f"Buy now {DISCARD} ({unique})")
+
+    # When a comment comes that Akismet says to discard
+    answer = post_comment(slug, blatant, headers=retry_key)
+
+    # Then it is answered exactly as a held comment is
     assert answer.status == 201, answer.body
     assert answer.body["status"] == "pending"
     assert set(answer.body) == {"id", "status", "edit_token", "editable_until"}
-    stored = stored_item(content_table, slug, str(answer.body["id"]))
+    comment_id = str(answer.body["id"])
+    assert len(fake_akismet.forms(CHECK, unique)) == 1
+    # And nothing of it is stored (no comment, no sender data), only what its edit token needs
+    # until its window ends, as for a duplicate answered as held
+    kept = [item for item in article_partition(content_table, slug) if comment_id in item["sk"]]
+    assert [item["sk"] for item in kept] == [f"DUPLICATE#{comment_id}"]
+    assert kept[0]["type"] == "answered_duplicate"
+    assert kept[0]["expires_at"] == int(
+        datetime.fromisoformat(str(answer.body["editable_until"])).timestamp()
+    )
+    assert article_comment_count(slug) == count
+    # And no record of the table's stream reaches the notifications function: nobody is emailed
+    records = stream_records(localstack, content_table)
+    assert f"DUPLICATE#{comment_id}" in [r["dynamodb"]["Keys"]["sk"]["S"] for r in records]
+    assert [r["dynamodb"]["Keys"] for r in records if delivered(r)] == []
+    # And a retry with the same Idempotency-Key gets the first answer, Akismet not asked again
+    again = post_comment(slug, blatant, headers=retry_key)
+    assert (again.status, again.body) == (201, answer.body)
+    assert len(fake_akismet.forms(CHECK, unique)) == 1
+
+
+@pytest.mark.usefixtures("quick_flood")
+def test_a_discarded_comment_is_edited_and_deleted_as_a_held_comment_is(
+    content_table: str, slug: str, unique: str
+) -> None:
+    # Given a comment Akismet said to discard, answered as held
+    answer = post_comment(slug, form(unique, body=f"Buy now {DISCARD} ({unique})"))
+    comment_id, token = str(answer.body["id"]), str(answer.body["edit_token"])
+
+    # When its author edits it with its edit token
+    edited = edit_when_flood_allows(slug, comment_id, f"Still {DISCARD} ({unique})", token=token)
+
+    # Then the edit is answered as a held comment's, and still nothing is stored
+    assert (edited.status, edited.body["id"], edited.body["status"]) == (200, comment_id, "pending")
+    assert stored_comment(content_table, slug, comment_id) is None
+    # and it is deleted as a held comment is, after which it is gone
+    assert delete_own_comment(slug, comment_id, token=token).status == 204
+    gone = edit_comment(slug, comment_id, "Back?", token=token)
+    assert (gone.status, gone.body["error"]["code"]) == (404, "comment_not_found")
+
+
+def test_an_edit_akismet_says_to_discard_makes_the_stored_comment_spam(
+    content_table: str, slug: str, unique: str, settings: Settings
+) -> None:
+    # Given a comment Akismet passed
+    settings(flood_interval_seconds=QUICK_FLOOD_SECONDS)
+    answer = post_comment(slug, form(unique))
+    assert answer.body["status"] == "approved", answer.body
+    comment_id, token = str(answer.body["id"]), str(answer.body["edit_token"])
+
+    # When its author edits it into a text Akismet says to discard
+    edited = edit_when_flood_allows(slug, comment_id, f"Buy now {DISCARD} ({unique})", token=token)
+
+    # Then it is kept, as spam, and answered as held
+    assert (edited.status, edited.body["status"]) == (200, "pending")
+    stored = stored_item(content_table, slug, comment_id)
     assert stored["status"] == "spam"
     assert [c["outcome"] for c in stored["moderation"]["checks"]] == ["discard"]
 

@@ -542,9 +542,13 @@ def test_article_feed_is_503_with_a_longer_retry_after_while_its_index_is_being_
     assert again.status == 200, again.body
 
 
-def test_an_email_that_went_out_is_recorded_whatever_the_time_left(content_table: str) -> None:
+@pytest.mark.parametrize("message_id", ["", "0100-deadline"], ids=["update", "with-pointer"])
+def test_an_email_that_went_out_is_recorded_whatever_the_time_left(
+    content_table: str, message_id: str
+) -> None:
     # Given an email claimed in the sent-email ledger, then sent, with no time left for a
-    # DynamoDB attempt's worst case
+    # DynamoDB attempt's worst case (its SES message id, when it has one, settled with its
+    # pointer in one transaction)
     ledger = NotificationTable(content_table)
     key = f"deadline-{uuid.uuid4().hex}"
     assert ledger.claim(key, now=datetime.now(UTC), lease=timedelta(seconds=30))
@@ -553,13 +557,14 @@ def test_an_email_that_went_out_is_recorded_whatever_the_time_left(content_table
             dynamo.client().get_item(TableName=content_table, Key=ledger_item(key))
 
         # When the function records that it went out
-        ledger.settle(key, "sent", detail="message-1")
+        ledger.settle(key, "sent", detail="message-1", message_id=message_id)
 
     # Then it is recorded (refusing would have it sent again by the retry)
     item = dynamo.client().get_item(
         TableName=content_table, Key=ledger_item(key), ConsistentRead=True
     )["Item"]
     assert (item["state"]["S"], item["detail"]["S"]) == ("sent", "message-1")
+    assert item.get("ses_message_id", {}).get("S", "") == message_id
 
 
 def ledger_item(key: str) -> dict[str, Any]:

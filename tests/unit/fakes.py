@@ -55,6 +55,7 @@ class FakeCommentStore:
         self.inserts: list[dict[str, Any]] = []
         self.edits: list[dict[str, Any]] = []
         self.floods: list[dict[str, Any]] = []  # flood guards taken alone
+        self.discards: list[dict[str, Any]] = []  # posts discarded, not stored
         self.changes: list[tuple[str, str]] = []
         self.refuse: Exception | None = None  # raised by the next insert or edit
 
@@ -125,6 +126,26 @@ class FakeCommentStore:
             refused, self.refuse = self.refuse, None
             raise refused
         self.comments[(comment.slug, comment.id)] = edited
+
+    def discard(
+        self,
+        comment: StoredComment,
+        *,
+        flood_guards: Sequence[FloodGuard],
+        flood_interval: timedelta,
+        kept_until: datetime,
+    ) -> None:
+        from newsroom.models.comments import AnsweredDuplicate
+
+        self.discards.append(
+            {"comment": comment, "flood_guards": list(flood_guards), "kept_until": kept_until}
+        )
+        self.duplicates[(comment.slug, comment.id)] = AnsweredDuplicate(
+            id=comment.id,
+            slug=comment.slug,
+            author_email=comment.author_email,
+            created_at=comment.created_at,
+        )
 
     def take_flood_guards(
         self, at: datetime, *, flood_guards: Sequence[FloodGuard], flood_interval: timedelta

@@ -3,12 +3,14 @@ stores, which guards it asks storage to take, where a reply goes, what it answer
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from newsroom.comments import CommentRules, Sender, delete_own, edit, moderate, submit
+from newsroom.content_checks import CheckVerdict
 from newsroom.data.comments import FloodGuard
 from newsroom.errors import (
     CommentFloodError,
@@ -29,7 +31,7 @@ from newsroom.models.comments import (
     SenderData,
     StoredComment,
 )
-from newsroom.moderation import ModerationPolicy
+from newsroom.moderation import ModerationPolicy, Submission
 from newsroom.privacy import commenter_key, duplicate_key, email_hash, ip_hash
 from newsroom.secrets import Keyring
 from newsroom.tokens import sign_edit, verify_edit
@@ -484,6 +486,87 @@ def test_edit_of_a_duplicate_answered_as_held_takes_its_authors_guards_and_store
     assert (store.edits, store.comments) == ([], {})
     delete_own(SLUG, duplicate.id, token=token, rules=edit_rules(store, now))
     assert store.duplicates == {}
+
+
+# -- a content check's discard ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiscardingCheck:
+    """A content check that says every comment is to be discarded (as Akismet's discard)."""
+
+    name: str = "blatant"
+    timeout_seconds: float = 0.5
+
+    def check(self, submission: Submission) -> CheckVerdict:
+        return CheckVerdict.discard("Blatant spam.")
+
+
+APPROVING = ModerationPolicy(require_previous_approval=False)
+
+
+def test_a_comment_a_check_says_to_discard_is_answered_as_held_and_stores_nothing() -> None:
+    # Given a content check that says to discard what the rules approve
+    now = datetime.now(UTC)
+    store = FakeCommentStore(article())
+    discarding = edit_rules(store, now, policy=APPROVING, checks=(DiscardingCheck(),))
+
+    # When a comment is posted
+    answer = submit(SLUG, comment_form(), SENDER, rules=discarding)
+
+    # Then it is answered as a held comment is, with its own working edit token ...
+    assert (answer.status, answer.editable_until) == ("pending", now + WINDOW)
+    claim = verify_edit(Keyring(CURRENT), answer.edit_token)
+    assert (claim.slug, claim.comment_id) == (SLUG, answer.id)
+    # ... nothing is inserted, only what the token needs kept until the window ends, and the
+    # sender's flood guards are taken as for any post
+    assert (store.inserts, store.comments) == ([], {})
+    [discarded] = store.discards
+    assert (discarded["comment"].id, discarded["kept_until"]) == (answer.id, now + WINDOW)
+    assert discarded["flood_guards"] == [
+        FloodGuard("ip", ip_hash(CURRENT, SENDER.ip)),
+        FloodGuard("ip", ip_hash(PREVIOUS, SENDER.ip)),
+        FloodGuard("email", email_hash(CURRENT, "ann@example.org")),
+        FloodGuard("email", email_hash(PREVIOUS, "ann@example.org")),
+    ]
+
+
+def test_a_discarded_comment_is_edited_and_deleted_as_a_held_comment_is() -> None:
+    now = datetime.now(UTC)
+    store = FakeCommentStore(article())
+    discarding = edit_rules(store, now, policy=APPROVING, checks=(DiscardingCheck(),))
+    answer = submit(SLUG, comment_form(), SENDER, rules=discarding)
+
+    edited = edit(
+        SLUG, answer.id, CommentEdit(body="New."), SENDER, token=answer.edit_token, rules=discarding
+    )
+
+    assert (edited.id, edited.status, edited.editable_until) == (answer.id, "pending", now + WINDOW)
+    assert (store.edits, store.comments) == ([], {})
+    assert len(store.floods) == 1  # the edit took the flood guards
+    delete_own(SLUG, answer.id, token=answer.edit_token, rules=discarding)
+    assert store.duplicates == {}
+
+
+def test_an_edit_a_check_says_to_discard_makes_the_stored_comment_spam() -> None:
+    # Given an approved comment of its author's
+    now = datetime.now(UTC)
+    store = FakeCommentStore(article())
+    comment, token = own_comment(store, now)
+    discarding = edit_rules(store, now, policy=APPROVING, checks=(DiscardingCheck(),))
+
+    # When its author edits it and a check says to discard the new text
+    answer = edit(SLUG, comment.id, CommentEdit(body="New."), SENDER, token=token, rules=discarding)
+
+    # Then it is kept, as spam, with the check's reason, and answered as held
+    edited = store.edits[0]["edited"]
+    assert (edited.status, edited.moderation.keyword, answer.status) == (
+        "spam",
+        "blatant",
+        "pending",
+    )
+    assert [c.outcome for c in edited.moderation.checks] == ["discard"]
+    assert store.discards == []
 
 
 # -- the minimum time between loading the form and posting ---------------------------------------

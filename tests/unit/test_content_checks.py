@@ -78,7 +78,7 @@ def test_hold_from_a_check_holds_with_its_reason() -> None:
     assert moderated.verdict.explanation == "The content check 'h': Odd."
 
 
-def test_spam_wins_over_hold_and_discard_is_kept_as_spam() -> None:
+def test_spam_wins_over_hold_and_is_not_a_discard() -> None:
     spam = moderate(
         CLEAN,
         APPROVING,
@@ -88,16 +88,39 @@ def test_spam_wins_over_hold_and_discard_is_kept_as_spam() -> None:
             answering("s", CheckVerdict.spam("Ad.")),
         ],
     )
-    discarded = moderate(
+
+    assert (spam.verdict.status, spam.verdict.keyword) == ("spam", "s")
+    assert not spam.discard
+
+
+def test_discard_wins_over_spam_as_spam_marked_to_discard_with_its_reason() -> None:
+    # Given a check that says spam before one that says discard
+    checks = [
+        answering("s", CheckVerdict.spam("Ad.")),
+        answering("d", CheckVerdict.discard("Bot.")),
+    ]
+
+    # When a comment the rules approve is checked
+    discarded = moderate(CLEAN, APPROVING, previously_approved=False, checks=checks)
+
+    # Then the discard decides: spam (what an edit becomes), to be discarded (a new comment)
+    assert (discarded.verdict.status, discarded.verdict.keyword) == ("spam", "d")
+    assert discarded.verdict.explanation == "The content check 'd': Bot."
+    assert discarded.discard
+    assert [c.outcome for c in discarded.checks] == ["spam", "discard"]
+
+
+def test_a_comment_the_rules_mark_as_spam_is_not_discarded_whatever_a_check_would_say() -> None:
+    moderated = moderate(
         CLEAN,
-        APPROVING,
-        previously_approved=False,
+        ModerationPolicy(disallowed_keys=("harbour",)),
+        previously_approved=True,
         checks=[answering("d", CheckVerdict.discard("Bot."))],
     )
 
-    assert (spam.verdict.status, spam.verdict.keyword) == ("spam", "s")
-    assert discarded.verdict.status == "spam"
-    assert [c.outcome for c in discarded.checks] == ["discard"]
+    assert (moderated.verdict.status, moderated.verdict.rule) == ("spam", "disallowed_keyword")
+    assert not moderated.discard
+    assert moderated.checks == ()
 
 
 def test_a_raising_check_holds_the_comment_never_approves_it() -> None:

@@ -3,12 +3,14 @@ leaves unjudged."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from newsroom.content_checks import CheckVerdict
 from newsroom.data import dynamo
 from newsroom.models.comments import StoredComment
-from newsroom.moderation import ModerationPolicy
+from newsroom.moderation import ModerationPolicy, Submission
 from newsroom_tools.dry_run import dry_run, stored_comments
 
 
@@ -90,3 +92,32 @@ def test_a_comment_held_for_being_posted_too_soon_is_not_judged_again() -> None:
     # Then only the first-comment one would change; the other is counted as not judged
     assert [c.comment_id for c in result.changes] == [first.id]
     assert (result.judged, result.skipped) == (1, 1)
+
+
+@dataclass(frozen=True)
+class DiscardingCheck:
+    name: str = "blatant"
+    timeout_seconds: float = 0.5
+
+    def check(self, submission: Submission) -> CheckVerdict:
+        return CheckVerdict.discard("Blatant spam.")
+
+
+def test_a_comment_a_check_would_discard_is_reported_as_discarded_even_when_spam_now() -> None:
+    # Given an approved comment and one the policy marked as spam
+    approved = StoredComment.model_validate(dynamo.from_item(comment_item("c0193a4c2d8e1f2a3b4c1")))
+    spam = approved.model_copy(update={"id": "c0193a4c2d8e1f2a3b4c2", "status": "spam"})
+
+    # When a check that says to discard them is tried on them
+    result = dry_run(
+        [approved, spam],
+        ModerationPolicy(require_previous_approval=False),
+        checks=[DiscardingCheck()],
+        since=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+    # Then both would change: posted now, neither would be stored
+    assert [(c.status, c.proposed, c.rule) for c in result.changes] == [
+        ("approved", "discarded", "content_check"),
+        ("spam", "discarded", "content_check"),
+    ]

@@ -46,7 +46,7 @@ class Change:
     slug: str
     comment_id: str
     status: str
-    proposed: str
+    proposed: str  # a status, or "discarded" (a content check's discard: not stored)
     rule: str
     explanation: str
 
@@ -141,13 +141,15 @@ def dry_run(
             checks=checks,
         )
         verdict = moderated.verdict
-        if verdict.status != comment.status:
+        # A check's discard is not a status: posted now, the comment would not be stored.
+        proposed = "discarded" if moderated.discard else verdict.status
+        if proposed != comment.status:
             changes.append(
                 Change(
                     slug=comment.slug,
                     comment_id=comment.id,
                     status=comment.status,
-                    proposed=verdict.status,
+                    proposed=proposed,
                     rule=verdict.rule,
                     explanation=verdict.explanation,
                 )

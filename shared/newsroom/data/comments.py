@@ -7,7 +7,8 @@
 - duplicate guard: ``pk=GUARD#DUP#<key>``; flood guards: ``pk=GUARD#FLOOD#<kind>#<hash>``
   with ``expires_at`` (TTL); commenter: ``pk=COMMENTER#<key>`` with ``approved_count``.
 - answered duplicate: ``pk=ARTICLE#<slug>``, ``sk=DUPLICATE#<id>``, with ``expires_at`` (TTL):
-  a post answered as held and not stored, kept while its edit token works.
+  a post answered as held and not stored (a duplicate, or one a content check said to
+  discard), kept while its edit token works.
 - every item holding an address (comments, answered duplicates) carries ``gsi4pk=AUTHOR#<keyed
   hash of the email>``, ``gsi4sk=<created_at>#<slug>#<id>``: the author index (keys only), by
   which an address's export or erasure finds them with a Query.
@@ -326,6 +327,23 @@ def _stored_comment(item: dict[str, Any]) -> StoredComment:
     return StoredComment.model_validate(dynamo.from_item(item))
 
 
+def _refuse_post(failed: str | None, flood_interval: timedelta) -> None:
+    """The error of a post's transaction that failed on the condition of this role.
+
+    Raises
+    ------
+    CommentsClosedError, ParentCommentNotFoundError, CommentFloodError, ServiceUnavailableError
+    """
+    if failed == "article":
+        raise CommentsClosedError()  # the caller checked existence just before
+    if failed == "parent":
+        raise ParentCommentNotFoundError()
+    if failed == "flood":
+        raise CommentFloodError(math.ceil(flood_interval.total_seconds()))
+    if failed is not None:  # an id collision: vanishingly rare, safe to report as busy
+        raise ServiceUnavailableError()
+
+
 class CommentTable(dynamo.TableAccess):
     """Comment reads and writes on one content table; listing cursors are signed and checked
     by `cursors`."""
@@ -632,16 +650,7 @@ class CommentTable(dynamo.TableAccess):
         if comment.status == "approved":
             actions.append(self._count(article_key, +1, condition=_ARTICLE_OPEN))
         else:
-            actions.append(
-                {
-                    "ConditionCheck": {
-                        "TableName": self.table,
-                        "Key": article_key,
-                        "ConditionExpression": _ARTICLE_OPEN,
-                        "ExpressionAttributeValues": {":true": {"BOOL": True}},
-                    }
-                }
-            )
+            actions.append(self._article_open(article_key))
         roles.append("article")
         for answered in answered_ids(comment):
             actions.append(self._count_reply(comment.slug, answered))
@@ -698,14 +707,49 @@ class CommentTable(dynamo.TableAccess):
             )
             if failed is None:
                 raise DuplicateCommentError()
-        if failed == "article":
-            raise CommentsClosedError()  # the caller checked existence just before
-        if failed == "parent":
-            raise ParentCommentNotFoundError()
-        if failed == "flood":
-            raise CommentFloodError(math.ceil(flood_interval.total_seconds()))
-        if failed is not None:  # an id collision: vanishingly rare, safe to report as busy
-            raise ServiceUnavailableError()
+        _refuse_post(failed, flood_interval)
+
+    def discard(
+        self,
+        comment: StoredComment,
+        *,
+        flood_guards: Sequence[FloodGuard],
+        flood_interval: timedelta,
+        kept_until: datetime,
+    ) -> None:
+        """Store nothing of a new comment a content check said to discard but what its edit
+        token needs to work as a held comment's (an `AnsweredDuplicate`, kept until
+        `kept_until`), in one transaction that checks the article and the comments it answers
+        and takes the flood guards as its `insert` would have: no comment, sender data, count
+        or duplicate guard is written, so nothing reaches the notifications.
+
+        Raises
+        ------
+        CommentsClosedError, ParentCommentNotFoundError, CommentFloodError
+            As `insert`.
+        """
+        actions = [self._article_open(_key(article_pk(comment.slug), ARTICLE_SK))]
+        roles = ["article"]
+        for answered in answered_ids(comment):
+            actions.append(self._parent_approved(comment.slug, answered))
+            roles.append("parent")
+        floods = self._flood_actions(comment.created_at, flood_guards, flood_interval)
+        actions += floods
+        roles += ["flood"] * len(floods)
+        actions.append(self._answered_duplicate(comment, kept_until))
+        roles.append("comment")
+        _refuse_post(self._transact(actions, roles), flood_interval)
+
+    def _article_open(self, article_key: dict[str, Any]) -> TransactWriteItemTypeDef:
+        """The check that an article still takes comments (`_ARTICLE_OPEN`)."""
+        return {
+            "ConditionCheck": {
+                "TableName": self.table,
+                "Key": article_key,
+                "ConditionExpression": _ARTICLE_OPEN,
+                "ExpressionAttributeValues": {":true": {"BOOL": True}},
+            }
+        }
 
     def _answered_duplicate(
         self, comment: StoredComment, until: datetime

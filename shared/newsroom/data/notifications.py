@@ -261,8 +261,11 @@ class NotificationTable(dynamo.TableAccess):
         recording an email that went out would have it sent again.
 
         A sent email's SES `message_id` is kept on the entry, and a ``SESMSG#`` pointer to the
-        entry is written after it (one more write, kept as long as the entry), by which its
-        delivery events find it."""
+        entry (kept as long as the entry), by which its delivery events find it, is written in
+        the same `TransactWriteItems`: the entry is never settled as sent without its pointer,
+        whose absence would leave a bounce or complaint unmatched and the address unsuppressed.
+        Both writes are unconditional, so a resend by botocore after a lost answer is
+        harmless."""
         if state not in SETTLED_STATES:
             raise ValueError(f"not a settled state: {state!r}")
         at = now or datetime.now(UTC)
@@ -289,20 +292,25 @@ class NotificationTable(dynamo.TableAccess):
         if message_id:
             expression += ", ses_message_id = :message_id"
             values[":message_id"] = message_id
+        update: Any = {
+            "TableName": self.table,
+            "Key": _ledger_key(key),
+            "UpdateExpression": expression + " REMOVE lease_until_ms",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": dynamo.to_item(values),
+        }
         with deadline.regardless():
-            self.db.update_item(
-                TableName=self.table,
-                Key=_ledger_key(key),
-                UpdateExpression=expression + " REMOVE lease_until_ms",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=dynamo.to_item(values),
+            if not message_id:
+                self.db.update_item(**update)
+                return
+            expires = int((at + LEDGER_RETENTION).timestamp())
+            pointer = message_pointer(message_id, key, expires_at=expires)
+            self.db.transact_write_items(
+                TransactItems=[
+                    {"Update": update},
+                    {"Put": {"TableName": self.table, "Item": pointer}},
+                ]
             )
-            if message_id:
-                expires = int((at + LEDGER_RETENTION).timestamp())
-                self.db.put_item(
-                    TableName=self.table,
-                    Item=message_pointer(message_id, key, expires_at=expires),
-                )
 
     def suppressed(self, address_hashes: Sequence[str]) -> bool:
         """Whether the address these hashes stand for (one per key) is suppressed."""

@@ -444,9 +444,10 @@ class SenderData(BaseModel):
 
 
 class AnsweredDuplicate(BaseModel):
-    """A post answered as a held comment because it repeated one stored before, and not
-    stored: kept until its edit window ends, so that its edit token works as a held
-    comment's does (an edit takes the flood guards; the token never tells the two apart)."""
+    """A post answered as a held comment and not stored, because it repeated one stored before
+    or a content check said to discard it: kept until its edit window ends, so that its edit
+    token works as a held comment's does (an edit takes the flood guards; the token never
+    tells them apart)."""
 
     model_config = ConfigDict(defer_build=True, frozen=True)
 
