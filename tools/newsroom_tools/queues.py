@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from newsroom_tools.polling import PollingThread
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -143,15 +143,18 @@ def failed_message_ids(response: Any, message_ids: Sequence[str]) -> set[str]:
     return failed
 
 
-class QueuePoller:
+class QueuePoller(PollingThread):
     """Reads one queue and invokes its function with each batch, in a thread.
 
     In a test::
 
         poller = QueuePoller(mapping, handler, endpoint_url=url).start()
         ...send messages...
-        poller.wait_idle()
+        poller.wait_idle()  # every message sent before it handled (a failed one waits out
+                            # its visibility timeout)
     """
+
+    source = "queue"
 
     def __init__(
         self,
@@ -165,89 +168,20 @@ class QueuePoller:
     ) -> None:
         import boto3
 
+        super().__init__(mapping.name, poll_interval)
         self.mapping = mapping
-        self.poll_interval = poll_interval
         self.invocations = 0
         self._invoke = invoke
         self._sqs = sqs or boto3.client("sqs", endpoint_url=endpoint_url, region_name=region)
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self._wake = threading.Event()
-        self._changed = threading.Condition()
-        self._rounds = 0
-        self._idle = False
-        self._last_error: Exception | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> QueuePoller:
         if self._thread is None and self.mapping.enabled:
-            self._stopping.clear()
-            self._thread = threading.Thread(
-                target=self._run, name=f"newsroom-queue-{self.mapping.name}", daemon=True
-            )
-            self._thread.start()
+            self._start_thread(f"newsroom-queue-{self.mapping.name}")
         return self
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop polling: a batch under way finishes. Safe to call twice."""
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.warning("%s: the poller did not stop within %ss", self.mapping.name, timeout)
-            self._thread = None
-
-    def wait_idle(self, timeout: float = 10.0) -> None:
-        """Wait until a receive that started after this call found the queue empty: every
-        message sent before it was handled (a failed one waits out its visibility timeout).
-
-        Raises
-        ------
-        TimeoutError
-        RuntimeError
-            When the poller is not running.
-        """
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            target = self._rounds + 2  # the round in progress may have received before the call
-            while not (self._rounds >= target and self._idle):
-                self._wake.set()
-                if not self.running:
-                    raise RuntimeError(f"{self.mapping.name}: the poller is not running")
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(
-                        f"{self.mapping.name}: still busy after {timeout}s"
-                        + (f" (last error: {self._last_error!r})" if self._last_error else "")
-                    )
-                self._changed.wait(min(remaining, 0.5))
-
-    def _run(self) -> None:
-        reported: str | None = None
-        while not self._stopping.is_set():
-            error: Exception | None = None
-            got = 0
-            try:
-                got = self._poll_once()
-            except Exception as exc:  # the emulator may be restarting; keep polling
-                error = exc
-                if repr(exc) != reported:
-                    log.exception("%s: reading the queue failed", self.mapping.name)
-                reported = repr(exc)
-            else:
-                reported = None
-            with self._changed:
-                self._rounds += 1
-                self._last_error = error
-                self._idle = error is None and got == 0
-                self._changed.notify_all()
-            if not got:
-                self._wake.wait(self.poll_interval)
-                self._wake.clear()
+    def _poll(self) -> tuple[bool, bool]:
+        got = self._poll_once() > 0
+        return got, True
 
     def _poll_once(self) -> int:
         """Receive one batch and deliver it; how many messages it held."""

@@ -29,7 +29,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -38,6 +37,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from newsroom_tools.event_filter import Pattern, matches_any, parse_filter_criteria
+from newsroom_tools.polling import PollingThread
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -308,7 +308,7 @@ class _Outcome:
     function_error: bool = False  # the handler raised (Lambda's "Unhandled" error)
 
 
-class StreamPoller:
+class StreamPoller(PollingThread):
     """Reads one mapping's stream in a thread and delivers its records to `invoke`.
 
     `invoke` takes the event and returns the handler's answer (a `FunctionPool.invoke`, or a
@@ -318,8 +318,10 @@ class StreamPoller:
 
         poller = StreamPoller(mapping, invoke=handler, endpoint_url=url).start()
         ...write items...
-        poller.wait_idle()
+        poller.wait_idle()  # everything in the stream delivered, or given up
     """
+
+    source = "stream"
 
     def __init__(
         self,
@@ -337,9 +339,9 @@ class StreamPoller:
     ) -> None:
         import boto3
 
+        super().__init__(mapping.name, poll_interval)
         self.mapping = mapping
         self.region = region
-        self.poll_interval = poll_interval
         self.retry_delay = retry_delay
         self.batching_window = (
             mapping.batching_window if batching_window is None else batching_window
@@ -359,17 +361,6 @@ class StreamPoller:
         self._queue_url: str | None = None
         self._shards: list[_Shard] = []
         self._finished: set[str] = set()  # closed shards read to their end
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self._wake = threading.Event()
-        self._changed = threading.Condition()
-        self._rounds = 0
-        self._idle = False
-        self._last_error: Exception | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> StreamPoller:
         """Take the shard iterators now (LATEST means after this call), then poll in a thread.
@@ -392,76 +383,15 @@ class StreamPoller:
             _Shard(shard_id, self._iterator(shard_id, self.mapping.starting_position))
             for shard_id in self._shard_ids(open_only=self.mapping.starting_position == "LATEST")
         ]
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._run, name=f"newsroom-stream-{self.mapping.name}", daemon=True
-        )
-        self._thread.start()
+        self._start_thread(f"newsroom-stream-{self.mapping.name}")
         return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop polling: an invocation under way finishes, its retries are dropped (as records
-        unread are). Safe to call twice."""
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.warning("%s: the poller did not stop within %ss", self.mapping.name, timeout)
-            self._thread = None
-
-    def wait_idle(self, timeout: float = 10.0) -> None:
-        """Wait until everything in the stream has been delivered (or given up): a full read
-        that started after this call found nothing new and nothing is left to deliver.
-
-        Raises
-        ------
-        TimeoutError
-            When the poller is still busy at the deadline (the last read error, if any, says why).
-        RuntimeError
-            When the poller is not running.
-        """
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            target = self._rounds + 2  # the round in progress may have read before the call
-            while not (self._rounds >= target and self._idle):
-                if self._rounds < target:
-                    self._wake.set()  # no need to sit out the poll interval
-                if not self.running:
-                    raise RuntimeError(f"{self.mapping.name}: the poller is not running")
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(
-                        f"{self.mapping.name}: still busy after {timeout}s"
-                        + (f" (last error: {self._last_error!r})" if self._last_error else "")
-                    )
-                self._changed.wait(min(remaining, 0.5))
 
     # The thread
 
-    def _run(self) -> None:
-        reported: str | None = None
-        while not self._stopping.is_set():
-            error: Exception | None = None
-            got = False
-            try:
-                got = self._read_all()
-                self._deliver_ready()
-            except Exception as exc:  # the emulator may be restarting; keep polling
-                error = exc
-                if repr(exc) != reported:
-                    log.exception("%s: reading the stream failed", self.mapping.name)
-                reported = repr(exc)
-            else:
-                reported = None
-            with self._changed:
-                self._rounds += 1
-                self._last_error = error
-                self._idle = error is None and not got and not any(s.buffer for s in self._shards)
-                self._changed.notify_all()
-            if not got:
-                self._wake.wait(self.poll_interval)
-                self._wake.clear()
+    def _poll(self) -> tuple[bool, bool]:
+        got = self._read_all()
+        self._deliver_ready()
+        return got, not any(s.buffer for s in self._shards)
 
     def _read_all(self) -> bool:
         got = False
