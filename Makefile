@@ -18,12 +18,14 @@ RUN_PARAMETERS ?= ApiDocs=on
 RUN_ARGS ?=
 # Options of `make bench`, e.g. BENCH_ARGS="--runs 11" or BENCH_ARGS=--importtime.
 BENCH_ARGS ?=
+# Options of `make bench-altcha`, e.g. BENCH_ALTCHA_ARGS="--solves 30 --cost 10000".
+BENCH_ALTCHA_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format typecheck template-variants cfn-lint sam-validate checkov lock requirements requirements-check \
         sam-python \
         pytest unit integration invoke import-articles import-wordpress build check-arm64 bench \
-        bench-import load openapi costs \
+        bench-altcha bench-import load openapi costs \
         test-localstack clean
 
 help: ## list the targets
@@ -179,6 +181,9 @@ costs: $(STAMP) ## the monthly cost table of docs/costs.md, from list prices and
 
 bench: $(STAMP) ## cold start of each function's first request vs a bare boto3 handler; BENCH_ARGS=--importtime: where it goes
 	$(BIN)/python -m tests.bench.cold_start $(BENCH_ARGS)
+
+bench-altcha: $(STAMP) ## ALTCHA's cost: a reader's solve in headless Chromium (and ALTCHA's devices, estimated) vs the server's issue and verify
+	$(BIN)/python -m tests.bench.altcha_cost $(BENCH_ALTCHA_ARGS)
 
 bench-import: $(STAMP) ## peak RSS of importing a generated 200 MB WordPress export (fails at 100 MB or more)
 	$(BIN)/python -m tests.bench.import_memory $(BENCH_IMPORT_ARGS)

@@ -1,14 +1,16 @@
 """The bench's arithmetic: paired runs into medians and ratios, ratios against their targets,
-and `python -X importtime` output into the imports a program adds to another's.
+`python -X importtime` output into the imports a program adds to another's, and timings of a
+proof of work into its spread, its luck and other devices' estimates.
 
 Pure and standard library only (tests/unit/test_bench_figures.py).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 OK = "OK"
@@ -143,3 +145,54 @@ def self_time_by_package(imports: Iterable[Import]) -> dict[str, int]:
         package = entry.module.split(".", 1)[0]
         totals[package] = totals.get(package, 0) + entry.self_us
     return dict(sorted(totals.items(), key=lambda item: item[1], reverse=True))
+
+
+@dataclass(frozen=True)
+class Spread:
+    """The median and 90th percentile of some timings, and how many there were."""
+
+    median: float
+    p90: float
+    runs: int
+
+
+def spread(values: Sequence[float]) -> Spread:
+    """The median and the 90th percentile of `values` (interpolated between the two nearest, so
+    it never lies outside them)."""
+    if not values:
+        raise ValueError("no runs to summarise")
+    if len(values) == 1:
+        return Spread(values[0], values[0], 1)
+    p90 = statistics.quantiles(values, n=10, method="inclusive")[8]
+    return Spread(statistics.median(values), p90, len(values))
+
+
+def per_attempt(times: Sequence[float], attempts: Sequence[int]) -> float:
+    """The time of one attempt: all the time over all the attempts, so a solve that took many
+    weighs as much as its attempts and a lucky one's fixed overhead little."""
+    if not attempts or sum(attempts) <= 0:
+        raise ValueError("no attempts")
+    return sum(times) / sum(attempts)
+
+
+def attempts_at_quantile(prefix_hex_digits: int, quantile: float) -> int:
+    """The attempts within which that share of solves ends, when a solve is the first of
+    independent attempts to give a key starting with a fixed prefix of that many hex digits
+    (each attempt succeeds with chance 16**-digits: ALTCHA v2's probabilistic mode).
+
+    The smallest n with 1 - (1 - p)**n >= quantile: 178 attempts for half the solves of a
+    two-digit prefix (p = 1/256), 589 for nine in ten; 256 on average.
+    """
+    if not 0 < quantile < 1:
+        raise ValueError("a quantile is between 0 and 1")
+    chance = 16.0**-prefix_hex_digits
+    return math.ceil(math.log1p(-quantile) / math.log1p(-chance))
+
+
+def scaled_by_device(
+    measured: float, device_seconds: Mapping[str, float], reference: str
+) -> dict[str, float]:
+    """`measured` on the `reference` device as it would be on each device, by the ratio of
+    their times for the same work (a published benchmark): an estimate by relative speed."""
+    base = device_seconds[reference]
+    return {device: measured * seconds / base for device, seconds in device_seconds.items()}

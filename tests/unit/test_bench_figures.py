@@ -1,4 +1,5 @@
-"""make bench's arithmetic (tests/bench/figures.py): pairs, verdicts and import times."""
+"""The benches' arithmetic (tests/bench/figures.py): pairs, verdicts, import times, and the
+spread, luck and device estimates of make bench-altcha."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ from tests.bench.figures import (
     OK,
     OVER,
     Run,
+    Spread,
     added_imports,
+    attempts_at_quantile,
     compare,
     parse_importtime,
+    per_attempt,
+    scaled_by_device,
     self_time_by_package,
+    spread,
     verdict,
 )
 
@@ -128,3 +134,51 @@ def test_self_time_by_package_counts_each_microsecond_once_biggest_first() -> No
         ("boto3", 200),
         ("_json", 100),
     ]
+
+
+def test_the_spread_is_the_median_and_the_90th_percentile_between_the_nearest_timings() -> None:
+    # Given eleven timings, 1 to 11 ms, in no order
+    timings = [7.0, 1.0, 11.0, 3.0, 5.0, 9.0, 2.0, 10.0, 4.0, 8.0, 6.0]
+
+    # When
+    summary = spread(timings)
+
+    # Then the median is the middle one and the 90th percentile the tenth of eleven
+    assert summary == Spread(median=6.0, p90=10.0, runs=11)
+
+
+def test_the_90th_percentile_of_few_timings_stays_within_them() -> None:
+    assert spread([2.0, 4.0]).p90 == pytest.approx(3.8)
+    assert spread([5.0]) == Spread(5.0, 5.0, 1)
+    with pytest.raises(ValueError, match="no runs"):
+        spread([])
+
+
+def test_the_time_of_one_attempt_weighs_each_solve_by_its_attempts() -> None:
+    # Given a lucky solve (1 attempt, 3 ms of it overhead) and a long one (299 attempts)
+    times, attempts = [4.0, 300.0], [1, 299]
+
+    # When / Then: 304 ms over 300 attempts, not the mean of 4 and 1.003 ms
+    assert per_attempt(times, attempts) == pytest.approx(304 / 300)
+    with pytest.raises(ValueError, match="no attempts"):
+        per_attempt([], [])
+
+
+def test_half_the_solves_of_a_one_byte_prefix_end_within_178_attempts_nine_in_ten_589() -> None:
+    assert attempts_at_quantile(2, 0.5) == 178
+    assert attempts_at_quantile(2, 0.9) == 589
+    # One hex digit: a chance of 1/16 an attempt
+    assert attempts_at_quantile(1, 0.5) == 11
+    with pytest.raises(ValueError, match="quantile"):
+        attempts_at_quantile(2, 1.0)
+
+
+def test_a_device_estimate_is_the_measured_time_scaled_by_its_time_over_the_reference() -> None:
+    # Given ALTCHA's times for the same work, and 200 ms measured on a machine like the EC2 one
+    devices = {"EC2": 1.0, "phone": 2.5, "laptop": 0.33}
+
+    # When
+    estimates = scaled_by_device(200.0, devices, reference="EC2")
+
+    # Then each is 200 ms times its time over the EC2's
+    assert estimates == pytest.approx({"EC2": 200.0, "phone": 500.0, "laptop": 66.0})
