@@ -63,6 +63,7 @@ from tests.bench.figures import (
     spread,
     verdict,
 )
+from tests.browser.chromium import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLVER = ROOT / "functions" / "articles" / "embed" / "altcha.js"
@@ -83,17 +84,6 @@ PHONE = "Samsung Galaxy A14 (2023)"
 LAMBDA = "AWS Lambda (1 GB)"
 # The solve starts when the reader first focuses the form (form.js), so it runs while they type.
 PHONE_TARGET_SECONDS = 3.0
-# As the browser tests launch it (tests/browser/conftest.py): headless, as root, offline.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PAGE = b"""<!doctype html><meta charset="utf-8"><title>ALTCHA bench</title>
 <script src="/altcha.js"></script>
 """

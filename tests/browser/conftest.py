@@ -23,6 +23,7 @@ import pytest
 
 from newsroom_tools.runner import LocalSystem, free_port
 from newsroom_tools.template import PROJECT_ROOT
+from tests.browser.chromium import CHROMIUM_ARGS
 from tests.http_client import Reply, request, signed_request
 
 if TYPE_CHECKING:
@@ -32,18 +33,6 @@ BROWSER_TESTS = Path(__file__).parent
 # A moderation answered 503 is asked again, at most this many times in all.
 MODERATION_ATTEMPTS = 3
 SCREENSHOTS = PROJECT_ROOT / ".artifacts" / "screenshots"
-# What the machine check of this workplace found Chromium needs headless, as root, offline: no
-# sandbox (root), and no calls home (they are refused here, many at a time).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 NO_BROWSER = (
     "The browser tests need Chromium and found none: not $NEWSROOM_CHROMIUM, no chromium or "
     "chromium-browser on PATH, and no browser of Playwright's own. Install one: "

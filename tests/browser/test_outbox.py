@@ -8,6 +8,7 @@ import json
 import random
 import uuid
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -62,25 +63,25 @@ def test_outbox_page_shows_each_emails_delivery_and_a_bounced_address_gets_no_mo
     first = post_held_comment(system)
     system.wait_for_delivery_events()
 
-    # When a developer opens the outbox page
-    page.goto(f"{system.root_url}/_local/outbox")
-
-    # Then each email shows what SES's events said of it
+    # When a developer opens the outbox page of each address (the emulator's emails are the
+    # process's: other tests' emails would make the whole page long)
     for address, delivery in [
         (BOUNCE, "bounced:permanent"),
         (COMPLAINT, "complained"),
         (SUCCESS, "delivered"),
     ]:
-        entry = page.get_by_role("article").filter(has_text=address).filter(has_text=first)
+        page.goto(f"{system.root_url}/_local/outbox?to={quote(address)}")
+
+        # Then its email shows what SES's events said of it
+        entry = page.get_by_role("article").filter(has_text=first)
         expect(entry).to_have_count(1)
         expect(entry.get_by_role("definition").filter(has_text=delivery)).to_have_count(1)
-    save_screenshot(page, "outbox-delivery-status")
+        save_screenshot(page, f"outbox-{address.split('@')[0]}")
 
     # And after the next held comment, only the address nothing suppressed got an email: the
     # bounce and the complaint suppressed theirs
     second = post_held_comment(system)
     system.wait_for_delivery_events()
-    page.reload()
-    only = page.get_by_role("article").filter(has_text=second)
-    expect(only).to_have_count(1)
-    expect(only.get_by_role("definition").filter(has_text=SUCCESS).first).to_be_visible()
+    for address, emails in [(BOUNCE, 0), (COMPLAINT, 0), (SUCCESS, 1)]:
+        page.goto(f"{system.root_url}/_local/outbox?to={quote(address)}")
+        expect(page.get_by_role("article").filter(has_text=second)).to_have_count(emails)
