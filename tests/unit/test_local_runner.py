@@ -84,3 +84,21 @@ def test_run_command_takes_sam_style_parameter_overrides() -> None:
     assert dict(args.parameter_overrides) == {"ApiDocs": "on", "AlarmEmail": "ops@example.com"}
     with pytest.raises(SystemExit):
         parser.parse_args(["--parameter-overrides", "ApiDocs"])
+
+
+def test_parameter_overrides_given_twice_are_all_kept() -> None:
+    # `make run RUN_ARGS="--parameter-overrides X=..."` comes before the Makefile's own
+    # `--parameter-overrides $(RUN_PARAMETERS)`: the later flag must not drop the earlier one.
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+
+    args = parser.parse_args(
+        [
+            "--parameter-overrides",
+            "ModeratorEmails=a@example.org",
+            "--parameter-overrides",
+            "ApiDocs=on",
+        ]
+    )
+
+    assert dict(args.parameter_overrides) == {"ModeratorEmails": "a@example.org", "ApiDocs": "on"}

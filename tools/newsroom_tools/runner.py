@@ -675,6 +675,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         nargs="*",
         type=_parameter_override,
+        action="extend",  # given twice (RUN_ARGS, then the Makefile's RUN_PARAMETERS): both
         default=[],
         help="template parameters other than their defaults, as for sam (e.g. ApiDocs=on)",
     )
