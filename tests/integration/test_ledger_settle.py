@@ -1,9 +1,13 @@
-"""Settling a sent email's ledger entry with its ``SESMSG#`` pointer, against the emulator: one
-`TransactWriteItems`, so that a failure leaves neither written (an entry settled as sent
-without its pointer would leave the email's bounce or complaint unmatched)."""
+"""Settling a sent email's ledger entry with its ``SESMSG#`` pointer, against the emulator: the
+pointer first, so that an entry is never settled as sent without it (the email's bounce or
+complaint would find nothing, and the address would never be suppressed), and a process that
+dies between the two writes leaves a pointer by which the email's bounce still suppresses the
+address."""
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,8 +18,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from newsroom.data import dynamo
-from newsroom.data.delivery import LEDGER_SK, message_key
+from newsroom.data.delivery import LEDGER_SK, DeliveryTable, message_key
 from newsroom.data.notifications import NotificationTable
+from newsroom.delivery import handle_event
+from newsroom.privacy import email_hash
+from newsroom.secrets import project_keys
+from tests.apigw import EVENTS_DIR
 
 if TYPE_CHECKING:
     from botocore.model import OperationModel
@@ -72,9 +80,7 @@ def pointer(table: str, message_id: str) -> dict[str, Any] | None:
     return None if found is None else dynamo.from_item(found)
 
 
-def test_settling_a_sent_email_writes_the_entry_and_its_pointer_in_one_transaction(
-    content_table: str,
-) -> None:
+def test_settling_a_sent_email_writes_its_pointer_then_the_entry(content_table: str) -> None:
     # Given an email claimed for sending, and the message id SES gave it
     ledger, key = claimed(content_table)
     message_id = f"0100-{uuid.uuid4().hex}"
@@ -83,8 +89,8 @@ def test_settling_a_sent_email_writes_the_entry_and_its_pointer_in_one_transacti
     with dynamodb_calls() as calls:
         ledger.settle(key, "sent", message_id=message_id, kind="reply")
 
-    # Then one TransactWriteItems recorded both the entry and the pointer to it
-    assert calls == ["TransactWriteItems"]
+    # Then the pointer was written, then the entry
+    assert calls == ["PutItem", "UpdateItem"]
     assert (entry(content_table, key)["state"], entry(content_table, key)["ses_message_id"]) == (
         "sent",
         message_id,
@@ -95,9 +101,7 @@ def test_settling_a_sent_email_writes_the_entry_and_its_pointer_in_one_transacti
     assert found["ledger_key"] == key
 
 
-def test_a_failed_settling_leaves_neither_the_entry_settled_nor_the_pointer(
-    content_table: str,
-) -> None:
+def test_a_failed_pointer_write_leaves_the_entry_unsettled(content_table: str) -> None:
     # Given an email claimed for sending
     ledger, key = claimed(content_table)
     message_id = f"0100-{uuid.uuid4().hex}"
@@ -106,11 +110,34 @@ def test_a_failed_settling_leaves_neither_the_entry_settled_nor_the_pointer(
     with dynamodb_calls(refusing=f"SESMSG#{message_id}") as calls, pytest.raises(ClientError):
         ledger.settle(key, "sent", message_id=message_id, kind="reply")
 
-    # Then nothing of it was written: the entry is still claimed (its retry will settle it, or
-    # its lease end lets another claim it), and no pointer leads to it
+    # Then the entry is not settled as sent without its pointer: it is still claimed (its
+    # retry will settle it, or its lease end lets another claim it)
+    assert calls == ["PutItem"]
     assert entry(content_table, key)["state"] == "sending"
     assert pointer(content_table, message_id) is None
-    assert calls == ["TransactWriteItems"]
+
+
+def test_a_bounce_after_a_settling_cut_short_still_suppresses_the_address(
+    content_table: str,
+) -> None:
+    # Given an email whose settling stopped after its pointer (the process died, or the
+    # entry's write failed for good)
+    ledger, key = claimed(content_table)
+    message_id = f"0100-{uuid.uuid4().hex}"
+    with dynamodb_calls(refusing="REMOVE lease_until_ms"), pytest.raises(ClientError):
+        ledger.settle(key, "sent", message_id=message_id, kind="reply")
+    assert entry(content_table, key)["state"] == "sending"
+    address = f"cut-short-{uuid.uuid4().hex[:8]}@example.org"
+    bounce = json.loads((EVENTS_DIR / "ses_bounce_permanent.json").read_text())
+    bounce["detail"]["mail"]["messageId"] = message_id
+    bounce["detail"]["bounce"]["bouncedRecipients"][0]["emailAddress"] = address
+    keys = project_keys(os.environ["SECRET_PARAMETER_NAME"])
+
+    # When SES's bounce of it comes
+    handle_event(bounce, table=DeliveryTable(content_table), keys=lambda: keys)
+
+    # Then the pointer led to the entry, and the address is suppressed
+    assert ledger.suppressed([email_hash(keys.current, address)])
 
 
 def test_settling_without_a_message_id_is_one_update(content_table: str) -> None:

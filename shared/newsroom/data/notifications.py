@@ -261,11 +261,14 @@ class NotificationTable(dynamo.TableAccess):
         recording an email that went out would have it sent again.
 
         A sent email's SES `message_id` is kept on the entry, and a ``SESMSG#`` pointer to the
-        entry (kept as long as the entry), by which its delivery events find it, is written in
-        the same `TransactWriteItems`: the entry is never settled as sent without its pointer,
-        whose absence would leave a bounce or complaint unmatched and the address unsuppressed.
-        Both writes are unconditional, so a resend by botocore after a lost answer is
-        harmless."""
+        entry (kept as long as the entry), by which its delivery events find it, is written
+        first: the entry is never settled as sent without its pointer, whose absence would
+        leave a bounce or complaint unmatched and the address unsuppressed. A process that dies
+        between the two leaves a pointer to an entry still claimed: the email's events still
+        find it and suppress the address (`newsroom.delivery`), and the entry is sent again
+        once its lease ends, as any email whose sending was not recorded. Both writes are
+        unconditional, so a resend by botocore after a lost answer is harmless. (Not one
+        `TransactWriteItems`: it would cost twice the write units for the same guarantee.)"""
         if state not in SETTLED_STATES:
             raise ValueError(f"not a settled state: {state!r}")
         at = now or datetime.now(UTC)
@@ -300,17 +303,12 @@ class NotificationTable(dynamo.TableAccess):
             "ExpressionAttributeValues": dynamo.to_item(values),
         }
         with deadline.regardless():
-            if not message_id:
-                self.db.update_item(**update)
-                return
-            expires = int((at + LEDGER_RETENTION).timestamp())
-            pointer = message_pointer(message_id, key, expires_at=expires)
-            self.db.transact_write_items(
-                TransactItems=[
-                    {"Update": update},
-                    {"Put": {"TableName": self.table, "Item": pointer}},
-                ]
-            )
+            if message_id:
+                expires = int((at + LEDGER_RETENTION).timestamp())
+                self.db.put_item(
+                    TableName=self.table, Item=message_pointer(message_id, key, expires_at=expires)
+                )
+            self.db.update_item(**update)
 
     def suppressed(self, address_hashes: Sequence[str]) -> bool:
         """Whether the address these hashes stand for (one per key) is suppressed."""
