@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from datetime import UTC, datetime
@@ -27,30 +26,28 @@ from newsroom.data.notifications import NotificationTable
 from newsroom.privacy import email_hash, subscriber_key
 from newsroom.secrets import read_keyring
 from newsroom_tools.cli import main as cli_main
-from newsroom_tools.runner import LocalSystem, free_port
-from tests.http_client import Reply, loopback_address, request, signed_request
-from tests.local_runs import own_table_prefix
+from newsroom_tools.runner import LocalSystem
+from tests.http_client import Reply, request, signed_request
+from tests.local_runs import (
+    BOUNCE,
+    COMPLAINT,
+    HELD_SLUG,
+    SUCCESS,
+    mailbox_simulator_system,
+    post_held,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 pytestmark = pytest.mark.integration
 
-SLUG = "storm-isolde-clean-up"  # a demo article of the local run, open for comments
-BOUNCE = "bounce@simulator.amazonses.com"
-COMPLAINT = "complaint@simulator.amazonses.com"
-SUCCESS = "success@simulator.amazonses.com"
+SLUG = HELD_SLUG
 
 
 @pytest.fixture(scope="module")
 def system() -> Iterator[LocalSystem]:
-    moderators = json.dumps([BOUNCE, COMPLAINT, SUCCESS])
-    with LocalSystem(
-        port=0,
-        emulator_port=free_port(),
-        table_prefix=own_table_prefix(),
-        parameters={"ModeratorEmails": moderators},
-    ) as running:
+    with mailbox_simulator_system() as running:
         yield running
 
 
@@ -66,25 +63,6 @@ def post_held_comment(system: LocalSystem) -> str:
     """A first comment from a new address: held, so every moderator is asked about it; the
     unique text it carries."""
     return post_held(system)[0]
-
-
-def post_held(system: LocalSystem) -> tuple[str, str]:
-    """`post_held_comment`: (its unique text, its id)."""
-    unique = uuid.uuid4().hex[:8]
-    posted = request(
-        f"{system.api_url}/articles/{SLUG}/comments",
-        method="POST",
-        json_body={
-            "author_name": f"Reader {unique}",
-            "author_email": f"reader-{unique}@example.org",
-            "body": f"A first comment, {unique}.",
-        },
-        source_ip=loopback_address(),
-    )
-    assert posted.status == 201, posted.text
-    assert posted.json()["status"] == "pending"
-    system.wait_for_delivery_events()
-    return unique, str(posted.json()["id"])
 
 
 def admin_get(system: LocalSystem, path: str) -> Reply:
