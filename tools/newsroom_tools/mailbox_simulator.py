@@ -23,6 +23,7 @@ from typing import Any
 from newsroom_tools.apigateway import ACCOUNT_ID
 from newsroom_tools.emulator import REGION
 from newsroom_tools.event_filter import Pattern, matches, parse_pattern
+from newsroom_tools.template import evaluate
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,13 @@ def ses_event_queues(
 ) -> list[tuple[Pattern, str]]:
     """The queues the template's `AWS::Events::Rule`s on ``aws.ses`` put events in: each
     rule's pattern (its `!Ref`s resolved with `names`, what `template.provision` returned) and
-    the URL of each SQS target (`!GetAtt Queue.Arn`)."""
+    the URL of each SQS target (`!GetAtt Queue.Arn`).
+
+    Raises
+    ------
+    UnresolvableError
+        For a `!Ref` in a pattern that is not a local resource or parameter.
+    """
     found = []
     for resource in template.get("Resources", {}).values():
         props = resource.get("Properties", {})
@@ -120,7 +127,7 @@ def ses_event_queues(
             "source", []
         ):
             continue
-        resolved = parse_pattern(_resolved(pattern, names))
+        resolved = parse_pattern(evaluate(template, pattern, names))
         for target in props.get("Targets", []):
             arn = target.get("Arn")
             if isinstance(arn, dict) and "Fn::GetAtt" in arn:
@@ -128,17 +135,6 @@ def ses_event_queues(
                 if logical in names:
                     found.append((resolved, names[logical]))
     return found
-
-
-def _resolved(value: Any, names: Mapping[str, str]) -> Any:
-    """`value` with each `!Ref` of a local resource replaced by what it stands for."""
-    if isinstance(value, dict):
-        if set(value) == {"Ref"} and value["Ref"] in names:
-            return names[value["Ref"]]
-        return {key: _resolved(item, names) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_resolved(item, names) for item in value]
-    return value
 
 
 def _recipients(destinations: Any) -> list[str]:

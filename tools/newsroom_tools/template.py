@@ -217,7 +217,8 @@ def evaluate(template: Mapping[str, Any], value: Any, parameters: Mapping[str, s
     """`value` with the intrinsic functions a setting of the API uses evaluated as
     CloudFormation would: `Ref` to a parameter, `Fn::Sub` of parameters, `Fn::If` on the
     template's `Conditions` (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`),
-    `Fn::Select`, `Fn::Split` and `Fn::Join`.
+    `Fn::Select`, `Fn::Split` and `Fn::Join`. Other mappings (properties, an event pattern's
+    ``{"mail": ...}``) are walked for intrinsics inside them.
 
     Raises
     ------
@@ -230,7 +231,7 @@ def evaluate(template: Mapping[str, Any], value: Any, parameters: Mapping[str, s
             return [value_of(item) for item in node]
         if not isinstance(node, Mapping):
             return node
-        if len(node) != 1:
+        if len(node) != 1 or not _is_intrinsic(next(iter(node))):  # properties, a pattern
             return {key: value_of(item) for key, item in node.items()}
         ((name, argument),) = node.items()
         if name == "Ref":
@@ -278,6 +279,11 @@ def evaluate(template: Mapping[str, Any], value: Any, parameters: Mapping[str, s
 
 
 _CONDITION_FUNCTIONS = frozenset({"Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or"})
+
+
+def _is_intrinsic(key: str) -> bool:
+    """Whether a mapping's one key names an intrinsic function rather than a property."""
+    return key in ("Ref", "Condition") or key.startswith("Fn::")
 
 
 def provision(
