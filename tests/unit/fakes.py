@@ -1,11 +1,13 @@
-"""In-memory stand-ins for storage, for unit tests of logic only."""
+"""In-memory stand-ins for storage and content checks, for unit tests of logic only."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from newsroom.content_checks import CheckVerdict
 from newsroom.models.articles import ArticleSummary, StoredArticle, to_summary
 from newsroom.models.comments import (
     AnsweredDuplicate,
@@ -18,6 +20,7 @@ from newsroom.models.common import Page
 
 if TYPE_CHECKING:
     from newsroom.data.comments import FloodGuard, OwnComment, SpentToken, SubmissionContext
+    from newsroom.moderation import Submission
 
 
 class FakeArticleReader:
@@ -185,3 +188,14 @@ class FakeCommentStore:
 
     def delete(self, comment: StoredComment, *, unanswered: bool = False) -> None:
         del self.comments[(comment.slug, comment.id)]
+
+
+@dataclass(frozen=True)
+class DiscardingCheck:
+    """A content check that says every comment is to be discarded (as Akismet's discard)."""
+
+    name: str = "blatant"
+    timeout_seconds: float = 0.5
+
+    def check(self, submission: Submission) -> CheckVerdict:
+        return CheckVerdict.discard("Blatant spam.")

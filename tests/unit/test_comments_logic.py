@@ -3,14 +3,12 @@ stores, which guards it asks storage to take, where a reply goes, what it answer
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from newsroom.comments import CommentRules, Sender, delete_own, edit, moderate, submit
-from newsroom.content_checks import CheckVerdict
 from newsroom.data.comments import FloodGuard
 from newsroom.errors import (
     CommentFloodError,
@@ -31,12 +29,12 @@ from newsroom.models.comments import (
     SenderData,
     StoredComment,
 )
-from newsroom.moderation import ModerationPolicy, Submission
+from newsroom.moderation import ModerationPolicy
 from newsroom.privacy import commenter_key, duplicate_key, email_hash, ip_hash
 from newsroom.secrets import Keyring
 from newsroom.tokens import sign_edit, verify_edit
 from tests.integration.articles_data import stored_article
-from tests.unit.fakes import FakeCommentStore
+from tests.unit.fakes import DiscardingCheck, FakeCommentStore
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 CURRENT, PREVIOUS = b"c" * 32, b"p" * 32
@@ -489,17 +487,6 @@ def test_edit_of_a_duplicate_answered_as_held_takes_its_authors_guards_and_store
 
 
 # -- a content check's discard ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DiscardingCheck:
-    """A content check that says every comment is to be discarded (as Akismet's discard)."""
-
-    name: str = "blatant"
-    timeout_seconds: float = 0.5
-
-    def check(self, submission: Submission) -> CheckVerdict:
-        return CheckVerdict.discard("Blatant spam.")
 
 
 APPROVING = ModerationPolicy(require_previous_approval=False)

@@ -3,15 +3,14 @@ leaves unjudged."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from newsroom.content_checks import CheckVerdict
 from newsroom.data import dynamo
 from newsroom.models.comments import StoredComment
-from newsroom.moderation import ModerationPolicy, Submission
+from newsroom.moderation import ModerationPolicy
 from newsroom_tools.dry_run import dry_run, stored_comments
+from tests.unit.fakes import DiscardingCheck
 
 
 def comment_item(comment_id: str) -> dict[str, Any]:
@@ -92,15 +91,6 @@ def test_a_comment_held_for_being_posted_too_soon_is_not_judged_again() -> None:
     # Then only the first-comment one would change; the other is counted as not judged
     assert [c.comment_id for c in result.changes] == [first.id]
     assert (result.judged, result.skipped) == (1, 1)
-
-
-@dataclass(frozen=True)
-class DiscardingCheck:
-    name: str = "blatant"
-    timeout_seconds: float = 0.5
-
-    def check(self, submission: Submission) -> CheckVerdict:
-        return CheckVerdict.discard("Blatant spam.")
 
 
 def test_a_comment_a_check_would_discard_is_reported_as_discarded_even_when_spam_now() -> None:
