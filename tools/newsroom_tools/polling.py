@@ -7,6 +7,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
+
+# What a mapping calls its function with: the event, answered with the handler's answer.
+Invoke = Callable[[dict[str, Any]], Any]
+# A mapping's `FunctionResponseTypes` value for partial batch responses.
+REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 
 log = logging.getLogger(__name__)
 

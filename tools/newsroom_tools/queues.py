@@ -20,22 +20,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from newsroom_tools.polling import PollingThread
+from newsroom_tools.emulator import REGION
+from newsroom_tools.polling import REPORT_BATCH_ITEM_FAILURES, Invoke, PollingThread
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
-REGION = "us-east-1"
 DEFAULT_POLL_INTERVAL = 1.0  # an idle receive costs moto ~10 ms: 0.1 s would be 10% of a core
-REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
-
-Invoke = Callable[[dict[str, Any]], Any]
-
 log = logging.getLogger(__name__)
 
 
@@ -180,25 +176,21 @@ class QueuePoller(PollingThread):
         return self
 
     def _poll(self) -> tuple[bool, bool]:
-        got = self._poll_once() > 0
-        return got, True
-
-    def _poll_once(self) -> int:
-        """Receive one batch and deliver it; how many messages it held."""
+        """Receive one batch and deliver it: (whether there was one, True: nothing is held)."""
         received = self._sqs.receive_message(
             QueueUrl=self.mapping.queue_url,
             MaxNumberOfMessages=min(self.mapping.batch_size, 10),
             AttributeNames=["All"],
         ).get("Messages", [])
         if not received:
-            return 0
+            return False, True
         ids = [message["MessageId"] for message in received]
         self.invocations += 1
         try:
             response = self._invoke(lambda_event(received, self.mapping.queue_arn))
         except Exception:
             log.exception("%s: the function failed a batch of %d", self.mapping.name, len(ids))
-            return len(received)
+            return True, True
         failed = (
             failed_message_ids(response, ids) if self.mapping.report_batch_item_failures else set()
         )
@@ -212,7 +204,7 @@ class QueuePoller(PollingThread):
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
                 ],
             )
-        return len(received)
+        return True, True
 
 
 def pollers_for(

@@ -31,13 +31,14 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from newsroom_tools.emulator import REGION
 from newsroom_tools.event_filter import Pattern, matches_any, parse_filter_criteria
-from newsroom_tools.polling import PollingThread
+from newsroom_tools.polling import REPORT_BATCH_ITEM_FAILURES, Invoke, PollingThread
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -45,14 +46,11 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
 DEFAULT_POLL_INTERVAL = 0.2  # Lambda polls a shard four times a second
 DEFAULT_RETRY_DELAY = 0.2
-REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 EVENT_VERSION = "1.1"
 _RECORDS_PER_READ = 1000  # GetRecords' maximum
 
-Invoke = Callable[[dict[str, Any]], Any]
 
 log = logging.getLogger(__name__)
 
