@@ -17,6 +17,7 @@ from newsroom.delivery import MalformedDeliveryEventError
 from newsroom.privacy import email_hash
 from newsroom.secrets import project_keys
 from newsroom_tools.outbox import Outbox
+from newsroom_tools.queues import lambda_event
 from newsroom_tools.template import PROJECT_ROOT, FunctionSpec, functions, load_template
 from tests.apigw import EVENTS_DIR, LambdaContext, expected_status, invoke
 
@@ -186,7 +187,9 @@ def test_ses_event_file_is_recorded_on_the_ledger_entry_of_its_email(
     assert ledger.suppressed([email_hash(keys.current, a) for a in named]) is suppresses
 
 
-def test_ses_event_for_a_message_nobody_sent_is_ignored_not_failed(unique: str) -> None:
+def test_ses_event_for_a_message_nobody_sent_is_ignored_not_failed(
+    content_table: str, unique: str
+) -> None:
     # Given a bounce for a message id the table does not know (expired, or not ours)
     event = json.loads((EVENTS_DIR / "ses_bounce_permanent.json").read_text())
     event["detail"]["mail"]["messageId"] = f"unknown-{unique}"
@@ -198,7 +201,7 @@ def test_ses_event_for_a_message_nobody_sent_is_ignored_not_failed(unique: str) 
     # Then it succeeds (no retry, no dead letter) and suppresses nobody
     keys = project_keys(os.environ["SECRET_PARAMETER_NAME"])
     assert result == {"result": "ignored"}
-    assert not NotificationTable(os.environ["CONTENT_TABLE_NAME"]).suppressed(
+    assert not NotificationTable(content_table).suppressed(
         [email_hash(keys.current, f"{unique}@example.org")]
     )
 
@@ -250,8 +253,11 @@ QUEUED_SES_EVENT_FILES = [p for p in EVENT_FILES if p.name.startswith("sqs_")]
 
 
 @pytest.mark.parametrize("path", QUEUED_SES_EVENT_FILES, ids=lambda path: Path(path).name)
-def test_queued_ses_events_file_holds_ses_events_its_function_reads(path: Path) -> None:
-    # Given a batch as Lambda reads it from the delivery events queue (messages nobody here sent)
+def test_queued_ses_events_file_holds_ses_events_its_function_reads(
+    path: Path, content_table: str
+) -> None:
+    # Given a batch as Lambda reads it from the delivery events queue (messages nobody here sent,
+    # looked up in the content table's ledger)
     event = json.loads(path.read_text())
     bodies = [json.loads(record["body"]) for record in event["Records"]]
 
@@ -261,20 +267,6 @@ def test_queued_ses_events_file_holds_ses_events_its_function_reads(path: Path) 
     # Then every message is done (an unknown email's event is ignored, not failed)
     assert {body["source"] for body in bodies} == {"aws.ses"}
     assert result == {"batchItemFailures": []}
-
-
-def _queued(body: str, message_id: str) -> dict[str, Any]:
-    """One message of a batch from the delivery events queue, as Lambda gives it."""
-    return {
-        "messageId": message_id,
-        "receiptHandle": f"handle-{message_id}",
-        "body": body,
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:DeliveryEventsQueue",
-        "awsRegion": "us-east-1",
-    }
 
 
 def test_a_batch_fails_only_the_events_it_cannot_read_and_records_the_others(
@@ -293,13 +285,17 @@ def test_a_batch_fails_only_the_events_it_cannot_read_and_records_the_others(
     bounce["detail"]["bounce"]["bouncedRecipients"][0]["emailAddress"] = address
     spoiled = json.loads((EVENTS_DIR / "ses_complaint.json").read_text())
     spoiled["detail"]["mail"].pop("messageId")
-    batch = {
-        "Records": [
-            _queued("{not json", "m-not-json"),
-            _queued(json.dumps(bounce), "m-bounce"),
-            _queued(json.dumps(spoiled), "m-spoiled"),
-        ]
-    }
+    batch = lambda_event(  # as Lambda reads it from the queue
+        [
+            {"MessageId": message, "ReceiptHandle": f"handle-{message}", "Body": body}
+            for message, body in [
+                ("m-not-json", "{not json"),
+                ("m-bounce", json.dumps(bounce)),
+                ("m-spoiled", json.dumps(spoiled)),
+            ]
+        ],
+        "arn:aws:sqs:us-east-1:123456789012:DeliveryEventsQueue",
+    )
 
     # When the function reads the batch
     result = handler_for(batch)(batch, LambdaContext())
