@@ -136,6 +136,49 @@ def test_outbox_lists_newest_first_filters_by_recipient_and_finds_one() -> None:
     assert outbox.get("3") is None
 
 
+def test_one_readers_emails_and_one_email_are_found_parsing_no_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given an outbox of many emails (a test process's emulator keeps every test's), among them
+    # one to Ada by her envelope only, one to her in Cc, and one sent as a Simple email
+    store: list[Any] = [sent(mime(to=f"reader{n}@example.com"), f"m{n}") for n in range(50)]
+    store.append(sent(mime(to="undisclosed-recipients:;"), "bcc", ["Ada@Example.com"]))
+    copied = EmailMessage()
+    copied["To"], copied["Cc"], copied["Subject"] = "bob@example.com", "ada@example.com", "cc"
+    copied.set_content("A copy.")
+    store.append(sent(copied.as_string(), "cc"))
+    store.append(
+        SimpleNamespace(
+            id="simple",
+            source="newsroom@example.com",
+            subject="simple",
+            body="Hello",
+            destinations={"ToAddresses": ["ada@example.com"]},
+        )
+    )
+    parsed: list[str] = []
+
+    def counting_parse(raw: str, **kwargs: Any) -> OutboxEmail:
+        parsed.append(kwargs["message_id"])
+        return parse_raw(raw, **kwargs)
+
+    monkeypatch.setattr("newsroom_tools.outbox.parse_raw", counting_parse)
+    outbox = Outbox(lambda: store)
+
+    # When Ada's emails are asked for, then one email by number and one by id
+    adas = [e.id for e in outbox.emails(to="ada@example.com")]
+    by_number = outbox.get("7")
+    by_id = outbox.get("m9")
+
+    # Then all three of hers are found, and only they and the two asked for were parsed
+    assert adas == ["simple", "cc", "bcc"]
+    assert by_number is not None
+    assert by_number.id == "m6"
+    assert by_id is not None
+    assert by_id.number == 10
+    assert sorted(parsed) == ["bcc", "cc", "m6", "m9"]
+
+
 def test_json_list_when_asked_for_json() -> None:
     store: list[Any] = [sent(mime(to="ada@example.com"), "m1")]
     outbox = Outbox(lambda: store)
