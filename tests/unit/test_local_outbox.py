@@ -179,6 +179,43 @@ def test_one_readers_emails_and_one_email_are_found_parsing_no_other(
     assert sorted(parsed) == ["bcc", "cc", "m6", "m9"]
 
 
+def test_listing_shows_the_newest_hundred_and_says_there_are_more() -> None:
+    # Given 150 emails sent, every third to Ada
+    store: list[Any] = [
+        sent(mime(to="ada@example.com" if n % 3 == 0 else f"r{n}@example.com"), f"m{n}")
+        for n in range(1, 151)
+    ]
+    outbox = Outbox(lambda: store)
+
+    # When the outbox is listed as it is, with a limit, and Ada's with a limit
+    listed = json.loads(get(outbox, OUTBOX_PATH, accept="application/json").body)
+    limited = json.loads(get(outbox, f"{OUTBOX_PATH}?format=json&limit=3").body)
+    adas = json.loads(get(outbox, f"{OUTBOX_PATH}?format=json&to=ada%40example.com&limit=2").body)
+    page = get(outbox, OUTBOX_PATH, accept="text/html").body.decode()
+    everything = get(outbox, f"{OUTBOX_PATH}?limit=150", accept="text/html").body.decode()
+
+    # Then each gives the newest, and the page says older ones are left out, only when they are
+    assert [item["id"] for item in listed] == [f"m{n}" for n in range(150, 50, -1)]
+    assert [item["id"] for item in limited] == ["m150", "m149", "m148"]
+    assert [item["id"] for item in adas] == ["m150", "m147"]
+    assert "The newest 100 emails" in page
+    assert f'href="{OUTBOX_PATH}?limit=200"' in page
+    assert "150 emails sent" in everything
+    assert "show more" not in everything
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "ten", "2.5", "10001", "%C2%B2"])
+def test_a_limit_that_is_not_a_count_is_refused_naming_it(limit: str) -> None:
+    outbox = Outbox(lambda: [sent(mime(), "m1")])
+
+    response = get(outbox, f"{OUTBOX_PATH}?limit={limit}", accept="application/json")
+
+    assert response.status == 400
+    error = json.loads(response.body)["error"]
+    assert error["code"] == "invalid_limit"
+    assert error["message"].startswith("limit must be")
+
+
 def test_json_list_when_asked_for_json() -> None:
     store: list[Any] = [sent(mime(to="ada@example.com"), "m1")]
     outbox = Outbox(lambda: store)

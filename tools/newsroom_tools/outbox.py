@@ -32,6 +32,8 @@ from urllib.parse import parse_qsl, quote
 from newsroom_tools.apigateway import HttpRequest, HttpResponse, gateway_error
 
 OUTBOX_PATH = "/_local/outbox"
+LISTED = 100  # emails the outbox lists unless asked for more (`?limit=`), newest first
+MAX_LISTED = 10_000
 ACCOUNT_ID = "123456789012"  # moto's default account
 REGION = "us-east-1"
 
@@ -259,24 +261,30 @@ class Outbox:
         """What SES sent, as the emulator keeps it (oldest first)."""
         return [] if self._store is None else list(self._store())
 
-    def emails(self, to: str | None = None) -> list[OutboxEmail]:
-        """Every email SES sent, newest first; only those for `to`, if given.
+    def emails(self, to: str | None = None, *, limit: int | None = None) -> list[OutboxEmail]:
+        """Every email SES sent, newest first; only those for `to`, if given; the newest
+        `limit`, if given.
 
-        With `to`, only the emails that name the address somewhere are parsed (some 7 ms
-        each): the emulator's outbox is its process's, so a test suite's holds thousands.
+        Only the emails kept are parsed (some 7 ms each), and with `to` only those that name
+        the address somewhere: the emulator's outbox is its process's, so a test suite's holds
+        thousands.
         """
         if self._store is None:
             return []
         sent = list(self._store())
         wanted = None if to is None else to.strip().lower()
+        emails: list[OutboxEmail] = []
         with self._lock:
-            emails = [
-                self._email(item, number)
-                for number, item in enumerate(sent, start=1)
-                if wanted is None or _names(item, wanted)
-            ]
-        emails.reverse()
-        return [item for item in emails if to is None or item.is_for(to)]
+            for number in range(len(sent), 0, -1):
+                if limit is not None and len(emails) >= limit:
+                    break
+                item = sent[number - 1]
+                if wanted is not None and not _names(item, wanted):
+                    continue
+                parsed = self._email(item, number)
+                if to is None or parsed.is_for(to):
+                    emails.append(parsed)
+        return emails
 
     def get(self, key: str) -> OutboxEmail | None:
         """One email by its number in the outbox or its message id (the only one parsed)."""
@@ -334,9 +342,20 @@ class Outbox:
         rest = request.path[len(OUTBOX_PATH) :].strip("/")
         if rest == "":
             if method == "GET":
-                emails = self._with_delivery(self.emails(to=query.get("to")))
+                limit = _limit(query.get("limit"))
+                if limit is None:
+                    return gateway_error(
+                        HTTPStatus.BAD_REQUEST,
+                        "invalid_limit",
+                        f"limit must be a whole number from 1 to {MAX_LISTED}.",
+                    )
+                to = query.get("to")
+                # One more than shown, to tell whether there are more.
+                emails = self.emails(to=to, limit=limit + 1)
+                more = len(emails) > limit
+                emails = self._with_delivery(emails[:limit])
                 if html_wanted:
-                    return _html_response(render_page(emails, to=query.get("to")))
+                    return _html_response(render_page(emails, to=to, more=more))
                 return HttpResponse.json(
                     HTTPStatus.OK, [item.as_json() for item in emails], _NO_STORE
                 )
@@ -363,6 +382,15 @@ class Outbox:
 
 
 _NO_STORE = (("Cache-Control", "no-store"),)
+
+
+def _limit(given: str | None) -> int | None:
+    """The listing's `?limit=` (LISTED when absent), or None when it is not one."""
+    if given is None:
+        return LISTED
+    if not re.fullmatch(r"[0-9]{1,6}", given) or not 1 <= int(given) <= MAX_LISTED:
+        return None
+    return int(given)
 
 
 def _wants_html(request: HttpRequest, query: dict[str, str]) -> bool:
@@ -411,17 +439,25 @@ td { border-top: 1px solid #eee; padding: .2rem .5rem; vertical-align: top; word
 """
 
 
-def render_page(emails: list[OutboxEmail], *, to: str | None = None, single: bool = False) -> str:
-    """The outbox (or one email) as a page; safe whatever the emails contain."""
+def render_page(
+    emails: list[OutboxEmail], *, to: str | None = None, single: bool = False, more: bool = False
+) -> str:
+    """The outbox (or one email) as a page, saying so when older emails are not shown
+    (`more`); safe whatever the emails contain."""
     if single:
         heading = f"Email #{emails[0].number}" if emails else "Email"
         intro = f'<a href="{OUTBOX_PATH}">Back to the outbox</a>'
     else:
         heading = "Outbox"
         scope = f" to {_e(to)}" if to else ""
+        count = f"{len(emails)} email{'s' if len(emails) != 1 else ''}"
+        if more:
+            count = f"The newest {count}"
+        wider = f"{OUTBOX_PATH}?limit={2 * len(emails)}{'&amp;to=' + _e(quote(to)) if to else ''}"
+        older = f' (<a href="{wider}">show more</a>)' if more else ""
         intro = (
-            f"{len(emails)} email{'s' if len(emails) != 1 else ''}{scope} sent through the "
-            f'local SES, newest first. <a href="{OUTBOX_PATH}?format=json'
+            f"{count}{scope} sent through the local SES, newest first{older}. "
+            f'<a href="{OUTBOX_PATH}?format=json'
             f'{"&amp;to=" + _e(quote(to)) if to else ""}">JSON</a>'
             f'<form method="post" action="{OUTBOX_PATH}/clear">'
             '<button type="submit">Clear</button></form>'
