@@ -10,6 +10,7 @@ import json
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import time
 from collections.abc import Iterator
@@ -221,6 +222,30 @@ def raw_exchange(
     head, _, body = received.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 "), received
     return int(head.split()[1]), body
+
+
+def test_a_client_that_hangs_up_before_its_answer_gets_a_log_line_not_a_traceback(
+    system: LocalSystem, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a client that asks for the article list and hangs up at once (a reset, as a
+    # browser's cancelled load or a timed-out request does)
+    caplog.set_level("INFO", logger="newsroom_tools.server")
+    assert system.server is not None
+    path = urlsplit(f"{system.api_url}/articles?hung-up").path + "?hung-up"
+    with socket.create_connection((HOST, system.server.server_port), timeout=5) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    # When the server has answered it
+    deadline = time.monotonic() + 10
+    while "hung-up" not in caplog.text and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    # Then its request line says the client hung up, and nothing else is printed
+    (line,) = [r.getMessage() for r in caplog.records if "hung-up" in r.getMessage()]
+    assert line.endswith("(the client hung up before the answer was sent)")
+    assert "Traceback" not in capsys.readouterr().err
+    assert request(f"{system.api_url}/articles").status == 200  # and it serves on
 
 
 def comments_path(system: LocalSystem) -> str:

@@ -13,12 +13,13 @@ import errno
 import logging
 import re
 import socketserver
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from newsroom_tools.apigateway import (
     STAGE,
@@ -88,6 +89,14 @@ class LoopbackServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         self.server_name = str(host)
         self.server_port = int(port)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up mid-request (a browser's cancelled load, a test's timed-out
+        request) is no error of ours: no traceback (a handler logs what it was answering).
+        Anything else is printed with its traceback, as socketserver does."""
+        if isinstance(sys.exc_info()[1], ConnectionError):  # broken pipe, reset, aborted
+            return
+        super().handle_error(request, client_address)
 
     def start(self) -> Self:
         """Serve in a daemon thread; returns at once."""
@@ -253,14 +262,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
             except Exception:
                 log.exception("%s %s failed", self.command, self.path)
                 response = bad_gateway()
-        self._send(self.server.router.gateway_responses.apply(response))
-        log.info(
-            "%s %s %d %.1fms",
-            self.command,
-            self.path,
-            response.status,
-            (time.perf_counter() - started) * 1000,
-        )
+        took = "%s %s %d %.1fms"
+        try:
+            self._send(self.server.router.gateway_responses.apply(response))
+        except ConnectionError:  # the client hung up before it had the answer
+            self.close_connection = True
+            took += " (the client hung up before the answer was sent)"
+        elapsed = (time.perf_counter() - started) * 1000
+        log.info(took, self.command, self.path, response.status, elapsed)
 
     # BaseHTTPRequestHandler dispatches on do_<METHOD> and answers a method without one
     # "501 Unsupported method" in HTML; API Gateway answers any method a resource lacks
