@@ -188,7 +188,8 @@ def test_listing_shows_the_newest_hundred_and_says_there_are_more() -> None:
     outbox = Outbox(lambda: store)
 
     # When the outbox is listed as it is, with a limit, and Ada's with a limit
-    listed = json.loads(get(outbox, OUTBOX_PATH, accept="application/json").body)
+    listing = get(outbox, OUTBOX_PATH, accept="application/json")
+    listed = json.loads(listing.body)
     limited = json.loads(get(outbox, f"{OUTBOX_PATH}?format=json&limit=3").body)
     adas = json.loads(get(outbox, f"{OUTBOX_PATH}?format=json&to=ada%40example.com&limit=2").body)
     page = get(outbox, OUTBOX_PATH, accept="text/html").body.decode()
@@ -196,11 +197,13 @@ def test_listing_shows_the_newest_hundred_and_says_there_are_more() -> None:
 
     # Then each gives the newest, and the page says older ones are left out, only when they are
     assert [item["id"] for item in listed] == [f"m{n}" for n in range(150, 50, -1)]
+    assert listing.header("Link") == f'<{OUTBOX_PATH}?limit=200>; rel="next"'
     assert [item["id"] for item in limited] == ["m150", "m149", "m148"]
     assert [item["id"] for item in adas] == ["m150", "m147"]
     assert "The newest 100 emails" in page
     assert f'href="{OUTBOX_PATH}?limit=200"' in page
     assert "150 emails sent" in everything
+    assert get(outbox, f"{OUTBOX_PATH}?format=json&limit=150").header("Link") is None
     assert "show more" not in everything
 
 

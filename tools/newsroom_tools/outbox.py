@@ -356,8 +356,10 @@ class Outbox:
                 emails = self._with_delivery(emails[:limit])
                 if html_wanted:
                     return _html_response(render_page(emails, to=to, more=more))
+                # A client of the JSON learns of older emails as of a page's next one.
+                wider = (("Link", f'<{_wider(to, limit)}>; rel="next"'),) if more else ()
                 return HttpResponse.json(
-                    HTTPStatus.OK, [item.as_json() for item in emails], _NO_STORE
+                    HTTPStatus.OK, [item.as_json() for item in emails], _NO_STORE + wider
                 )
             if method == "DELETE":
                 self.clear()
@@ -391,6 +393,11 @@ def _limit(given: str | None) -> int | None:
     if not re.fullmatch(r"[0-9]{1,6}", given) or not 1 <= int(given) <= MAX_LISTED:
         return None
     return int(given)
+
+
+def _wider(to: str | None, shown: int) -> str:
+    """The listing of twice as many emails as `shown` (for `to`, if given)."""
+    return f"{OUTBOX_PATH}?limit={min(2 * shown, MAX_LISTED)}" + (f"&to={quote(to)}" if to else "")
 
 
 def _wants_html(request: HttpRequest, query: dict[str, str]) -> bool:
@@ -453,8 +460,7 @@ def render_page(
         count = f"{len(emails)} email{'s' if len(emails) != 1 else ''}"
         if more:
             count = f"The newest {count}"
-        wider = f"{OUTBOX_PATH}?limit={2 * len(emails)}{'&amp;to=' + _e(quote(to)) if to else ''}"
-        older = f' (<a href="{wider}">show more</a>)' if more else ""
+        older = f' (<a href="{_e(_wider(to, len(emails)))}">show more</a>)' if more else ""
         intro = (
             f"{count}{scope} sent through the local SES, newest first{older}. "
             f'<a href="{OUTBOX_PATH}?format=json'

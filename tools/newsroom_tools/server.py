@@ -262,14 +262,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
             except Exception:
                 log.exception("%s %s failed", self.command, self.path)
                 response = bad_gateway()
-        took = "%s %s %d %.1fms"
+        line = "%s %s %d %.1fms"
         try:
             self._send(self.server.router.gateway_responses.apply(response))
         except ConnectionError:  # the client hung up before it had the answer
             self.close_connection = True
-            took += " (the client hung up before the answer was sent)"
+            line += " (the client hung up before the answer was sent)"
         elapsed = (time.perf_counter() - started) * 1000
-        log.info(took, self.command, self.path, response.status, elapsed)
+        log.info(line, self.command, self.path, response.status, elapsed)
 
     # BaseHTTPRequestHandler dispatches on do_<METHOD> and answers a method without one
     # "501 Unsupported method" in HTML; API Gateway answers any method a resource lacks
