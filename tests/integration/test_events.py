@@ -252,10 +252,9 @@ def test_late_delay_event_does_not_undo_a_delivery(content_table: str, unique: s
 QUEUED_SES_EVENT_FILES = [p for p in EVENT_FILES if p.name.startswith("sqs_")]
 
 
+@pytest.mark.usefixtures("content_table")
 @pytest.mark.parametrize("path", QUEUED_SES_EVENT_FILES, ids=lambda path: Path(path).name)
-def test_queued_ses_events_file_holds_ses_events_its_function_reads(
-    path: Path, content_table: str
-) -> None:
+def test_queued_ses_events_file_holds_ses_events_its_function_reads(path: Path) -> None:
     # Given a batch as Lambda reads it from the delivery events queue (messages nobody here sent,
     # looked up in the content table's ledger)
     event = json.loads(path.read_text())

@@ -231,7 +231,7 @@ def test_a_client_that_hangs_up_before_its_answer_gets_a_log_line_not_a_tracebac
     # browser's cancelled load or a timed-out request does)
     caplog.set_level("INFO", logger="newsroom_tools.server")
     assert system.server is not None
-    path = urlsplit(f"{system.api_url}/articles?hung-up").path + "?hung-up"
+    path = urlsplit(f"{system.api_url}/articles").path + "?hung-up"
     with socket.create_connection((HOST, system.server.server_port), timeout=5) as sock:
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

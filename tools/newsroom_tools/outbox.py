@@ -162,6 +162,11 @@ def from_simple(sent: Any, *, seen_at: datetime, number: int = 0) -> OutboxEmail
     )
 
 
+def _key(sent: Any) -> str:
+    """What identifies moto's record of a send: its message id."""
+    return str(getattr(sent, "id", id(sent)))
+
+
 def _names(sent: Any, address: str) -> bool:
     """Whether moto's record of a send has `address` (lower case) anywhere in its message or
     envelope: true of every email `OutboxEmail.is_for` that address (an address in a header is
@@ -291,7 +296,7 @@ class Outbox:
         if self._store is None:
             return None
         for number, item in enumerate(list(self._store()), start=1):
-            if key in (str(number), str(getattr(item, "id", id(item)))):
+            if key in (str(number), _key(item)):
                 with self._lock:
                     return self._email(item, number)
         return None
@@ -304,7 +309,7 @@ class Outbox:
             self._parsed.clear()
 
     def _email(self, sent: Any, number: int) -> OutboxEmail:
-        key = str(getattr(sent, "id", id(sent)))
+        key = _key(sent)
         parsed = self._parsed.get(key)
         if parsed is None:
             seen_at = self._clock()
